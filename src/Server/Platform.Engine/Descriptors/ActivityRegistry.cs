@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Platform.Activities;
+
+namespace Platform.Engine.Descriptors;
+
+/// <summary>
+/// All known activity types. Packs register their activities at start-up; providers (such as intent sets) may register and
+/// remove descriptors at run time, which raises <see cref="Changed"/>.
+/// </summary>
+public sealed partial class ActivityRegistry
+{
+    /// <summary>The type name of the flowchart container.</summary>
+    public const string FlowchartTypeName = "Elsa.Flowchart";
+
+    private readonly ConcurrentDictionary<string, ActivityDescriptor> _descriptors = new(StringComparer.Ordinal);
+
+    public ActivityRegistry()
+    {
+        Register(new ActivityDescriptor
+        {
+            TypeName = FlowchartTypeName, Namespace = "Elsa", Name = "Flowchart", Category = "Flow", DisplayName = "Flowchart",
+            Description = "A flowchart of activities connected by their outcomes.", IsContainer = true, IsBrowsable = false, Outcomes = [],
+        });
+    }
+
+    /// <summary>Raised after a descriptor is added, replaced or removed.</summary>
+    public event Action<string>? Changed;
+
+    public IReadOnlyCollection<ActivityDescriptor> All => (IReadOnlyCollection<ActivityDescriptor>)_descriptors.Values;
+
+    public ActivityDescriptor? Find(string typeName) => _descriptors.GetValueOrDefault(typeName);
+
+    public void Register(ActivityDescriptor descriptor)
+    {
+        _descriptors[descriptor.TypeName] = descriptor;
+        Changed?.Invoke(descriptor.TypeName);
+    }
+
+    public bool Remove(string typeName)
+    {
+        var removed = _descriptors.TryRemove(typeName, out _);
+        if (removed) Changed?.Invoke(typeName);
+        return removed;
+    }
+
+    /// <summary>Registers every concrete activity class with <see cref="ActivityAttribute"/> in an assembly.</summary>
+    public int RegisterAssembly(Assembly assembly)
+    {
+        var n = 0;
+        foreach (var type in assembly.GetExportedTypes())
+        {
+            if (type.IsAbstract || !typeof(Activity).IsAssignableFrom(type) || type.GetCustomAttribute<ActivityAttribute>() is null) continue;
+            if (type.GetConstructor(Type.EmptyTypes) is null) continue;
+            Register(Describe(type));
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>Builds a descriptor from a class by reflection.</summary>
+    public static ActivityDescriptor Describe(Type type)
+    {
+        var attr = type.GetCustomAttribute<ActivityAttribute>()
+            ?? throw new ArgumentException($"{type.FullName} has no [Activity] attribute; add [Activity(\"Namespace\", \"Category\", \"Description\")].", nameof(type));
+        var name = attr.TypeName ?? type.Name;
+        var sample = (Activity)Activator.CreateInstance(type)!;
+        var inputs = new List<InputDescriptor>();
+        var outputs = new List<OutputDescriptor>();
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var pt = p.PropertyType;
+            if (pt.IsGenericType && pt.GetGenericTypeDefinition() == typeof(Input<>))
+            {
+                var ia = p.GetCustomAttribute<InputAttribute>();
+                var valueType = pt.GetGenericArguments()[0];
+                var def = ia?.DefaultValue ?? LiteralDefault(p.GetValue(sample) as Input);
+                inputs.Add(new InputDescriptor
+                {
+                    Name = p.Name, TypeName = TypeAliases.GetAlias(valueType), ClrType = valueType,
+                    DisplayName = ia?.DisplayName ?? SplitWords(p.Name), Description = ia?.Description, Order = ia?.Order ?? 0,
+                    UIHint = ia?.UIHint ?? DefaultUIHint(valueType, ia?.Options), Options = ia?.Options, DefaultValue = def,
+                    DefaultSyntax = ia?.DefaultSyntax ?? ExpressionTypes.Literal, Category = ia?.Category, IsSensitive = ia?.IsSensitive ?? false,
+                });
+            }
+            else if (pt.IsGenericType && pt.GetGenericTypeDefinition() == typeof(Output<>))
+            {
+                var oa = p.GetCustomAttribute<OutputAttribute>();
+                var valueType = pt.GetGenericArguments()[0];
+                outputs.Add(new OutputDescriptor
+                {
+                    Name = p.Name, TypeName = TypeAliases.GetAlias(valueType), ClrType = valueType,
+                    DisplayName = oa?.DisplayName ?? SplitWords(p.Name), Description = oa?.Description,
+                });
+            }
+        }
+        return new ActivityDescriptor
+        {
+            TypeName = $"{attr.Namespace}.{name}", Namespace = attr.Namespace, Name = name, Version = attr.Version, Category = attr.Category,
+            DisplayName = attr.DisplayName ?? SplitWords(name), Description = attr.Description, Kind = attr.Kind,
+            Inputs = inputs, Outputs = outputs, Outcomes = sample.GetOutcomes(), IsBrowsable = attr.IsBrowsable,
+            IsStart = typeof(IStartActivity).IsAssignableFrom(type), IsTerminal = typeof(ITerminalActivity).IsAssignableFrom(type),
+            ClrType = type, Factory = () => (Activity)Activator.CreateInstance(type)!,
+        };
+    }
+
+    /// <summary>A descriptor for a type that is not installed, so the Studio still draws the node.</summary>
+    public static ActivityDescriptor Placeholder(string typeName, int version = 1)
+    {
+        var dot = typeName.LastIndexOf('.');
+        var name = dot >= 0 ? typeName[(dot + 1)..] : typeName;
+        return new ActivityDescriptor
+        {
+            TypeName = typeName, Namespace = dot >= 0 ? typeName[..dot] : "", Name = name, Version = version, Category = "Not installed",
+            DisplayName = SplitWords(name) + " (not installed)", IsBrowsable = false, IsPlaceholder = true,
+            Description = $"The activity type '{typeName}' is not installed on this server. Install its pack or replace the activity.",
+        };
+    }
+
+    private static object? LiteralDefault(Input? input) =>
+        input?.Expression is { Type: ExpressionTypes.Literal, Value: var v } && v is not null && !(v is string s && s.Length == 0) ? v : null;
+
+    private static string DefaultUIHint(Type t, string[]? options) =>
+        options is { Length: > 0 } || t.IsEnum ? "dropdown"
+        : t == typeof(bool) ? "checkbox"
+        : t == typeof(object) || t.IsGenericType ? "multiline"
+        : "singleline";
+
+    /// <summary>"SendHttpRequest" → "Send Http Request".</summary>
+    public static string SplitWords(string name) => WordBoundary().Replace(name, " $1").Trim();
+
+    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
+    private static partial Regex WordBoundary();
+}
+

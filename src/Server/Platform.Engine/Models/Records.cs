@@ -1,0 +1,67 @@
+namespace Platform.Engine.Models;
+
+public enum ActivityStatus { Running, Completed, Canceled, Faulted }
+
+/// <summary>The journal: one record per execution of an activity.</summary>
+public sealed class ActivityExecutionRecord
+{
+    /// <summary>The activity instance id.</summary>
+    public required string Id { get; set; }
+    public required string WorkflowInstanceId { get; set; }
+    public required string ActivityId { get; set; }
+    public required string ActivityNodeId { get; set; }
+    public required string ActivityType { get; set; }
+    public int ActivityTypeVersion { get; set; } = 1;
+    public string? ActivityName { get; set; }
+    /// <summary>The evaluated inputs (sensitive inputs masked).</summary>
+    public Dictionary<string, object?> ActivityState { get; set; } = new();
+    /// <summary>Extra data the activity recorded (<c>AddJournalData</c>).</summary>
+    public Dictionary<string, object?> Payload { get; set; } = new();
+    public Dictionary<string, object?> Outputs { get; set; } = new();
+    public List<string> Outcomes { get; set; } = [];
+    public ExceptionState? Exception { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public bool HasBookmarks { get; set; }
+    public ActivityStatus Status { get; set; } = ActivityStatus.Running;
+    /// <summary>Order within the instance.</summary>
+    public long Sequence { get; set; }
+}
+
+/// <summary>An indexed bookmark, for finding waiting instances by stimulus name and key.</summary>
+public sealed class StoredBookmark
+{
+    public required string Id { get; set; }
+    public required string WorkflowInstanceId { get; set; }
+    public required string Name { get; set; }
+    public string? Key { get; set; }
+    public required string ActivityId { get; set; }
+    public required string ActivityInstanceId { get; set; }
+    public string? CorrelationId { get; set; }
+    public DateTimeOffset? ResumeAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An indexed trigger of a published definition version.</summary>
+public sealed class StoredTrigger
+{
+    public required string Id { get; set; }
+    public required string DefinitionId { get; set; }
+    public required string DefinitionVersionId { get; set; }
+    public required string ActivityId { get; set; }
+    public required string Name { get; set; }
+    public string? Key { get; set; }
+}
+
+/// <summary>What one burst of execution changed, saved atomically (one transaction).</summary>
+public sealed class WorkflowCommit
+{
+    public required WorkflowInstance Instance { get; init; }
+    /// <summary>The instance's complete set of bookmarks after the burst (replaces the stored set).</summary>
+    public required IReadOnlyList<StoredBookmark> Bookmarks { get; init; }
+    /// <summary>Journal records created or changed in the burst (upsert by id).</summary>
+    public required IReadOnlyList<ActivityExecutionRecord> Journal { get; init; }
+}
+
+/// <summary>A page of results.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
