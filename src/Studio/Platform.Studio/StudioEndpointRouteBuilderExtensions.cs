@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Platform.Studio;
+
+/// <summary>Maps the Studio's pages and the Elsa Studio bundle's files.</summary>
+public static class StudioEndpointRouteBuilderExtensions
+{
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+
+    /// <summary>The routes that answer with the Studio host page.</summary>
+    internal static readonly string[] PageRoutes =
+    [
+        "/",
+        "/workflows/definitions",
+        "/workflows/definitions/{definitionId}/edit",
+        "/workflows/instances",
+        "/workflows/instances/{instanceId}/view",
+    ];
+
+    /// <summary>
+    /// Maps the Studio at the root of the site:
+    /// <list type="bullet">
+    /// <item><description>the pages <c>/</c>, <c>/workflows/definitions</c>, <c>/workflows/definitions/{definitionId}/edit</c>,
+    /// <c>/workflows/instances</c> and <c>/workflows/instances/{instanceId}/view</c>, each hosting one Elsa Studio
+    /// custom element that talks to <c>/elsa/api</c> on the same origin with the API key the user signed in with;</description></item>
+    /// <item><description>the bundle's files under <c>/_framework/</c> and <c>/_content/</c> (precompressed variants,
+    /// WebAssembly content types, long caching of fingerprinted files), plus our own script and styles under
+    /// <c>/_platform-studio/</c>.</description></item>
+    /// </list>
+    /// All endpoints allow anonymous access: the pages hold no data and the API key lives in the browser only.
+    /// When the bundle is missing, the pages answer 503 with instructions. Requires
+    /// <see cref="StudioServiceCollectionExtensions.AddStudio"/>; needs no middleware besides routing.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoint route builder (e.g. the <c>WebApplication</c>).</param>
+    /// <returns>The same <paramref name="endpoints"/>, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">AddStudio was not called.</exception>
+    public static IEndpointRouteBuilder MapStudio(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+
+        var bundle = endpoints.ServiceProvider.GetService<StudioBundle>();
+        var assets = endpoints.ServiceProvider.GetService<StudioAssets>();
+        if (bundle is null || assets is null)
+        {
+            throw new InvalidOperationException(
+                "The Studio's services are missing: call services.AddStudio() before endpoints.MapStudio().");
+        }
+
+        bundle.LogStatus();
+
+        var builders = new List<IEndpointConventionBuilder>();
+        foreach (var route in PageRoutes)
+        {
+            builders.Add(endpoints.MapMethods(route, GetAndHead, context => assets.ServePageAsync(context, bundle)));
+        }
+
+        foreach (var folder in (string[])["_framework", "_content"])
+        {
+            var prefix = folder + "/";
+            builders.Add(endpoints.MapMethods($"/{folder}/{{**path}}", GetAndHead,
+                context => bundle.ServeAsync(context, prefix + (context.Request.RouteValues["path"] as string ?? ""))));
+        }
+
+        foreach (var file in (string[])["Elsa.Studio.Host.CustomElements.styles.css", "appsettings.json"])
+        {
+            builders.Add(endpoints.MapMethods("/" + file, GetAndHead, context => bundle.ServeAsync(context, file)));
+        }
+
+        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "{name}", GetAndHead,
+            context => assets.ServeFileAsync(context, context.Request.RouteValues["name"] as string ?? "")));
+
+        foreach (var builder in builders)
+        {
+            builder.AllowAnonymous().ExcludeFromDescription();
+        }
+
+        return endpoints;
+    }
+}
