@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Dynamic;
+using Jint;
+using Jint.Native;
+using Platform.Activities;
+
+namespace Platform.Engine.Expressions;
+
+/// <summary>
+/// JavaScript via Jint. Scripts are parsed once and cached (prepared scripts are immutable and thread-safe); each evaluation
+/// gets a fresh, sandboxed engine (no CLR access, statement/time/memory limits).
+/// Globals: <c>variables</c> (read/write object), <c>getVariable(name)</c>, <c>setVariable(name, value)</c>, <c>input</c>,
+/// <c>getInput(name)</c>, <c>getOutput(activityId, name)</c>, <c>setOutput(name, value)</c> (workflow output),
+/// <c>workflowInstanceId</c>, <c>correlationId</c>, <c>definitionId</c>.
+/// </summary>
+public sealed class JavaScriptEvaluator : IExpressionEvaluator
+{
+    private const int MaxCachedScripts = 10_000;
+    private readonly ConcurrentDictionary<string, Prepared<Acornima.Ast.Script>> _cache = new(StringComparer.Ordinal);
+
+    public string Type => ExpressionTypes.JavaScript;
+
+    /// <summary>How many distinct scripts are cached (for diagnostics and tests).</summary>
+    public int CachedScriptCount => _cache.Count;
+
+    public ValueTask<object?> EvaluateAsync(Expression expression, ExpressionContext context, CancellationToken ct)
+    {
+        var source = expression.ValueAsString();
+        if (string.IsNullOrWhiteSpace(source)) return ValueTask.FromResult<object?>(null);
+        var prepared = _cache.GetOrAdd(source, Prepare);
+        var engine = new Jint.Engine(o => o
+            .TimeoutInterval(TimeSpan.FromSeconds(2))
+            .MaxStatements(200_000)
+            .LimitRecursion(256)
+            .LimitMemory(64_000_000)
+            .CancellationToken(ct));
+
+        var vars = new JsObject(engine);
+        foreach (var (k, v) in context.Variables) vars.Set(k, JsValue.FromObject(engine, ToJs(v)));
+        engine.SetValue("variables", vars);
+        engine.SetValue("getVariable", new Func<string, object?>(n => context.Variables.TryGetValue(n, out var v) ? ToJs(v) : null));
+        engine.SetValue("setVariable", new Action<string, JsValue>((n, v) => { vars.Set(n, v); }));
+        engine.SetValue("input", JsValue.FromObject(engine, ToJs(context.Input.ToDictionary(p => p.Key, p => p.Value))));
+        engine.SetValue("getInput", new Func<string, object?>(n => context.Input.TryGetValue(n, out var v) ? ToJs(v) : null));
+        engine.SetValue("getOutput", new Func<string, string, object?>((a, n) =>
+            context.ActivityOutputs.TryGetValue(a, out var o) && o.TryGetValue(n, out var v) ? ToJs(v) : null));
+        engine.SetValue("setOutput", new Action<string, JsValue>((n, v) => context.Output[n] = FromJs(v)));
+        engine.SetValue("workflowInstanceId", context.WorkflowInstanceId);
+        engine.SetValue("correlationId", context.CorrelationId);
+        engine.SetValue("definitionId", context.DefinitionId);
+
+        var result = engine.Evaluate(prepared);
+
+        foreach (var p in vars.GetOwnProperties())
+        {
+            var name = p.Key.AsString();
+            var value = FromJs(p.Value.Value);
+            if (!context.Variables.TryGetValue(name, out var old) || !Equals(old, value)) context.Variables[name] = value;
+        }
+        return ValueTask.FromResult(FromJs(result));
+    }
+
+    private Prepared<Acornima.Ast.Script> Prepare(string source)
+    {
+        if (_cache.Count >= MaxCachedScripts) _cache.Clear();
+        return Jint.Engine.PrepareScript(source);
+    }
+
+    private static object? ToJs(object? v) => ValueConverter.Normalize(v) switch
+    {
+        Dictionary<string, object?> d => ToExpando(d),
+        List<object?> l => l.Select(ToJs).ToArray(),
+        var x => x,
+    };
+
+    private static ExpandoObject ToExpando(Dictionary<string, object?> d)
+    {
+        var e = new ExpandoObject();
+        IDictionary<string, object?> map = e;
+        foreach (var (k, v) in d) map[k] = ToJs(v);
+        return e;
+    }
+
+    /// <summary>Converts a JS value into plain CLR values (Dictionary, List, string, double, bool).</summary>
+    public static object? FromJs(JsValue v)
+    {
+        if (v.IsNull() || v.IsUndefined()) return null;
+        return FromClr(v.ToObject());
+    }
+
+    private static object? FromClr(object? o) => o switch
+    {
+        null => null,
+        string or bool => o,
+        double d => d % 1 == 0 && Math.Abs(d) < 9e15 ? (long)d : d,
+        int i => (long)i,
+        IDictionary<string, object?> map => map.ToDictionary(p => p.Key, p => FromClr(p.Value)),
+        object?[] arr => arr.Select(FromClr).ToList(),
+        System.Collections.IList list => list.Cast<object?>().Select(FromClr).ToList(),
+        _ => o,
+    };
+}

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Activities;
+using Platform.Engine.Descriptors;
+using Platform.Engine.Expressions;
+using Platform.Engine.Models;
+
+namespace Platform.Engine.Flowchart;
+
+/// <summary>
+/// Turns a definition's Elsa 3 flowchart JSON into a <see cref="FlowchartGraph"/> of activity objects, cached per version id.
+/// </summary>
+public sealed class WorkflowMaterializer
+{
+    private readonly ActivityRegistry _registry;
+    private readonly ConcurrentDictionary<string, FlowchartGraph> _cache = new(StringComparer.Ordinal);
+
+    public WorkflowMaterializer(ActivityRegistry registry)
+    {
+        _registry = registry;
+        // Descriptors can change at run time (e.g. intent sets); drop cached graphs so they pick up the new shape.
+        _registry.Changed += _ => _cache.Clear();
+    }
+
+    public FlowchartGraph Materialize(WorkflowDefinition definition) =>
+        _cache.GetOrAdd(definition.Id, _ => Build(definition.Root, definition.Variables, out List<ValidationProblem> _));
+
+    /// <summary>Drops the cached graph of a version (after it is saved again).</summary>
+    public void Invalidate(string definitionVersionId) => _cache.TryRemove(definitionVersionId, out _);
+
+    /// <summary>Builds a graph without caching and returns the problems found (unknown types, dangling connections…).</summary>
+    public FlowchartGraph Build(JsonObject root, JsonArray? variables, out List<ValidationProblem> problems)
+    {
+        problems = [];
+        var rootId = root["id"]?.GetValue<string>() ?? "flowchart";
+        var rootNodeId = root["nodeId"]?.GetValue<string>() ?? $"Workflow1:{rootId}";
+        var vars = ReadVariables(variables);
+        var varIdToName = vars.Values.ToDictionary(v => v.Id, v => v.Name);
+        var activities = new List<Activity>();
+        foreach (var node in root["activities"]?.AsArray() ?? [])
+        {
+            if (node is not JsonObject a) continue;
+            var activity = CreateActivity(a, rootNodeId, varIdToName, problems);
+            if (activity is not null) activities.Add(activity);
+        }
+        var ids = activities.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var connections = new List<Connection>();
+        foreach (var node in root["connections"]?.AsArray() ?? [])
+        {
+            var src = node?["source"]?["activity"]?.GetValue<string>();
+            var srcPort = node?["source"]?["port"]?.GetValue<string>() ?? Activity.DoneOutcome;
+            var dst = node?["target"]?["activity"]?.GetValue<string>();
+            var dstPort = node?["target"]?["port"]?.GetValue<string>() ?? "In";
+            if (src is null || dst is null || !ids.Contains(src) || !ids.Contains(dst))
+            {
+                problems.Add(new ValidationProblem($"A connection refers to an activity that does not exist ({src ?? "?"} → {dst ?? "?"}); it is ignored.", src));
+                continue;
+            }
+            connections.Add(new Connection(src, srcPort, dst, dstPort));
+        }
+        return new FlowchartGraph(rootId, rootNodeId, activities, connections, vars);
+    }
+
+    private Activity? CreateActivity(JsonObject a, string parentNodeId, Dictionary<string, string> varIdToName, List<ValidationProblem> problems)
+    {
+        var type = a["type"]?.GetValue<string>();
+        var id = a["id"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(type) || string.IsNullOrEmpty(id))
+        {
+            problems.Add(new ValidationProblem("An activity has no type or id; it is ignored.", id));
+            return null;
+        }
+        var descriptor = _registry.Find(type);
+        Activity activity;
+        if (descriptor?.Factory is null)
+        {
+            problems.Add(new ValidationProblem(type == ActivityRegistry.FlowchartTypeName
+                ? "Nested flowcharts are not supported yet; use a Run Workflow activity to call another workflow."
+                : $"Activity type '{type}' is not installed on this server. Install its pack or replace the activity.", id));
+            activity = new NotInstalledActivity();
+        }
+        else activity = descriptor.Factory();
+
+        activity.Id = id;
+        activity.Type = type;
+        activity.NodeId = a["nodeId"]?.GetValue<string>() ?? $"{parentNodeId}:{id}";
+        activity.Name = a["name"]?.GetValue<string>();
+        activity.Version = a["version"]?.GetValue<int>() ?? 1;
+        if (a["customProperties"] is JsonObject cp)
+            activity.CustomProperties = (Dictionary<string, object?>)ValueConverter.FromElement(JsonSerializer.SerializeToElement(cp))!;
+
+        if (descriptor?.ClrType is not null) ApplyProperties(activity, a, descriptor.ClrType, varIdToName, problems);
+        return activity;
+    }
+
+    private static void ApplyProperties(Activity activity, JsonObject a, Type clrType, Dictionary<string, string> varIdToName, List<ValidationProblem> problems)
+    {
+        var info = ActivityTypeInfo.For(clrType);
+        foreach (var input in info.Inputs)
+        {
+            var node = a[input.JsonName] ?? a[input.Property.Name];
+            try
+            {
+                if (input.IsWrapped)
+                {
+                    var expression = node is JsonObject o && o["expression"] is JsonObject e
+                        ? new Expression(e["type"]?.GetValue<string>() ?? ExpressionTypes.Literal, ValueConverter.Normalize(e["value"]))
+                        : null;
+                    if (expression is null && input.Property.GetValue(activity) is not null) continue; // keep the class default
+                    var wrapped = Activator.CreateInstance(input.Property.PropertyType, expression ?? Expression.Literal(null));
+                    input.Property.SetValue(activity, wrapped);
+                }
+                else if (node is not null)
+                {
+                    input.Property.SetValue(activity, node.Deserialize(input.ValueType, ValueConverter.JsonOptions));
+                }
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+            {
+                problems.Add(new ValidationProblem($"Input '{input.Property.Name}' is malformed: {ex.Message}", activity.Id));
+            }
+        }
+        foreach (var output in info.Outputs)
+        {
+            var node = a[char.ToLowerInvariant(output.Name[0]) + output.Name[1..]];
+            var varRef = node?["memoryReference"]?["id"]?.GetValue<string>();
+            if (output.GetValue(activity) is null) output.SetValue(activity, Activator.CreateInstance(output.PropertyType));
+            if (varRef is not null && output.GetValue(activity) is { } o)
+                o.GetType().GetProperty(nameof(Output<object>.VariableName))!.SetValue(o, varIdToName.GetValueOrDefault(varRef, varRef));
+        }
+    }
+
+    private static Dictionary<string, VariableDefinition> ReadVariables(JsonArray? variables)
+    {
+        var result = new Dictionary<string, VariableDefinition>(StringComparer.Ordinal);
+        foreach (var v in variables ?? [])
+        {
+            var name = v?["name"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(name)) continue;
+            var id = v?["id"]?.GetValue<string>() ?? name;
+            var typeName = v?["typeName"]?.GetValue<string>() ?? "Object";
+            object? value = ValueConverter.Normalize(v?["value"]);
+            if (value is string s && s.Length > 0 && typeName != "String")
+            {
+                try { value = ValueConverter.Convert(s, TypeAliases.Resolve(typeName)); } catch (Exception e) when (e is FormatException or JsonException or InvalidCastException) { }
+            }
+            result[name] = new VariableDefinition(id, name, typeName, value);
+        }
+        return result;
+    }
+}
+
+/// <summary>A problem found while reading a flowchart.</summary>
+public sealed record ValidationProblem(string Message, string? ActivityId);
+
+/// <summary>Stands in for an activity type that is not installed; faults with a message that says how to fix it.</summary>
+public sealed class NotInstalledActivity : Activity
+{
+    /// <inheritdoc />
+    protected internal override ValueTask ExecuteAsync(ActivityExecutionContext context) =>
+        throw new ActivityFaultException(FaultCodes.Configuration,
+            $"Activity type '{Type}' is not installed on this server. Install the pack that provides it, or replace the activity in the designer.",
+            nonRetryable: true);
+}
