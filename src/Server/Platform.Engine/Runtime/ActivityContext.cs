@@ -88,9 +88,13 @@ internal sealed class ActivityContext : ActivityExecutionContext
         if (!string.IsNullOrEmpty(variable)) SetVariable(variable, value);
     }
 
-    public override object? GetVariable(string name) => _run.State.Variables.GetValueOrDefault(name);
+    public override object? GetVariable(string name) => _run.State.Variables.GetValueOrDefault(ResolveVariable(name));
     public override T? GetVariable<T>(string name) where T : default => ValueConverter.Convert<T>(GetVariable(name));
-    public override void SetVariable(string name, object? value) => _run.State.Variables[name] = ValueConverter.Normalize(value);
+    public override void SetVariable(string name, object? value) => _run.State.Variables[ResolveVariable(name)] = ValueConverter.Normalize(value);
+
+    /// <summary>Accepts a variable's name or its designer id.</summary>
+    private string ResolveVariable(string nameOrId) =>
+        !_run.State.Variables.ContainsKey(nameOrId) && _run.ExpressionContext.VariableIdToName?.TryGetValue(nameOrId, out var name) == true ? name : nameOrId;
     public override void SetWorkflowOutput(string name, object? value) => _run.State.Output[name] = ValueConverter.Normalize(value);
 
     public override void Complete(params string[] outcomes)

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using Platform.Activities;
+
+namespace Platform.Activities.Core.Primitives;
+
+/// <summary>Sets a workflow variable.</summary>
+[Activity("Elsa", "Primitives", "Sets a workflow variable to a value.")]
+public sealed class SetVariable : Activity
+{
+    /// <summary>The variable: its name, or the designer's <c>{id, name}</c> reference.</summary>
+    [Input(Description = "The variable to set.", UIHint = "variable-picker")]
+    public object? Variable { get; set; }
+
+    /// <summary>The value.</summary>
+    [Input(Description = "The value to assign.")]
+    public Input<object?> Value { get; set; } = new((object?)null);
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var name = VariableName(Variable) ?? throw new ActivityFaultException(FaultCodes.Configuration,
+            "Set Variable has no variable selected. Pick a variable in the activity's properties.", nonRetryable: true);
+        context.SetVariable(name, Value.Get(context));
+        return ValueTask.CompletedTask;
+    }
+
+    private static string? VariableName(object? v) => v switch
+    {
+        string s when s.Length > 0 => s,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString(),
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object } e =>
+            e.TryGetProperty("name", out var n) && n.ValueKind == System.Text.Json.JsonValueKind.String ? n.GetString()
+            : e.TryGetProperty("id", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String ? id.GetString()
+            : e.TryGetProperty("expression", out var x) && x.TryGetProperty("value", out var xv) ? VariableName(xv) : null,
+        IDictionary<string, object?> d => (d.TryGetValue("name", out var n) ? n as string : null) ?? (d.TryGetValue("id", out var id) ? id as string : null),
+        _ => null,
+    };
+}
+
+/// <summary>Writes a line of text to the server console and the journal.</summary>
+[Activity("Elsa", "Primitives", "Writes a line of text to the console and the journal.")]
+public sealed class WriteLine : Activity
+{
+    /// <summary>The text.</summary>
+    [Input(Description = "The text to write.")]
+    public Input<string> Text { get; set; } = new("");
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var text = Text.Get(context) ?? "";
+        context.AddJournalData("text", text);
+        context.Logger.LogInformation("WriteLine [{InstanceId}]: {Text}", context.WorkflowInstanceId, text);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Log levels offered by <see cref="Log"/>.</summary>
+public enum LogLevelOption
+{
+    /// <summary>Debug.</summary>
+    Debug,
+    /// <summary>Information.</summary>
+    Information,
+    /// <summary>Warning.</summary>
+    Warning,
+    /// <summary>Error.</summary>
+    Error,
+}
+
+/// <summary>Writes a message to the server log.</summary>
+[Activity("Elsa", "Primitives", "Writes a message to the server log at a level.")]
+public sealed class Log : Activity
+{
+    /// <summary>The message.</summary>
+    [Input(Description = "The message.")]
+    public Input<string> Message { get; set; } = new("");
+
+    /// <summary>The level.</summary>
+    [Input(Description = "The log level.", Options = ["Debug", "Information", "Warning", "Error"])]
+    public Input<LogLevelOption> Level { get; set; } = new(LogLevelOption.Information);
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var level = Level.Get(context) switch
+        {
+            LogLevelOption.Debug => LogLevel.Debug,
+            LogLevelOption.Warning => LogLevel.Warning,
+            LogLevelOption.Error => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        var message = Message.Get(context) ?? "";
+        context.AddJournalData("message", message);
+        context.AddJournalData("level", level.ToString());
+        context.Logger.Log(level, "Workflow {InstanceId}: {Message}", context.WorkflowInstanceId, message);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Waits for a duration. Durable: the instance is suspended on a timed bookmark and survives restarts.</summary>
+[Activity("Elsa", "Scheduling", "Waits for a duration, then continues. Survives restarts.")]
+public sealed class Delay : Activity
+{
+    /// <summary>The bookmark name of delays.</summary>
+    public const string BookmarkName = "Elsa.Delay";
+
+    /// <summary>How long to wait.</summary>
+    [Input(Description = "How long to wait: 00:00:05, 5s, 2m, 1h.")]
+    public Input<TimeSpan> TimeSpan { get; set; } = new(System.TimeSpan.FromSeconds(1));
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var span = TimeSpan.Get(context);
+        if (span <= System.TimeSpan.Zero)
+        {
+            context.Complete();
+            return ValueTask.CompletedTask;
+        }
+        context.CreateBookmark(new BookmarkRequest(BookmarkName) { ResumeAt = context.UtcNow + span });
+        return ValueTask.CompletedTask;
+    }
+}
