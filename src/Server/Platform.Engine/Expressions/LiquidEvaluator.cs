@@ -1,25 +1,22 @@
+using System.Collections;
 using System.Collections.Concurrent;
-using Fluid;
+using DotLiquid;
 using Platform.Activities;
 
 namespace Platform.Engine.Expressions;
 
 /// <summary>
-/// Liquid templates via Fluid, parsed once and cached. The model exposes <c>Variables</c>, <c>Input</c>, <c>Output</c>
-/// (by activity id), <c>WorkflowInstanceId</c> and <c>CorrelationId</c> (lower-case aliases too).
+/// Liquid templates, parsed once and cached. The model exposes <c>Variables</c>, <c>Input</c>, <c>Output</c> (by activity id),
+/// <c>WorkflowInstanceId</c> and <c>CorrelationId</c> (lower-case aliases too).
 /// </summary>
+/// <remarks>
+/// Uses DotLiquid: Fluid.Core 2.41.1, the only Fluid on this package feed, depends on Parlot 1.5.9, which the feed lacks, and
+/// fails at run time with the Parlot it substitutes.
+/// </remarks>
 public sealed class LiquidEvaluator : IExpressionEvaluator
 {
     private const int MaxCachedTemplates = 10_000;
-    private static readonly FluidParser Parser = new();
-    private readonly ConcurrentDictionary<string, IFluidTemplate> _cache = new(StringComparer.Ordinal);
-    private readonly TemplateOptions _options;
-
-    public LiquidEvaluator()
-    {
-        _options = new TemplateOptions();
-        _options.MemberAccessStrategy.IgnoreCasing = true;
-    }
+    private readonly ConcurrentDictionary<string, Template> _cache = new(StringComparer.Ordinal);
 
     public string Type => ExpressionTypes.Liquid;
 
@@ -27,37 +24,57 @@ public sealed class LiquidEvaluator : IExpressionEvaluator
     {
         var source = expression.ValueAsString();
         if (string.IsNullOrEmpty(source)) return source;
-        var template = _cache.GetOrAdd(source, Parse);
-        var tc = new TemplateContext(_options);
-        var variables = context.Variables.ToDictionary(p => p.Key, p => ValueConverter.Normalize(p.Value));
-        var input = context.Input.ToDictionary(p => p.Key, p => ValueConverter.Normalize(p.Value));
-        var outputs = context.ActivityOutputs.ToDictionary(p => p.Key, p => (object?)p.Value);
-        foreach (var (name, value) in new (string, object?)[]
-                 {
-                     ("Variables", variables), ("Input", input), ("Output", outputs),
-                     ("WorkflowInstanceId", context.WorkflowInstanceId), ("CorrelationId", context.CorrelationId),
-                 })
+        var model = new Dictionary<string, object?>
         {
-            tc.SetValue(name, value);
-            tc.SetValue(char.ToLowerInvariant(name[0]) + name[1..], value);
-        }
-        return await template.RenderAsync(tc);
+            ["Variables"] = context.Variables.ToDictionary(p => p.Key, p => p.Value),
+            ["Input"] = context.Input.ToDictionary(p => p.Key, p => p.Value),
+            ["Output"] = context.ActivityOutputs.ToDictionary(p => p.Key, p => (object?)p.Value),
+            ["WorkflowInstanceId"] = context.WorkflowInstanceId,
+            ["CorrelationId"] = context.CorrelationId,
+        };
+        foreach (var (k, v) in model.ToList()) model[char.ToLowerInvariant(k[0]) + k[1..]] = v;
+        return await RenderAsync(source, model);
     }
 
-    /// <summary>Renders a template against an arbitrary model (used by formatting activities).</summary>
+    /// <summary>Renders a template against a model of plain values (dictionaries, lists, primitives).</summary>
     public ValueTask<string> RenderAsync(string source, IReadOnlyDictionary<string, object?> model)
     {
         var template = _cache.GetOrAdd(source, Parse);
-        var tc = new TemplateContext(_options);
-        foreach (var (k, v) in model) tc.SetValue(k, ValueConverter.Normalize(v));
-        return template.RenderAsync(tc);
+        var hash = new Hash();
+        foreach (var (k, v) in model) hash[k] = ToLiquid(v);
+        // A parsed template keeps per-render error state, so renders of one template are serialised (they take microseconds).
+        lock (template)
+        {
+            var result = template.Render(new RenderParameters(System.Globalization.CultureInfo.InvariantCulture)
+            {
+                LocalVariables = hash, ErrorsOutputMode = ErrorsOutputMode.Rethrow,
+            });
+            return ValueTask.FromResult(result);
+        }
     }
 
-    private IFluidTemplate Parse(string source)
+    private Template Parse(string source)
     {
         if (_cache.Count >= MaxCachedTemplates) _cache.Clear();
-        if (!Parser.TryParse(source, out var template, out var error))
-            throw new ActivityFaultException(FaultCodes.Expression, $"The Liquid template does not parse: {error}", nonRetryable: true);
-        return template;
+        try { return Template.Parse(source); }
+        catch (DotLiquid.Exceptions.LiquidException e)
+        {
+            throw new ActivityFaultException(FaultCodes.Expression, $"The Liquid template does not parse: {e.Message}", nonRetryable: true, e);
+        }
+    }
+
+    private static object? ToLiquid(object? value) => ValueConverter.Normalize(value) switch
+    {
+        IDictionary<string, object?> d => ToHash(d),
+        string s => s,
+        IEnumerable list => list.Cast<object?>().Select(ToLiquid).ToList(),
+        var v => v,
+    };
+
+    private static Hash ToHash(IDictionary<string, object?> d)
+    {
+        var h = new Hash();
+        foreach (var (k, v) in d) h[k] = ToLiquid(v);
+        return h;
     }
 }
