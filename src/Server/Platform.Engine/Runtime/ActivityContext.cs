@@ -90,7 +90,23 @@ internal sealed class ActivityContext : ActivityExecutionContext
 
     public override object? GetVariable(string name) => _run.State.Variables.GetValueOrDefault(ResolveVariable(name));
     public override T? GetVariable<T>(string name) where T : default => ValueConverter.Convert<T>(GetVariable(name));
-    public override void SetVariable(string name, object? value) => _run.State.Variables[ResolveVariable(name)] = ValueConverter.Normalize(value);
+    public override void SetVariable(string name, object? value)
+    {
+        var resolved = ResolveVariable(name);
+        value = ValueConverter.Normalize(value);
+        // A declared variable keeps its declared type (a JavaScript number assigned to an Int32 variable stays an integer).
+        if (value is not null && _run.Graph.Variables.TryGetValue(resolved, out var declared) && declared.TypeName is not ("Object" or "")
+            && Descriptors.TypeAliases.Resolve(declared.TypeName) is var type && type != typeof(object))
+        {
+            try { value = ValueConverter.Normalize(ValueConverter.Convert(value, type)); }
+            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or System.Text.Json.JsonException)
+            {
+                throw new ActivityFaultException(FaultCodes.InputConversion,
+                    $"Variable '{resolved}' is declared as {declared.TypeName}; the value '{value}' cannot be converted to it.", nonRetryable: true, e);
+            }
+        }
+        _run.State.Variables[resolved] = value;
+    }
 
     /// <summary>Accepts a variable's name or its designer id.</summary>
     private string ResolveVariable(string nameOrId) =>

@@ -258,7 +258,7 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
         public override string DefinitionId => definitionId;
         public override T? Get<T>(Input<T> input) where T : default
         {
-            if (input is null || input.Expression.Type != ExpressionTypes.Literal) return default;
+            if (input is null || input.Expression.Type is not (ExpressionTypes.Literal or ExpressionTypes.Object)) return default;
             try { return ValueConverter.Convert<T>(input.Expression.Value); }
             catch (Exception e) when (e is FormatException or InvalidCastException or System.Text.Json.JsonException) { return default; }
         }
