@@ -5,15 +5,15 @@ using Platform.Activities;
 
 namespace Platform.Activities.Core.Http;
 
-/// <summary>Starts a workflow when an HTTP request arrives at <c>/workflows/{path}</c>.</summary>
-[Activity("Elsa", "HTTP", "Starts the workflow when an HTTP request arrives at /workflows/{Path}.", Kind = ActivityKind.Trigger, DisplayName = "HTTP Endpoint")]
+/// <summary>Starts a workflow when an HTTP request arrives at <c>/http/{path}</c> (anonymous: check headers in the workflow when needed).</summary>
+[Activity("Elsa", "HTTP", "Starts the workflow when an HTTP request arrives at /http/{Path}.", Kind = ActivityKind.Trigger, DisplayName = "HTTP Endpoint")]
 public sealed class HttpEndpoint : Activity, ITrigger
 {
     /// <summary>The trigger and bookmark name.</summary>
     public const string TriggerName = "Elsa.HttpEndpoint";
 
-    /// <summary>The path below /workflows, for example <c>orders</c>.</summary>
-    [Input(Description = "The path below /workflows, e.g. 'orders' answers /workflows/orders.")]
+    /// <summary>The path below /http, for example <c>orders</c>.</summary>
+    [Input(Description = "The path below /http, e.g. 'orders' answers /http/orders.")]
     public Input<string> Path { get; set; } = new("");
 
     /// <summary>The HTTP methods.</summary>

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Engine.Contracts;
+using Platform.Engine.Models;
+using Platform.Testing;
+using Xunit;
+
+namespace Platform.Engine.Tests;
+
+/// <summary>Every file in workflows/ is published and run to its end on the engine.</summary>
+public class WorkflowFilesTests
+{
+    public static TheoryData<string> WorkflowFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(TestPaths.InRepo("workflows"), "*.json").Order()) data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WorkflowFiles))]
+    public async Task Should_Run_To_Completion_Without_Incidents_When_Workflow_File_Is_Published(string file)
+    {
+        // Arrange
+        await using var engine = new EngineFixture();
+        var model = JsonNode.Parse(await File.ReadAllTextAsync(TestPaths.InRepo("workflows", file)))!.AsObject();
+        var definition = (await engine.Definitions.SaveAsync(model, publish: true)).Definition;
+        var hosted = engine.Services.GetServices<IHostedService>().ToList();
+        foreach (var h in hosted) await h.StartAsync(CancellationToken.None);
+
+        // Act: through its trigger when it has one, else from its start.
+        var triggers = await engine.Services.GetRequiredService<ITriggerStore>().FindByNameAsync("Elsa.HttpEndpoint");
+        var trigger = triggers.FirstOrDefault(t => t.DefinitionId == definition.DefinitionId);
+        var instanceId = trigger is null
+            ? (await engine.Runtime.StartAsync(new StartWorkflowRequest(definition.DefinitionId))).InstanceId
+            : (await engine.Runtime.TriggerAsync(new TriggerRequest(trigger.Name, trigger.Key))).Single(r => r.Instance.DefinitionId == definition.DefinitionId).InstanceId;
+        var instances = engine.Services.GetRequiredService<IWorkflowInstanceStore>();
+        var instance = await instances.FindAsync(instanceId);
+        for (var i = 0; i < 100 && instance!.Status != WorkflowStatus.Finished; i++)
+        {
+            await Task.Delay(100);
+            instance = await instances.FindAsync(instanceId);
+        }
+        foreach (var h in hosted) await h.StopAsync(CancellationToken.None);
+
+        // Assert
+        Assert.Empty(instance!.State.Incidents);
+        Assert.Equal(WorkflowSubStatus.Finished, instance.SubStatus);
+        if (file == "hello-http.json")
+            Assert.Contains("Hello, world!", System.Text.Json.JsonSerializer.Serialize(instance.State.Properties));
+        if (file == "fork-join-delay.json")
+            Assert.Equal("both branches joined", instance.State.Output["result"]?.ToString());
+    }
+}
