@@ -14,7 +14,7 @@ public sealed partial class StudioBrowserTests(StudioApp app)
 {
     private const string WriteLineText = "Hello from the Studio browser test";
 
-    [Fact(Timeout = 600_000)]
+    [Fact(Timeout = 300_000)]
     public async Task Should_ShowTheWriteLineInTheJournal_When_AWorkflowIsBuiltPublishedAndRunInTheStudio()
     {
         await WithBrowserAsync(nameof(Should_ShowTheWriteLineInTheJournal_When_AWorkflowIsBuiltPublishedAndRunInTheStudio), async browser =>
@@ -39,8 +39,8 @@ public sealed partial class StudioBrowserTests(StudioApp app)
             // Drag Start and Write Line from the palette onto the canvas.
             var canvas = page.Locator(".graph-container.x6-graph");
             await canvas.WaitForAsync();
-            await DragFromPaletteAsync(page, canvas, "Start", x: 150, y: 150);
-            await DragFromPaletteAsync(page, canvas, "Write Line", x: 450, y: 150);
+            await DragFromPaletteAsync(page, canvas, "Start", StartItem(), x: 150, y: 150);
+            await DragFromPaletteAsync(page, canvas, "Write", WriteLineItem(), x: 450, y: 150);
             var start = canvas.Locator("g.x6-node", new() { HasText = "Start1" });
             var writeLine = canvas.Locator("g.x6-node", new() { HasText = "WriteLine1" });
             await start.WaitForAsync();
@@ -86,7 +86,7 @@ public sealed partial class StudioBrowserTests(StudioApp app)
         });
     }
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = 180_000)]
     public async Task Should_AskForTheApiKeyAndSignIn_When_NoKeyIsStored()
     {
         await WithBrowserAsync(nameof(Should_AskForTheApiKeyAndSignIn_When_NoKeyIsStored), async browser =>
@@ -149,12 +149,12 @@ public sealed partial class StudioBrowserTests(StudioApp app)
         }
     }
 
-    /// <summary>Finds an activity in the palette by its display name (search, then open its category) and drops it.</summary>
-    private static async Task DragFromPaletteAsync(IPage page, ILocator canvas, string displayName, int x, int y)
+    /// <summary>Finds an activity in the palette (search, then open its category) and drops it on the canvas.</summary>
+    private static async Task DragFromPaletteAsync(IPage page, ILocator canvas, string searchTerm, Regex displayName, int x, int y)
     {
         var search = page.GetByPlaceholder("Search").First;
-        await search.FillAsync(displayName);
-        var item = page.Locator("[draggable=true]", new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(displayName)}\\s*$") }).First;
+        await search.FillAsync(searchTerm);
+        var item = page.Locator("[draggable=true]", new() { HasTextRegex = displayName }).First;
         var headers = page.Locator(".mud-expand-panel-header");
         for (var i = 0; i < await headers.CountAsync() && !await item.IsVisibleAsync(); i++)
         {
@@ -192,6 +192,12 @@ public sealed partial class StudioBrowserTests(StudioApp app)
 
     [GeneratedRegex("create workflow", RegexOptions.IgnoreCase)]
     private static partial Regex CreateWorkflowLabel();
+
+    [GeneratedRegex("^\\s*Start\\s*$")]
+    private static partial Regex StartItem();
+
+    [GeneratedRegex("^\\s*Write\\s*Line\\s*$")]
+    private static partial Regex WriteLineItem();
 
     [GeneratedRegex("^\\s*ok\\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex OkLabel();
