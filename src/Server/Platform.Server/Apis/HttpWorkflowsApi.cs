@@ -68,8 +68,8 @@ public static class HttpWorkflowsApi
         if (run.Instance.State.Properties.TryGetValue(WriteHttpResponse.ResponseProperty, out var r) && r is IDictionary<string, object?> response)
         {
             var status = response.TryGetValue("statusCode", out var s) && s is not null ? Convert.ToInt32(s, System.Globalization.CultureInfo.InvariantCulture) : 200;
-            var content = response.GetValueOrDefault("content");
-            var contentType = response.GetValueOrDefault("contentType") as string;
+            var content = response.TryGetValue("content", out var c) ? c : null;
+            var contentType = response.TryGetValue("contentType", out var ct) ? ct as string : null;
             if (content is string text)
                 return Results.Text(text, string.IsNullOrEmpty(contentType) ? "text/plain; charset=utf-8" : contentType, statusCode: status);
             return Results.Json(content, contentType: string.IsNullOrEmpty(contentType) ? null : contentType, statusCode: status);
