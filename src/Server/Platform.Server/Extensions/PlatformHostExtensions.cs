@@ -1,0 +1,110 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Platform.Activities.Core;
+using Platform.Engine;
+using Platform.Persistence.EFCore;
+using Platform.Server.Apis;
+using Platform.Server.Infrastructure;
+using Platform.Server.Security;
+using Platform.Studio;
+
+namespace Platform.Server.Extensions;
+
+/// <summary>The host's composition: engine, persistence, Studio, API key auth, ProblemDetails and CORS.</summary>
+public static class PlatformHostExtensions
+{
+    /// <summary>The CORS policy used when <c>Platform:Cors:AllowedOrigins</c> is set.</summary>
+    public const string CorsPolicy = "platform-api";
+
+    /// <summary>
+    /// Registers everything the server needs. Reads <c>Platform:DataDirectory</c> (created if missing),
+    /// <c>Platform:Database:Provider</c>, <c>ConnectionStrings:Platform</c>, <c>Platform:ApiKeys</c>,
+    /// <c>Platform:Cors:AllowedOrigins</c> and <c>Platform:Api:MaxRequestBodySize</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The configuration is not valid; the message says how to fix it.</exception>
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.SectionName));
+        var options = configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
+        ProviderName(options.Database.Provider); // fails early with a clear message
+        var dataDirectory = ResolveDataDirectory(options.DataDirectory, builder.Environment.ContentRootPath);
+
+        // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
+        services.AddPlatformPersistence(configuration, dataDirectory);
+        services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>());
+        services.AddStudio(configuration);
+
+        // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        var maxBody = options.Api.MaxRequestBodySize > 0 ? options.Api.MaxRequestBodySize : ApiOptions.DefaultMaxRequestBodySize;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+
+        // Auth: every API endpoint needs "Authorization: ApiKey <key>"; Operator keys may only read.
+        var keys = ApiKeyRegistry.Create(options.ApiKeys, dataDirectory);
+        services.AddSingleton(keys);
+        services.AddHostedService<AdminKeySignInBanner>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicies.Read, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin, ApiKeyRoles.Operator))
+            .AddPolicy(ApiPolicies.Write, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin));
+
+        // CORS: same origin by default (the Studio is served by this host).
+        var origins = options.Cors.AllowedOrigins.Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o.Trim().TrimEnd('/')).ToArray();
+        if (origins.Length > 0)
+        {
+            services.AddCors(c => c.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders(ApiRouting.InstanceIdHeader)));
+        }
+        return builder;
+    }
+
+    /// <summary>The middleware: exception handling, ProblemDetails for empty error responses, API guards, CORS and auth.</summary>
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+        app.UseMiddleware<ApiRequestGuard>();
+        app.UseRouting();
+        if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>The canonical provider name (<c>Sqlite</c> or <c>PostgreSql</c>).</summary>
+    /// <exception cref="InvalidOperationException">The provider is neither.</exception>
+    public static string ProviderName(string? provider) => provider?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "sqlite" => "Sqlite",
+        "postgresql" or "postgres" or "npgsql" => "PostgreSql",
+        _ => throw new InvalidOperationException(
+            $"Platform:Database:Provider is '{provider}', which is not supported. Use Sqlite (default) or PostgreSql."),
+    };
+
+    /// <summary>Resolves the data directory against the content root and creates it.</summary>
+    public static string ResolveDataDirectory(string? configured, string contentRoot)
+    {
+        var path = string.IsNullOrWhiteSpace(configured) ? PlatformOptions.DefaultDataDirectory : configured.Trim();
+        path = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(contentRoot, path));
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"The data directory '{path}' cannot be created ({e.Message}). Set Platform:DataDirectory to a writable folder.", e);
+        }
+        return path;
+    }
+}

@@ -1,0 +1,46 @@
+using Platform.Engine.Descriptors;
+using Platform.Server.Apis.Models;
+
+namespace Platform.Server.Mapping;
+
+/// <summary>Maps the engine's activity descriptors to Elsa's descriptor shape.</summary>
+public static class ActivityDescriptorMapper
+{
+    private static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
+
+    /// <summary>Maps one descriptor. <paramref name="extraPorts"/> adds ports (used for placeholders, whose ports come from stored connections).</summary>
+    public static ActivityDescriptorModel Map(ActivityDescriptor d, IEnumerable<string>? extraPorts = null)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var ports = d.Outcomes.Concat(extraPorts ?? []).Distinct(StringComparer.Ordinal)
+            .Select(o => new PortModel(o, o, "Flow", true)).ToList();
+        return new ActivityDescriptorModel(
+            d.TypeName, d.Namespace, d.Name, d.Version, d.Category, d.DisplayName, d.Description ?? d.DisplayName,
+            d.Inputs.OrderBy(i => i.Order).Select(MapInput).ToList(),
+            d.Outputs.Select(MapOutput).ToList(),
+            d.Kind, ports, d.CustomProperties, Empty,
+            d.IsContainer, d.IsBrowsable, d.IsStart, d.IsTerminal);
+    }
+
+    private static InputDescriptorModel MapInput(InputDescriptor i)
+    {
+        var options = i.Options is { Count: > 0 } ? i.Options
+            : (Nullable.GetUnderlyingType(i.ClrType) ?? i.ClrType) is { IsEnum: true } e ? Enum.GetNames(e) : null;
+        var uiHint = options is not null && i.UIHint is "singleline" ? "dropdown" : i.UIHint;
+        IReadOnlyDictionary<string, object?>? specs = uiHint == "dropdown" && options is not null
+            ? new Dictionary<string, object?>
+            {
+                ["dropdown"] = new Dictionary<string, object?>
+                {
+                    ["selectList"] = new SelectList(options.Select(o => new SelectListItem(o, o)).ToList(), false),
+                },
+            }
+            : null;
+        return new InputDescriptorModel(
+            i.Name, i.TypeName, i.DisplayName, i.Description ?? "", i.Order, IsBrowsable: true, IsSynthetic: false, i.IsWrapped,
+            uiHint, i.Category, i.DefaultValue, i.DefaultSyntax, IsReadOnly: false, i.IsSensitive, StorageDriverType: null, specs);
+    }
+
+    private static OutputDescriptorModel MapOutput(OutputDescriptor o) =>
+        new(o.Name, o.TypeName, o.DisplayName, o.Description ?? "", 0, IsBrowsable: true, IsSynthetic: false);
+}

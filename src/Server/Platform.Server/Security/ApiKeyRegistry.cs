@@ -1,0 +1,135 @@
+using System.Security.Cryptography;
+using System.Text;
+using Platform.Server.Extensions;
+
+namespace Platform.Server.Security;
+
+/// <summary>Who a valid key belongs to.</summary>
+/// <param name="Name">The key's configured name.</param>
+/// <param name="Role">Admin or Operator.</param>
+public sealed record ApiKeyIdentity(string Name, string Role);
+
+/// <summary>
+/// The API keys the server accepts. Keys are held only as SHA-256 hashes and compared in constant time.
+/// When none is configured, an admin key is generated once, stored in <c>{DataDirectory}/admin-api-key</c> (mode 0600)
+/// and reused on later starts.
+/// </summary>
+public sealed class ApiKeyRegistry
+{
+    /// <summary>The file that holds the generated admin key.</summary>
+    public const string AdminKeyFileName = "admin-api-key";
+
+    /// <summary>The minimum length of a configured key.</summary>
+    public const int MinimumKeyLength = 16;
+
+    private readonly (byte[] Hash, ApiKeyIdentity Identity)[] _keys;
+
+    private ApiKeyRegistry((byte[] Hash, ApiKeyIdentity Identity)[] keys, string? generatedKey, string? generatedKeyPath)
+    {
+        _keys = keys;
+        GeneratedKey = generatedKey;
+        GeneratedKeyPath = generatedKeyPath;
+    }
+
+    /// <summary>The generated admin key when no key is configured; null otherwise.</summary>
+    public string? GeneratedKey { get; }
+
+    /// <summary>Where the generated admin key is stored; null when keys are configured.</summary>
+    public string? GeneratedKeyPath { get; }
+
+    /// <summary>How many keys are accepted.</summary>
+    public int Count => _keys.Length;
+
+    /// <summary>
+    /// Builds the registry from configuration, or from the generated admin key file when no key is configured.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A configured key is empty, too short, duplicated or has an unknown role.</exception>
+    public static ApiKeyRegistry Create(IReadOnlyList<ApiKeyOptions> configured, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+
+        // A configuration entry without any value (e.g. an empty array element) is ignored.
+        var entries = configured.Where(k => !string.IsNullOrWhiteSpace(k.Key) || !string.IsNullOrWhiteSpace(k.Name) || !string.IsNullOrWhiteSpace(k.Role)).ToList();
+        if (entries.Count == 0)
+        {
+            var path = Path.Combine(dataDirectory, AdminKeyFileName);
+            var key = LoadOrCreateAdminKey(path);
+            return new ApiKeyRegistry([(Hash(key), new ApiKeyIdentity("admin (generated)", ApiKeyRoles.Admin))], key, path);
+        }
+
+        var keys = new List<(byte[], ApiKeyIdentity)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            var name = string.IsNullOrWhiteSpace(e.Name) ? $"key {i}" : e.Name.Trim();
+            var key = e.Key?.Trim();
+            if (string.IsNullOrEmpty(key))
+                throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) has no Key. Set Platform:ApiKeys:{i}:Key to a random secret of at least {MinimumKeyLength} characters, or remove the entry.");
+            if (key.Length < MinimumKeyLength)
+                throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) is shorter than {MinimumKeyLength} characters. Use a random secret, for example the output of 'openssl rand -base64 32'.");
+            var role = ApiKeyRoles.Parse(e.Role ?? ApiKeyRoles.Operator)
+                ?? throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) has the unknown role '{e.Role}'. Use {ApiKeyRoles.Admin} or {ApiKeyRoles.Operator}.");
+            if (!seen.Add(key))
+                throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) repeats another key. Give every client its own key.");
+            keys.Add((Hash(key), new ApiKeyIdentity(name, role)));
+        }
+        return new ApiKeyRegistry([.. keys], null, null);
+    }
+
+    /// <summary>Finds who a presented key belongs to; every key is compared, in constant time.</summary>
+    public ApiKeyIdentity? Validate(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented)) return null;
+        var hash = Hash(presented.Trim());
+        ApiKeyIdentity? match = null;
+        foreach (var (h, identity) in _keys)
+        {
+            // No early exit: the time taken does not depend on which key (if any) matched.
+            if (CryptographicOperations.FixedTimeEquals(h, hash)) match = identity;
+        }
+        return match;
+    }
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    private static string LoadOrCreateAdminKey(string path)
+    {
+        if (File.Exists(path))
+        {
+            RestrictToOwner(path);
+            var existing = File.ReadAllText(path).Trim();
+            if (existing.Length >= MinimumKeyLength) return existing;
+            throw new InvalidOperationException($"The admin key file '{path}' is empty or shorter than {MinimumKeyLength} characters. Delete it to have a new key generated, or configure Platform:ApiKeys.");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var key = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using var stream = new FileStream(path, options);
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false));
+            writer.Write(key);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process created it first: use theirs.
+            return LoadOrCreateAdminKey(path);
+        }
+        return key;
+    }
+
+    private static void RestrictToOwner(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var mode = File.GetUnixFileMode(path);
+        var wanted = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if ((mode & ~wanted) != 0) File.SetUnixFileMode(path, mode & wanted);
+    }
+
+    private static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
