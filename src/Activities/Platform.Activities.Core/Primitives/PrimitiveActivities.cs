@@ -122,3 +122,46 @@ public sealed class Delay : Activity
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>Waits until a moment in time. Durable like <see cref="Delay"/>.</summary>
+[Activity("Elsa", "Scheduling", "Waits until a date and time (UTC unless an offset is given), then continues.", DisplayName = "Start At")]
+public sealed class StartAt : Activity
+{
+    /// <summary>The bookmark name.</summary>
+    public const string BookmarkName = "Elsa.StartAt";
+
+    /// <summary>When to continue.</summary>
+    [Input(Description = "When to continue, e.g. 2026-12-24T18:00:00Z.")]
+    public Input<DateTimeOffset> DateTime { get; set; } = new(DateTimeOffset.MinValue);
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var at = DateTime.Get(context);
+        if (at <= context.UtcNow) context.Complete();
+        else context.CreateBookmark(new BookmarkRequest(BookmarkName) { ResumeAt = at });
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Starts the workflow on a cron schedule (one recurring job per published workflow, across all nodes).</summary>
+[Activity("Elsa", "Scheduling", "Starts the workflow on a cron schedule, e.g. '0 8 * * 1-5' (08:00 UTC on weekdays).", Kind = ActivityKind.Trigger)]
+public sealed class Cron : Activity, ITrigger
+{
+    /// <summary>The cron expression (5 fields, or 6 with seconds), evaluated in UTC.</summary>
+    [Input(Description = "The cron expression in UTC: minute hour day month weekday, e.g. 0 8 * * 1-5.")]
+    public Input<string> CronExpression { get; set; } = new("0 * * * *");
+
+    /// <inheritdoc />
+    public IEnumerable<string?> GetTriggerKeys(TriggerIndexContext context) => [context.Get(CronExpression)];
+
+    /// <inheritdoc />
+    protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        if (!context.IsTriggerOfWorkflow)
+            throw new ActivityFaultException(FaultCodes.Configuration,
+                "Cron can only start a workflow (put it first, with no inbound connection). Inside a workflow use Delay or Start At.", nonRetryable: true);
+        context.Complete();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -34,6 +34,12 @@ public sealed class TimerBookmarkScheduler : BackgroundService, IBookmarkSchedul
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Another scheduler (e.g. Hangfire) replaced this one: its jobs fire the timers, so this loop stays idle.
+        if (!_services.GetServices<IBookmarkScheduler>().Contains(this))
+        {
+            _logger.LogDebug("The in-process timer is replaced by another bookmark scheduler; it stays idle.");
+            return;
+        }
         var store = _services.GetRequiredService<IBookmarkStore>();
         var runtime = _services.GetRequiredService<IWorkflowRuntime>();
         while (!stoppingToken.IsCancellationRequested)

@@ -1,0 +1,126 @@
+using Hangfire;
+using Hangfire.States;
+using Hangfire.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Platform.Engine.Contracts;
+using Platform.Engine.Models;
+
+namespace Platform.Scheduling.Hangfire;
+
+/// <summary>Schedules timed bookmarks as Hangfire jobs (through <see cref="IBackgroundJobClient"/>, never the static API).</summary>
+public sealed class HangfireBookmarkScheduler(IBackgroundJobClient jobs) : IBookmarkScheduler
+{
+    public ValueTask ScheduleAsync(string instanceId, string bookmarkId, DateTimeOffset resumeAt, CancellationToken ct)
+    {
+        jobs.Schedule<ResumeBookmarkJob>(j => j.RunAsync(instanceId, bookmarkId), resumeAt);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Keeps one recurring job per published cron trigger; removes them when the workflow is retracted or deleted.</summary>
+public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobStorage storage, ILogger<CronPublicationHandler> logger) : IWorkflowPublicationHandler
+{
+    public Task OnPublishedAsync(WorkflowDefinition definition, IReadOnlyList<StoredTrigger> triggers, CancellationToken ct)
+    {
+        var wanted = triggers.Where(t => t.Name == CronTriggerNames.Cron && !string.IsNullOrWhiteSpace(t.Key)).ToList();
+        var wantedIds = wanted.Select(t => JobId(t.DefinitionId, t.ActivityId)).ToHashSet();
+        RemoveStale(definition.DefinitionId, wantedIds);
+        foreach (var t in wanted)
+        {
+            var definitionId = t.DefinitionId;
+            var activityId = t.ActivityId;
+            recurring.AddOrUpdate<CronTriggerJob>(JobId(definitionId, activityId), j => j.RunAsync(definitionId, activityId), t.Key!,
+                new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            logger.LogInformation("Cron trigger {ActivityId} of {DefinitionId} scheduled: {Cron}.", activityId, definitionId, t.Key);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task OnRetractedAsync(string definitionId, CancellationToken ct)
+    {
+        RemoveStale(definitionId, []);
+        return Task.CompletedTask;
+    }
+
+    private void RemoveStale(string definitionId, HashSet<string> keep)
+    {
+        using var connection = storage.GetConnection();
+        foreach (var job in connection.GetRecurringJobs())
+            if (job.Id.StartsWith(JobPrefix(definitionId), StringComparison.Ordinal) && !keep.Contains(job.Id))
+                recurring.RemoveIfExists(job.Id);
+    }
+
+    private static string JobPrefix(string definitionId) => $"cron:{definitionId}:";
+
+    /// <summary>The recurring job id of a cron trigger.</summary>
+    public static string JobId(string definitionId, string activityId) => JobPrefix(definitionId) + activityId;
+}
+
+/// <summary>
+/// At start-up, schedules a job for every timed bookmark in the engine's own tables. The engine store is the source of truth:
+/// with in-memory job storage nothing survives a restart, and with PostgreSQL duplicates are harmless (resuming is idempotent).
+/// </summary>
+public sealed class TimerRecoveryService(IBookmarkStore bookmarks, IBookmarkScheduler scheduler, TimeProvider clock, ILogger<TimerRecoveryService> logger)
+    : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var timed = await bookmarks.FindDueAsync(DateTimeOffset.MaxValue, int.MaxValue, cancellationToken);
+        foreach (var b in timed) await scheduler.ScheduleAsync(b.WorkflowInstanceId, b.Id, b.ResumeAt ?? clock.GetUtcNow(), cancellationToken);
+        if (timed.Count > 0) logger.LogInformation("Rescheduled {Count} timer(s) from the workflow store.", timed.Count);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Hangfire storage choices.</summary>
+public enum HangfireStorageKind
+{
+    /// <summary>Hangfire.InMemory (embedded default; the engine reschedules from its own tables at start).</summary>
+    InMemory,
+    /// <summary>Hangfire.PostgreSql (production, multi-node).</summary>
+    PostgreSql,
+}
+
+public static class HangfireSchedulingExtensions
+{
+    /// <summary>
+    /// Runs the engine's timers and cron triggers on Hangfire, replacing the in-process timer. Adds a Hangfire server
+    /// (<paramref name="workerCount"/> workers) unless <paramref name="addServer"/> is false.
+    /// </summary>
+    public static IServiceCollection AddHangfireScheduling(this IServiceCollection services, HangfireStorageKind storage, string? postgresConnectionString = null,
+        bool addServer = true, int workerCount = 4)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (storage == HangfireStorageKind.PostgreSql && string.IsNullOrWhiteSpace(postgresConnectionString))
+            throw new InvalidOperationException("Hangfire on PostgreSQL needs a connection string: set ConnectionStrings:Platform (the platform database is used).");
+
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
+            if (storage == HangfireStorageKind.PostgreSql)
+                global::Hangfire.PostgreSql.PostgreSqlBootstrapperConfigurationExtensions.UsePostgreSqlStorage(config,
+                    o => o.UseNpgsqlConnection(postgresConnectionString));
+            else config.UseInMemoryStorage();
+        });
+        if (addServer)
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = workerCount;
+                o.SchedulePollingInterval = TimeSpan.FromMilliseconds(250);
+                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+
+        // Replace the in-process timer with Hangfire jobs (the in-process loop then stays idle).
+        services.RemoveAll<IBookmarkScheduler>();
+        services.AddSingleton<IBookmarkScheduler, HangfireBookmarkScheduler>();
+        services.AddTransient<ResumeBookmarkJob>();
+        services.AddTransient<CronTriggerJob>();
+        services.AddSingleton<IWorkflowPublicationHandler, CronPublicationHandler>();
+        services.AddHostedService<TimerRecoveryService>();
+        return services;
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using Platform.Engine.Contracts;
+
+namespace Platform.Scheduling.Hangfire;
+
+/// <summary>
+/// Resumes a timed bookmark. Takes only ids. NEVER rename this class, its namespace or its method: stored jobs refer to them.
+/// Idempotent: a bookmark that was already resumed (by another node or a duplicate job) is skipped.
+/// </summary>
+public sealed class ResumeBookmarkJob(IWorkflowRuntime runtime, ILogger<ResumeBookmarkJob> logger)
+{
+    public async Task RunAsync(string instanceId, string bookmarkId)
+    {
+        try
+        {
+            await runtime.ResumeAsync(new ResumeWorkflowRequest(instanceId, bookmarkId));
+        }
+        catch (WorkflowRequestException e) when (e.Code is WorkflowRequestException.NotFound or WorkflowRequestException.Conflict)
+        {
+            logger.LogDebug("Timer {BookmarkId} of {InstanceId} was already handled: {Message}", bookmarkId, instanceId, e.Message);
+        }
+    }
+}
+
+/// <summary>
+/// Starts a workflow from its cron trigger. Takes only ids. NEVER rename this class, its namespace or its method.
+/// </summary>
+public sealed class CronTriggerJob(IWorkflowRuntime runtime, ITriggerStore triggers, ILogger<CronTriggerJob> logger)
+{
+    public async Task RunAsync(string definitionId, string activityId)
+    {
+        var all = await triggers.FindByNameAsync(CronTriggerNames.Cron);
+        var trigger = all.FirstOrDefault(t => t.DefinitionId == definitionId && t.ActivityId == activityId);
+        if (trigger is null)
+        {
+            logger.LogInformation("Cron trigger {ActivityId} of {DefinitionId} is no longer published; skipped.", activityId, definitionId);
+            return;
+        }
+        await runtime.StartAsync(new StartWorkflowRequest(definitionId) { DefinitionVersionId = trigger.DefinitionVersionId, TriggerActivityId = activityId });
+    }
+}
+
+/// <summary>Trigger names this module schedules.</summary>
+public static class CronTriggerNames
+{
+    /// <summary>The cron trigger activity's type name.</summary>
+    public const string Cron = "Elsa.Cron";
+}
