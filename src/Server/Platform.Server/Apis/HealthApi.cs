@@ -9,7 +9,11 @@ namespace Platform.Server.Apis;
 public static class HealthApi
 {
     /// <summary>The answer.</summary>
-    public sealed record HealthResponse(string Status, string Database, string? Error = null);
+    public sealed record HealthResponse(
+        string Status,
+        string Database,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        string? Error = null);
 
     /// <summary>Maps <c>GET /health</c>.</summary>
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
