@@ -33,12 +33,12 @@ public sealed class WorkflowMaterializer
     public FlowchartGraph Build(JsonObject root, JsonArray? variables, out List<ValidationProblem> problems)
     {
         problems = [];
-        var rootId = root["id"]?.GetValue<string>() ?? "flowchart";
-        var rootNodeId = root["nodeId"]?.GetValue<string>() ?? $"Workflow1:{rootId}";
+        var rootId = root["id"].Str() ?? "flowchart";
+        var rootNodeId = root["nodeId"].Str() ?? $"Workflow1:{rootId}";
         var vars = ReadVariables(variables);
         var varIdToName = vars.Values.ToDictionary(v => v.Id, v => v.Name);
         var activities = new List<Activity>();
-        foreach (var node in root["activities"]?.AsArray() ?? [])
+        foreach (var node in root["activities"] as JsonArray ?? [])
         {
             if (node is not JsonObject a) continue;
             var activity = CreateActivity(a, rootNodeId, varIdToName, problems);
@@ -46,12 +46,12 @@ public sealed class WorkflowMaterializer
         }
         var ids = activities.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
         var connections = new List<Connection>();
-        foreach (var node in root["connections"]?.AsArray() ?? [])
+        foreach (var node in root["connections"] as JsonArray ?? [])
         {
-            var src = node?["source"]?["activity"]?.GetValue<string>();
-            var srcPort = node?["source"]?["port"]?.GetValue<string>() ?? Activity.DoneOutcome;
-            var dst = node?["target"]?["activity"]?.GetValue<string>();
-            var dstPort = node?["target"]?["port"]?.GetValue<string>() ?? "In";
+            var src = node?["source"]?["activity"].Str();
+            var srcPort = node?["source"]?["port"].Str() ?? Activity.DoneOutcome;
+            var dst = node?["target"]?["activity"].Str();
+            var dstPort = node?["target"]?["port"].Str() ?? "In";
             if (src is null || dst is null || !ids.Contains(src) || !ids.Contains(dst))
             {
                 problems.Add(new ValidationProblem($"A connection refers to an activity that does not exist ({src ?? "?"} → {dst ?? "?"}); it is ignored.", src));
@@ -64,8 +64,8 @@ public sealed class WorkflowMaterializer
 
     private Activity? CreateActivity(JsonObject a, string parentNodeId, Dictionary<string, string> varIdToName, List<ValidationProblem> problems)
     {
-        var type = a["type"]?.GetValue<string>();
-        var id = a["id"]?.GetValue<string>();
+        var type = a["type"].Str();
+        var id = a["id"].Str();
         if (string.IsNullOrEmpty(type) || string.IsNullOrEmpty(id))
         {
             problems.Add(new ValidationProblem("An activity has no type or id; it is ignored.", id));
@@ -84,9 +84,9 @@ public sealed class WorkflowMaterializer
 
         activity.Id = id;
         activity.Type = type;
-        activity.NodeId = a["nodeId"]?.GetValue<string>() ?? $"{parentNodeId}:{id}";
-        activity.Name = a["name"]?.GetValue<string>();
-        activity.Version = a["version"]?.GetValue<int>() ?? 1;
+        activity.NodeId = a["nodeId"].Str() ?? $"{parentNodeId}:{id}";
+        activity.Name = a["name"].Str();
+        activity.Version = a["version"].Int() ?? 1;
         if (a["customProperties"] is JsonObject cp)
             activity.CustomProperties = (Dictionary<string, object?>)ValueConverter.FromElement(JsonSerializer.SerializeToElement(cp))!;
 
@@ -105,7 +105,7 @@ public sealed class WorkflowMaterializer
                 if (input.IsWrapped)
                 {
                     var expression = node is JsonObject o && o["expression"] is JsonObject e
-                        ? new Expression(e["type"]?.GetValue<string>() ?? ExpressionTypes.Literal, ValueConverter.Normalize(e["value"]))
+                        ? new Expression(e["type"].Str() ?? ExpressionTypes.Literal, ValueConverter.Normalize(e["value"]))
                         : null;
                     if (expression is null && input.Property.GetValue(activity) is not null) continue; // keep the class default
                     var wrapped = Activator.CreateInstance(input.Property.PropertyType, expression ?? Expression.Literal(null));
@@ -124,7 +124,7 @@ public sealed class WorkflowMaterializer
         foreach (var output in info.Outputs)
         {
             var node = a[char.ToLowerInvariant(output.Name[0]) + output.Name[1..]];
-            var varRef = node?["memoryReference"]?["id"]?.GetValue<string>();
+            var varRef = node?["memoryReference"]?["id"].Str();
             if (output.GetValue(activity) is null) output.SetValue(activity, Activator.CreateInstance(output.PropertyType));
             if (varRef is not null && output.GetValue(activity) is { } o)
                 o.GetType().GetProperty(nameof(Output<object>.VariableName))!.SetValue(o, varIdToName.GetValueOrDefault(varRef, varRef));
@@ -136,10 +136,10 @@ public sealed class WorkflowMaterializer
         var result = new Dictionary<string, VariableDefinition>(StringComparer.Ordinal);
         foreach (var v in variables ?? [])
         {
-            var name = v?["name"]?.GetValue<string>();
+            var name = v?["name"].Str();
             if (string.IsNullOrEmpty(name)) continue;
-            var id = v?["id"]?.GetValue<string>() ?? name;
-            var typeName = v?["typeName"]?.GetValue<string>() ?? "Object";
+            var id = v?["id"].Str() ?? name;
+            var typeName = v?["typeName"].Str() ?? "Object";
             object? value = ValueConverter.Normalize(v?["value"]);
             if (value is string s && s.Length > 0 && typeName != "String")
             {
@@ -149,6 +149,15 @@ public sealed class WorkflowMaterializer
         }
         return result;
     }
+}
+
+/// <summary>Tolerant readers: a value of the wrong JSON type reads as null instead of throwing.</summary>
+internal static class JsonNodeReading
+{
+    public static string? Str(this JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    public static int? Int(this JsonNode? node) =>
+        node is JsonValue v ? (v.TryGetValue<int>(out var i) ? i : v.TryGetValue<string>(out var s) && int.TryParse(s, out var j) ? j : null) : null;
 }
 
 /// <summary>A problem found while reading a flowchart.</summary>

@@ -33,7 +33,10 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
         _logger = logger;
     }
 
-    public async Task<SaveDefinitionResult> SaveAsync(JsonObject model, bool publish, CancellationToken ct = default)
+    public Task<SaveDefinitionResult> SaveAsync(JsonObject model, bool publish, CancellationToken ct = default) =>
+        SaveAsync(model, publish, newVersion: false, ct);
+
+    private async Task<SaveDefinitionResult> SaveAsync(JsonObject model, bool publish, bool newVersion, CancellationToken ct)
     {
         var errors = await ValidateAsync(model, ct);
         if (errors.Count > 0) throw new WorkflowValidationException(errors);
@@ -45,7 +48,7 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
             var latest = await _store.FindAsync(new WorkflowDefinitionFilter { DefinitionId = definitionId, VersionOptions = VersionOptions.Latest }, ct);
             var changed = new List<WorkflowDefinition>();
             WorkflowDefinition target;
-            if (latest is null || latest.IsPublished)
+            if (latest is null || latest.IsPublished || newVersion)
             {
                 if (latest is not null) { latest.IsLatest = false; changed.Add(latest); }
                 target = new WorkflowDefinition
@@ -168,8 +171,9 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
     {
         var source = await _store.FindAsync(new WorkflowDefinitionFilter { DefinitionId = definitionId, VersionOptions = VersionOptions.SpecificVersion(version) }, ct);
         if (source is null) return null;
+        // Always a new version: the current draft stays in the history, so reverting never loses work.
         var model = ToModel(source);
-        var result = await SaveAsync(model, publish: false, ct);
+        var result = await SaveAsync(model, publish: false, newVersion: true, ct);
         return result.Definition;
     }
 
