@@ -1,0 +1,131 @@
+using Platform.Intents.Text;
+
+namespace Platform.Intents.Classification;
+
+/// <summary>An utterance as model input: sparse n-gram features plus the dense sentence embedding.</summary>
+internal sealed class FeatureVector(int[] indices, float[] values, float[]? dense)
+{
+    public int[] Indices { get; } = indices;
+    public float[] Values { get; } = values;
+    public float[]? Dense { get; } = dense;
+
+    public float SquaredNorm()
+    {
+        float s = 0;
+        foreach (var v in Values) s += v * v;
+        if (Dense is not null) foreach (var v in Dense) s += v * v;
+        return s;
+    }
+
+    public FeatureVector Scaled(float factor)
+    {
+        var values = new float[Values.Length];
+        for (var i = 0; i < values.Length; i++) values[i] = Values[i] * factor;
+        float[]? dense = null;
+        if (Dense is not null)
+        {
+            dense = new float[Dense.Length];
+            for (var i = 0; i < dense.Length; i++) dense[i] = Dense[i] * factor;
+        }
+        return new FeatureVector(Indices, values, dense);
+    }
+}
+
+/// <summary>
+/// The n-gram vocabulary seen in training with inverse document frequencies. Features never seen in training would get
+/// zero weight in any of the models, so indexing only the seen ones equals hashing without collisions.
+/// </summary>
+internal sealed class FeatureSpace
+{
+    private readonly Dictionary<ulong, int> _index;
+    private readonly float[] _idf;
+    private readonly IntentClassifierOptions _options;
+
+    private FeatureSpace(Dictionary<ulong, int> index, float[] idf, IntentClassifierOptions options, int denseDimensions)
+    {
+        _index = index;
+        _idf = idf;
+        _options = options;
+        DenseDimensions = denseDimensions;
+    }
+
+    public int SparseCount => _idf.Length;
+
+    public int DenseDimensions { get; }
+
+    public static FeatureSpace Fit(IReadOnlyList<string> texts, IntentClassifierOptions options, int denseDimensions)
+    {
+        var df = new Dictionary<ulong, int>();
+        var keys = new List<ulong>();
+        foreach (var text in texts)
+        {
+            keys.Clear();
+            Extract(text, options, keys, keys);
+            keys.Sort();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (i > 0 && keys[i] == keys[i - 1]) continue;
+                df[keys[i]] = df.GetValueOrDefault(keys[i]) + 1;
+            }
+        }
+        var index = new Dictionary<ulong, int>(df.Count);
+        var idf = new float[df.Count];
+        var n = texts.Count;
+        foreach (var (key, count) in df)
+        {
+            idf[index.Count] = (float)(Math.Log((n + 1.0) / (count + 1.0)) + 1.0);
+            index[key] = index.Count;
+        }
+        return new FeatureSpace(index, idf, options, denseDimensions);
+    }
+
+    public FeatureVector Transform(string text, float[]? embedding)
+    {
+        var words = new List<ulong>(32);
+        var chars = new List<ulong>(128);
+        Extract(text, _options, words, chars);
+        var indices = new List<int>(words.Count + chars.Count);
+        var values = new List<float>(words.Count + chars.Count);
+        AddGroup(words, _options.WordWeight, indices, values);
+        AddGroup(chars, _options.CharWeight, indices, values);
+        float[]? dense = null;
+        if (DenseDimensions > 0 && _options.EmbeddingWeight > 0 && embedding is not null)
+        {
+            dense = new float[DenseDimensions];
+            var w = _options.EmbeddingWeight;
+            for (var i = 0; i < Math.Min(DenseDimensions, embedding.Length); i++) dense[i] = embedding[i] * w;
+        }
+        return new FeatureVector(indices.ToArray(), values.ToArray(), dense);
+    }
+
+    private void AddGroup(List<ulong> keys, float weight, List<int> indices, List<float> values)
+    {
+        if (weight <= 0 || keys.Count == 0) return;
+        keys.Sort();
+        var start = indices.Count;
+        double sum = 0;
+        for (var i = 0; i < keys.Count;)
+        {
+            var j = i;
+            while (j < keys.Count && keys[j] == keys[i]) j++;
+            if (_index.TryGetValue(keys[i], out var idx))
+            {
+                var v = (float)((1 + Math.Log(j - i)) * _idf[idx]);
+                indices.Add(idx);
+                values.Add(v);
+                sum += v * v;
+            }
+            i = j;
+        }
+        if (sum <= 0) return;
+        var scale = (float)(weight / Math.Sqrt(sum));
+        for (var i = start; i < values.Count; i++) values[i] *= scale;
+    }
+
+    private static void Extract(string text, IntentClassifierOptions options, List<ulong> words, List<ulong> chars)
+    {
+        var tokens = TextFeatures.Tokenize(text);
+        if (options.WordWeight > 0) TextFeatures.WordFeatures(tokens, options.Ngrams, words);
+        if (options.CharWeight > 0) TextFeatures.CharFeatures(tokens, options.Ngrams, chars);
+    }
+}

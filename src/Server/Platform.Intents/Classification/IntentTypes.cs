@@ -1,0 +1,91 @@
+using Platform.Intents.Text;
+
+namespace Platform.Intents.Classification;
+
+/// <summary>One example utterance of an intent. Intent <see cref="IntentNames.OutOfScope"/> marks a "not this" example.</summary>
+/// <param name="Text">The utterance.</param>
+/// <param name="Intent">The intent name.</param>
+public sealed record IntentExample(string Text, string Intent);
+
+/// <summary>An intent and its score.</summary>
+/// <param name="Intent">The intent name.</param>
+/// <param name="Confidence">The score: a probability for logistic regression, a cosine similarity otherwise.</param>
+public sealed record IntentPrediction(string Intent, double Confidence);
+
+/// <summary>What <see cref="IntentClassifier.Classify"/> found.</summary>
+/// <param name="Intent">The intent, or <see cref="IntentNames.OutOfScope"/>.</param>
+/// <param name="Confidence">The best in-scope intent's score.</param>
+/// <param name="IsOutOfScope">True when the best score is below the threshold or the best class is a "not this" class.</param>
+/// <param name="TopIntent">The best in-scope intent even when the result is out of scope.</param>
+/// <param name="Alternatives">The top three in-scope intents, best first.</param>
+public sealed record IntentResult(string Intent, double Confidence, bool IsOutOfScope, string TopIntent, IReadOnlyList<IntentPrediction> Alternatives);
+
+/// <summary>Intent names with a meaning.</summary>
+public static class IntentNames
+{
+    /// <summary>The out-of-scope intent.</summary>
+    public const string OutOfScope = "oos";
+
+    /// <summary>True for <c>oos</c> and <c>out_of_scope</c> (any case), the names that mark out-of-scope examples.</summary>
+    public static bool IsOutOfScope(string intent) =>
+        string.Equals(intent, OutOfScope, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(intent, "out_of_scope", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(intent, "out-of-scope", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>The classification method.</summary>
+public enum IntentClassifierMethod
+{
+    /// <summary>Multinomial logistic (softmax) regression on n-grams and the sentence embedding. The default.</summary>
+    LogisticRegression,
+    /// <summary>Cosine similarity to each intent's mean vector.</summary>
+    NearestCentroid,
+    /// <summary>Per intent, the mean cosine similarity of the k nearest examples.</summary>
+    NearestNeighbors,
+}
+
+/// <summary>Options of <see cref="IntentClassifier"/>.</summary>
+public sealed record IntentClassifierOptions
+{
+    /// <summary>The method. Default logistic regression.</summary>
+    public IntentClassifierMethod Method { get; init; } = IntentClassifierMethod.LogisticRegression;
+
+    /// <summary>A fixed out-of-scope threshold on the confidence; null calibrates it from the examples.</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>The n-gram features.</summary>
+    public NgramOptions Ngrams { get; init; } = new();
+
+    /// <summary>Weight of the word n-gram block (each block is L2-normalised first). Default 1.</summary>
+    public float WordWeight { get; init; } = 1f;
+
+    /// <summary>Weight of the character n-gram block. Default 1.</summary>
+    public float CharWeight { get; init; } = 1f;
+
+    /// <summary>Weight of the sentence-embedding block; 0 ignores the embedding. Default 1.</summary>
+    public float EmbeddingWeight { get; init; } = 1f;
+
+    /// <summary>Logistic regression: passes over the examples. Default 20.</summary>
+    public int Epochs { get; init; } = 20;
+
+    /// <summary>Logistic regression: initial learning rate. Default 0.5.</summary>
+    public float LearningRate { get; init; } = 0.5f;
+
+    /// <summary>Logistic regression: L2 penalty per update. Default 1e-4.</summary>
+    public float L2 { get; init; } = 1e-4f;
+
+    /// <summary>Nearest neighbours: how many examples per intent are averaged. Default 3.</summary>
+    public int Neighbors { get; init; } = 3;
+
+    /// <summary>Calibration: the folds of the cross-validation that calibrates the threshold. Default 5.</summary>
+    public int CalibrationFolds { get; init; } = 5;
+
+    /// <summary>Calibration: the share of intents held out as pseudo-out-of-scope in each fold. Default 0.25.</summary>
+    public double CalibrationHoldoutShare { get; init; } = 0.25;
+
+    /// <summary>Calibration: the weight of out-of-scope recall against in-scope accuracy when choosing the threshold. Default 1.</summary>
+    public double OutOfScopeWeight { get; init; } = 1.0;
+
+    /// <summary>Seed of the shuffles, so training is repeatable.</summary>
+    public int Seed { get; init; } = 42;
+}
