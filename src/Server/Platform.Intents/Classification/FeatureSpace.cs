@@ -17,6 +17,27 @@ internal sealed class FeatureVector(int[] indices, float[] values, float[]? dens
         return s;
     }
 
+    /// <summary>Dot product; both vectors have sorted indices.</summary>
+    public float Dot(FeatureVector other)
+    {
+        float s = 0;
+        int i = 0, j = 0;
+        var a = Indices;
+        var b = other.Indices;
+        while (i < a.Length && j < b.Length)
+        {
+            if (a[i] == b[j]) s += Values[i++] * other.Values[j++];
+            else if (a[i] < b[j]) i++;
+            else j++;
+        }
+        if (Dense is not null && other.Dense is not null)
+        {
+            var n = Math.Min(Dense.Length, other.Dense.Length);
+            for (var k = 0; k < n; k++) s += Dense[k] * other.Dense[k];
+        }
+        return s;
+    }
+
     public FeatureVector Scaled(float factor)
     {
         var values = new float[Values.Length];
@@ -95,7 +116,10 @@ internal sealed class FeatureSpace
             var w = _options.EmbeddingWeight;
             for (var i = 0; i < Math.Min(DenseDimensions, embedding.Length); i++) dense[i] = embedding[i] * w;
         }
-        return new FeatureVector(indices.ToArray(), values.ToArray(), dense);
+        var idx = indices.ToArray();
+        var val = values.ToArray();
+        Array.Sort(idx, val);
+        return new FeatureVector(idx, val, dense);
     }
 
     private void AddGroup(List<ulong> keys, float weight, List<int> indices, List<float> values)

@@ -12,19 +12,15 @@ namespace Platform.Intents.Classification;
 /// </summary>
 public sealed class IntentClassifier
 {
-    private readonly FeatureSpace _space;
-    private readonly ScoringModel _model;
+    private readonly Fitted _fitted;
     private readonly string[] _classes;
-    private readonly bool[] _isOos;
     private readonly EmbeddingSource _embeddings;
 
-    private IntentClassifier(FeatureSpace space, ScoringModel model, string[] classes, EmbeddingSource embeddings,
+    private IntentClassifier(Fitted fitted, EmbeddingSource embeddings,
         IntentClassifierOptions options, double threshold, bool thresholdCalibrated, TimeSpan trainingTime)
     {
-        _space = space;
-        _model = model;
-        _classes = classes;
-        _isOos = classes.Select(IntentNames.IsOutOfScope).ToArray();
+        _fitted = fitted;
+        _classes = fitted.Classes;
         _embeddings = embeddings;
         Options = options;
         Threshold = threshold;
@@ -48,7 +44,7 @@ public sealed class IntentClassifier
     public TimeSpan TrainingTime { get; }
 
     /// <summary>How many distinct n-gram features the model knows.</summary>
-    public int FeatureCount => _space.SparseCount;
+    public int FeatureCount => _fitted.Space.SparseCount;
 
     /// <summary>
     /// Trains a classifier. Examples whose intent is <c>oos</c>/<c>out_of_scope</c> are "not this" examples: they train
@@ -87,48 +83,87 @@ public sealed class IntentClassifier
             threshold = Calibrate(list, embedded, options, ct);
             calibrated = true;
         }
-        return new IntentClassifier(fitted.Space, fitted.Model, fitted.Classes, source, options, threshold, calibrated, sw.Elapsed);
+        return new IntentClassifier(fitted, source, options, threshold, calibrated, sw.Elapsed);
     }
 
     /// <summary>Classifies an utterance (embedding on the calling thread).</summary>
-    public IntentResult Classify(string text) => Decide(Score(text, _embeddings.Embed(text)));
+    public IntentResult Classify(string text) => Decide(Evaluate(_fitted, text, _embeddings.Embed(text), Options));
 
     /// <summary>Classifies an utterance; concurrent calls share embedding-model runs.</summary>
     public async ValueTask<IntentResult> ClassifyAsync(string text, CancellationToken cancellationToken = default)
     {
         var embedding = await _embeddings.EmbedAsync(text, cancellationToken).ConfigureAwait(false);
-        return Decide(Score(text, embedding));
+        return Decide(Evaluate(_fitted, text, embedding, Options));
+    }
+
+    /// <summary>For diagnostics: the best in-scope intent, its model score and its nearest-example similarity.</summary>
+    internal (string Intent, float ModelScore, float Similarity, bool PredictedOos) Diagnose(string text)
+    {
+        var e = Evaluate(_fitted, text, _embeddings.Embed(text), Options);
+        var top = e.Top[0];
+        return (_classes[top.Class], top.ModelScore, top.Similarity, e.PredictedOosClass);
     }
 
     /// <summary>Returns the same model with another out-of-scope threshold.</summary>
     public IntentClassifier WithThreshold(double threshold) =>
-        new(_space, _model, _classes, _embeddings, Options with { Threshold = threshold }, threshold, false, TrainingTime);
+        new(_fitted, _embeddings, Options with { Threshold = threshold }, threshold, false, TrainingTime);
 
-    private float[] Score(string text, float[]? embedding)
+    private IntentResult Decide(Evaluation e)
     {
-        var x = _space.Transform(text, embedding);
-        if (!_model.IsProbabilistic) x = Normalize(x);
-        var scores = new float[_classes.Length];
-        _model.Score(x, scores);
-        return scores;
-    }
-
-    private IntentResult Decide(float[] scores)
-    {
-        var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ToArray();
-        var alternatives = new List<IntentPrediction>(3);
-        foreach (var i in order)
-        {
-            if (_isOos[i]) continue;
-            alternatives.Add(new IntentPrediction(_classes[i], scores[i]));
-            if (alternatives.Count == 3) break;
-        }
+        var alternatives = e.Top.Select(t => new IntentPrediction(_classes[t.Class], t.Confidence)).ToArray();
         var top = alternatives[0];
-        var oos = _isOos[order[0]] || top.Confidence < Threshold;
+        var oos = e.PredictedOosClass || top.Confidence < Threshold;
         return new IntentResult(oos ? IntentNames.OutOfScope : top.Intent, top.Confidence, oos, top.Intent, alternatives);
     }
 
-    private sealed record Fitted(FeatureSpace Space, ScoringModel Model, string[] Classes);
+    private sealed record Fitted(FeatureSpace Space, ScoringModel Model, string[] Classes, bool[] IsOos, FeatureVector[][] UnitExamples);
+
+    private readonly record struct Candidate(int Class, float ModelScore, float Similarity, float Confidence);
+
+    private sealed record Evaluation(Candidate[] Top, bool PredictedOosClass);
+
+    /// <summary>Scores a text: the top three in-scope intents with model score, nearest-example similarity and the
+    /// confidence compared with the threshold, and whether a "not this" class won.</summary>
+    private static Evaluation Evaluate(Fitted f, string text, float[]? embedding, IntentClassifierOptions options)
+    {
+        var x = f.Space.Transform(text, embedding);
+        var unit = Normalize(x);
+        var scores = new float[f.Classes.Length];
+        f.Model.Score(f.Model.IsProbabilistic ? x : unit, scores);
+        var best = 0;
+        for (var c = 1; c < scores.Length; c++) if (scores[c] > scores[best]) best = c;
+        Span<int> top = stackalloc int[3];
+        var count = 0;
+        for (var c = 0; c < scores.Length; c++)
+        {
+            if (f.IsOos[c]) continue;
+            var p = Math.Min(count, 3);
+            while (p > 0 && scores[top[p - 1]] < scores[c])
+            {
+                if (p < 3) top[p] = top[p - 1];
+                p--;
+            }
+            if (p < 3)
+            {
+                top[p] = c;
+                if (count < 3) count++;
+            }
+        }
+        var result = new Candidate[count];
+        for (var i = 0; i < count; i++)
+        {
+            var c = top[i];
+            var sim = NearestSimilarity(unit, f.UnitExamples[c], f.Space.SparseCount);
+            var conf = options.OutOfScopeScore switch
+            {
+                OutOfScopeScore.ModelScore => scores[c],
+                OutOfScopeScore.NearestExample => sim,
+                _ => scores[c] * sim,
+            };
+            result[i] = new Candidate(c, scores[c], sim, conf);
+        }
+        return new Evaluation(result, f.IsOos[best]);
+    }
 
     private static Fitted Fit(List<IntentExample> list, float[][]? embedded, IntentClassifierOptions options, CancellationToken ct)
     {
@@ -140,13 +175,43 @@ public sealed class IntentClassifier
         for (var i = 0; i < list.Count; i++) xs[i] = space.Transform(list[i].Text, embedded?[i]);
         var ys = list.Select(e => classIndex[e.Intent]).ToArray();
         var method = classes.Length < 2 ? IntentClassifierMethod.NearestCentroid : options.Method;
+        var units = xs.Select(Normalize).ToArray();
         ScoringModel model = method switch
         {
             IntentClassifierMethod.LogisticRegression => LinearModel.TrainSoftmax(xs, ys, classes.Length, space.SparseCount, dims, options, ct),
-            IntentClassifierMethod.NearestCentroid => LinearModel.TrainCentroids(xs.Select(Normalize).ToArray(), ys, classes.Length, space.SparseCount, dims),
-            _ => new NeighborModel(xs.Select(Normalize).ToArray(), ys, classes.Length, space.SparseCount, dims, options.Neighbors),
+            IntentClassifierMethod.NearestCentroid => LinearModel.TrainCentroids(units, ys, classes.Length, space.SparseCount, dims),
+            _ => new NeighborModel(units, ys, classes.Length, space.SparseCount, dims, options.Neighbors),
         };
-        return new Fitted(space, model, classes);
+        var byClass = Enumerable.Range(0, classes.Length).Select(c => Enumerable.Range(0, units.Length).Where(i => ys[i] == c).Select(i => units[i]).ToArray()).ToArray();
+        return new Fitted(space, model, classes, classes.Select(c => c == IntentNames.OutOfScope).ToArray(), byClass);
+    }
+
+    [ThreadStatic]
+    private static float[]? t_scatter;
+
+    /// <summary>The largest cosine between a unit vector and unit examples: the query is scattered into a dense
+    /// buffer once, so each example costs its own number of features.</summary>
+    private static float NearestSimilarity(FeatureVector unit, FeatureVector[] examples, int sparseCount)
+    {
+        if (examples.Length == 0) return 0;
+        var buffer = t_scatter;
+        if (buffer is null || buffer.Length < sparseCount) t_scatter = buffer = new float[Math.Max(sparseCount, 1024)];
+        for (var i = 0; i < unit.Indices.Length; i++) buffer[unit.Indices[i]] = unit.Values[i];
+        var best = float.NegativeInfinity;
+        foreach (var e in examples)
+        {
+            float s = 0;
+            var idx = e.Indices;
+            var val = e.Values;
+            for (var i = 0; i < idx.Length; i++) s += buffer[idx[i]] * val[i];
+            if (unit.Dense is { } a && e.Dense is { } b)
+            {
+                s += System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(), b.AsSpan(0, a.Length));
+            }
+            if (s > best) best = s;
+        }
+        for (var i = 0; i < unit.Indices.Length; i++) buffer[unit.Indices[i]] = 0;
+        return Math.Max(0, best);
     }
 
     private static FeatureVector Normalize(FeatureVector x)
@@ -160,13 +225,22 @@ public sealed class IntentClassifier
     /// examples play unseen out-of-scope utterances; "not this" examples count as out of scope too. The threshold
     /// maximises in-scope accuracy + w·out-of-scope recall over the held-out predictions.
     /// </summary>
-    private static double Calibrate(List<IntentExample> list, float[][]? embedded, IntentClassifierOptions options, CancellationToken ct)
+    private static double Calibrate(List<IntentExample> all, float[][]? allEmbedded, IntentClassifierOptions options, CancellationToken ct)
     {
         var rng = new Random(options.Seed);
+        // Large sets: calibrate on at most CalibrationMaxPerIntent examples per intent, which bounds the cost.
+        var keep = Enumerable.Range(0, all.Count).GroupBy(i => all[i].Intent).SelectMany(g =>
+        {
+            var idx = g.ToArray();
+            rng.Shuffle(idx);
+            return idx.Take(options.CalibrationMaxPerIntent);
+        }).Order().ToArray();
+        var list = keep.Select(i => all[i]).ToList();
+        var embedded = allEmbedded is null ? null : keep.Select(i => allEmbedded[i]).ToArray();
         var inScope = list.Select(e => e.Intent).Where(i => i != IntentNames.OutOfScope).Distinct().OrderBy(i => i, StringComparer.Ordinal).ToArray();
         var minPerIntent = inScope.Min(i => list.Count(e => e.Intent == i));
-        var folds = Math.Clamp(Math.Min(options.CalibrationFolds, minPerIntent), 2, 10);
         if (minPerIntent < 2) return 0;
+        var folds = Math.Clamp(Math.Min(options.CalibrationFolds, minPerIntent), 2, 10);
         // Stratified fold assignment.
         var fold = new int[list.Count];
         foreach (var group in Enumerable.Range(0, list.Count).GroupBy(i => list[i].Intent))
@@ -179,10 +253,12 @@ public sealed class IntentClassifier
         holdCount = Math.Min(holdCount, inScope.Length - 2);
         var shuffledIntents = inScope.ToArray();
         rng.Shuffle(shuffledIntents);
-        var inScores = new List<(float Score, bool Correct)>();
-        var oosScores = new List<(float Score, bool PredictedOos)>();
-        for (var f = 0; f < folds; f++)
+        var inScores = new List<(float Score, bool Correct)>[folds];
+        var oosScores = new List<(float Score, bool PredictedOos)>[folds];
+        Parallel.For(0, folds, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TrainingParallelism), CancellationToken = ct }, f =>
         {
+            inScores[f] = [];
+            oosScores[f] = [];
             var held = new HashSet<string>(holdCount > 0
                 ? Enumerable.Range(0, holdCount).Select(j => shuffledIntents[(f * holdCount + j) % shuffledIntents.Length])
                 : []);
@@ -198,35 +274,24 @@ public sealed class IntentClassifier
                     trainEmb?.Add(embedded![i]);
                 }
             }
-            if (train.Select(e => e.Intent).Distinct().Count(i => i != IntentNames.OutOfScope) < 1) continue;
+            if (!train.Any(e => e.Intent != IntentNames.OutOfScope)) return;
             var fitted = Fit(train, trainEmb?.ToArray(), options, ct);
-            var isOos = fitted.Classes.Select(c => c == IntentNames.OutOfScope).ToArray();
-            var scores = new float[fitted.Classes.Length];
             foreach (var i in test)
             {
-                var x = fitted.Space.Transform(list[i].Text, embedded?[i]);
-                if (!fitted.Model.IsProbabilistic) x = Normalize(x);
-                fitted.Model.Score(x, scores);
-                var best = 0;
-                var bestIn = -1;
-                for (var c = 0; c < scores.Length; c++)
-                {
-                    if (scores[c] > scores[best]) best = c;
-                    if (!isOos[c] && (bestIn < 0 || scores[c] > scores[bestIn])) bestIn = c;
-                }
-                var score = bestIn < 0 ? 0 : scores[bestIn];
-                var predictedOos = isOos[best];
+                var e = Evaluate(fitted, list[i].Text, embedded?[i], options);
+                var score = e.Top[0].Confidence;
                 if (list[i].Intent == IntentNames.OutOfScope || held.Contains(list[i].Intent))
                 {
-                    oosScores.Add((score, predictedOos));
+                    oosScores[f].Add((score, e.PredictedOosClass));
                 }
                 else
                 {
-                    inScores.Add((score, !predictedOos && fitted.Classes[bestIn] == list[i].Intent));
+                    inScores[f].Add((score, !e.PredictedOosClass && fitted.Classes[e.Top[0].Class] == list[i].Intent));
                 }
             }
-        }
-        return ChooseThreshold(inScores, oosScores, options.OutOfScopeWeight);
+        });
+        return ChooseThreshold(inScores.Where(l => l is not null).SelectMany(l => l).ToList(),
+            oosScores.Where(l => l is not null).SelectMany(l => l).ToList(), options.OutOfScopeWeight);
     }
 
     internal static double ChooseThreshold(List<(float Score, bool Correct)> inScores, List<(float Score, bool PredictedOos)> oosScores, double oosWeight)

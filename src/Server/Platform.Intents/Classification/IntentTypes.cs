@@ -44,11 +44,25 @@ public enum IntentClassifierMethod
     NearestNeighbors,
 }
 
+/// <summary>The score compared with the out-of-scope threshold.</summary>
+public enum OutOfScopeScore
+{
+    /// <summary>The model's score of the best intent (the probability, for logistic regression).</summary>
+    ModelScore,
+    /// <summary>The cosine similarity to the nearest example of the best intent.</summary>
+    NearestExample,
+    /// <summary>The product of the two: unsure between intents or far from every example both lower it. The default.</summary>
+    Combined,
+}
+
 /// <summary>Options of <see cref="IntentClassifier"/>.</summary>
 public sealed record IntentClassifierOptions
 {
     /// <summary>The method. Default logistic regression.</summary>
     public IntentClassifierMethod Method { get; init; } = IntentClassifierMethod.LogisticRegression;
+
+    /// <summary>The score compared with the threshold. Default <see cref="OutOfScopeScore.Combined"/>.</summary>
+    public OutOfScopeScore OutOfScopeScore { get; init; } = OutOfScopeScore.Combined;
 
     /// <summary>A fixed out-of-scope threshold on the confidence; null calibrates it from the examples.</summary>
     public double? Threshold { get; init; }
@@ -65,8 +79,8 @@ public sealed record IntentClassifierOptions
     /// <summary>Weight of the sentence-embedding block; 0 ignores the embedding. Default 1.</summary>
     public float EmbeddingWeight { get; init; } = 1f;
 
-    /// <summary>Logistic regression: passes over the examples. Default 20.</summary>
-    public int Epochs { get; init; } = 20;
+    /// <summary>Logistic regression: passes over the examples. Default 15.</summary>
+    public int Epochs { get; init; } = 15;
 
     /// <summary>Logistic regression: initial learning rate. Default 0.5.</summary>
     public float LearningRate { get; init; } = 0.5f;
@@ -85,6 +99,12 @@ public sealed record IntentClassifierOptions
 
     /// <summary>Calibration: the weight of out-of-scope recall against in-scope accuracy when choosing the threshold. Default 1.</summary>
     public double OutOfScopeWeight { get; init; } = 1.0;
+
+    /// <summary>Calibration: at most this many examples per intent take part (bounds the cost on large sets). Default 40.</summary>
+    public int CalibrationMaxPerIntent { get; init; } = 40;
+
+    /// <summary>How many calibration folds train at once. Default: up to 2, never more than the cores.</summary>
+    public int TrainingParallelism { get; init; } = Math.Min(2, Environment.ProcessorCount);
 
     /// <summary>Seed of the shuffles, so training is repeatable.</summary>
     public int Seed { get; init; } = 42;

@@ -124,8 +124,15 @@ public static class IntentEvaluation
                     Method = method,
                     Seed = seed,
                     Threshold = opts.TryGetValue("threshold", out var t) && t is not null ? double.Parse(t, CultureInfo.InvariantCulture) : null,
-                    WordWeight = features == "embedding" ? 0 : 1,
-                    CharWeight = features == "embedding" ? 0 : 1,
+                    WordWeight = features == "embedding" ? 0 : GetFloat(opts, "word-weight", 1),
+                    CharWeight = features == "embedding" ? 0 : GetFloat(opts, "char-weight", 1),
+                    EmbeddingWeight = GetFloat(opts, "embedding-weight", 1),
+                    Epochs = GetInt(opts, "epochs", 20),
+                    LearningRate = GetFloat(opts, "lr", 0.5f),
+                    L2 = GetFloat(opts, "l2", 1e-4f),
+                    OutOfScopeWeight = GetFloat(opts, "oos-weight", 1),
+                    OutOfScopeScore = Enum.Parse<OutOfScopeScore>(opts.GetValueOrDefault("oos-score") ?? nameof(OutOfScopeScore.Combined), ignoreCase: true),
+                    Ngrams = new Text.NgramOptions { CharMin = GetInt(opts, "char-min", 2), CharMax = GetInt(opts, "char-max", 4) },
                 };
                 await EvaluateAsync(train, test, generator, options, opts, output, cancellationToken).ConfigureAwait(false);
             }
@@ -189,6 +196,7 @@ public static class IntentEvaluation
         await output.WriteLineAsync(string.Create(inv, $"out-of-scope precision: {m.OosPrecision:P2}")).ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(inv, $"latency per utterance: median {Percentile(latencies, 0.5):F3} ms, p99 {Percentile(latencies, 0.99):F3} ms")).ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(inv, $"throughput: {throughput:F0} utterances/s ({concurrency} concurrent callers, {Environment.ProcessorCount} cores)")).ConfigureAwait(false);
+        if (opts.ContainsKey("diagnose")) await DiagnoseAsync(classifier, test, output).ConfigureAwait(false);
         var errors = GetInt(opts, "errors", 0);
         for (int i = 0, shown = 0; i < test.Count && shown < errors; i++)
         {
@@ -196,6 +204,42 @@ public static class IntentEvaluation
             shown++;
             await output.WriteLineAsync($"  error: \"{test[i].Text}\" expected {test[i].Intent}, got {predictions[i]}").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Out-of-scope separation (AUROC, in-scope vs out-of-scope lines) of the candidate confidence scores.</summary>
+    private static async Task DiagnoseAsync(IntentClassifier classifier, List<DataLine> test, TextWriter output)
+    {
+        var rows = test.Select(l => (Line: l, D: classifier.Diagnose(l.Text))).ToList();
+        var variants = new (string Name, Func<float, float, double> F)[]
+        {
+            ("model score", (p, s) => p),
+            ("nearest example", (p, s) => s),
+            ("product", (p, s) => p * s),
+            ("sqrt(p)*sim", (p, s) => Math.Sqrt(p) * s),
+            ("p*sim^2", (p, s) => p * s * s),
+        };
+        foreach (var (name, f) in variants)
+        {
+            var pos = rows.Where(r => r.Line.Intent != IntentNames.OutOfScope).Select(r => f(r.D.ModelScore, r.D.Similarity)).ToArray();
+            var neg = rows.Where(r => r.Line.Intent == IntentNames.OutOfScope).Select(r => r.D.PredictedOos ? -1 : f(r.D.ModelScore, r.D.Similarity)).ToArray();
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  AUROC {name}: {Auroc(pos, neg):F4}")).ConfigureAwait(false);
+        }
+    }
+
+    private static double Auroc(double[] pos, double[] neg)
+    {
+        if (pos.Length == 0 || neg.Length == 0) return double.NaN;
+        var all = pos.Select(v => (V: v, P: true)).Concat(neg.Select(v => (V: v, P: false))).OrderBy(t => t.V).ToArray();
+        double rankSum = 0;
+        for (var i = 0; i < all.Length;)
+        {
+            var j = i;
+            while (j < all.Length && all[j].V == all[i].V) j++;
+            var avg = (i + j + 1) / 2.0;
+            for (var k = i; k < j; k++) if (all[k].P) rankSum += avg;
+            i = j;
+        }
+        return (rankSum - pos.Length * (pos.Length + 1) / 2.0) / ((double)pos.Length * neg.Length);
     }
 
     private static async Task<OnnxEmbeddingGenerator> CreateGeneratorAsync(Dictionary<string, string?> opts, TextWriter output, CancellationToken ct)
@@ -232,10 +276,13 @@ public static class IntentEvaluation
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
+    private static float GetFloat(Dictionary<string, string?> opts, string key, float fallback) =>
+        opts.TryGetValue(key, out var v) && v is not null ? float.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
     private static int GetInt(Dictionary<string, string?> opts, string key, int fallback) =>
         opts.TryGetValue(key, out var v) && v is not null ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
-    private static readonly HashSet<string> Flags = ["drop-oos-train", "cased"];
+    private static readonly HashSet<string> Flags = ["drop-oos-train", "cased", "diagnose"];
 
     private static Dictionary<string, string?> ParseArgs(string[] args)
     {

@@ -34,10 +34,11 @@ internal static class TextFeatures
     {
         var tokens = new List<string>();
         var sb = new StringBuilder();
-        var normalized = text.Normalize(NormalizationForm.FormD);
+        var ascii = System.Text.Ascii.IsValid(text);
+        var normalized = ascii ? text : text.Normalize(NormalizationForm.FormD);
         foreach (var raw in normalized)
         {
-            if (CharUnicodeInfo.GetUnicodeCategory(raw) == UnicodeCategory.NonSpacingMark) continue;
+            if (!ascii && CharUnicodeInfo.GetUnicodeCategory(raw) == UnicodeCategory.NonSpacingMark) continue;
             var c = char.ToLowerInvariant(raw);
             if (IsCjk(c))
             {
