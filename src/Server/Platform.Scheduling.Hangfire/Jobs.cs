@@ -7,10 +7,16 @@ namespace Platform.Scheduling.Hangfire;
 /// Resumes a timed bookmark. Takes only ids. NEVER rename this class, its namespace or its method: stored jobs refer to them.
 /// Idempotent: a bookmark that was already resumed (by another node or a duplicate job) is skipped.
 /// </summary>
-public sealed class ResumeBookmarkJob(IWorkflowRuntime runtime, ILogger<ResumeBookmarkJob> logger)
+public sealed class ResumeBookmarkJob(IWorkflowRuntime runtime, IBookmarkStore bookmarks, TimeProvider clock, ILogger<ResumeBookmarkJob> logger)
 {
+    /// <summary>Hangfire keeps schedule times in whole seconds, so a job may start up to a second early; it waits out the rest.</summary>
+    private static readonly TimeSpan MaxEarlyWait = TimeSpan.FromSeconds(2);
+
     public async Task RunAsync(string instanceId, string bookmarkId)
     {
+        var bookmark = await bookmarks.FindByIdAsync(bookmarkId);
+        if (bookmark?.ResumeAt is { } due && due - clock.GetUtcNow() is var early && early > TimeSpan.Zero)
+            await Task.Delay(early < MaxEarlyWait ? early : MaxEarlyWait, clock);
         try
         {
             await runtime.ResumeAsync(new ResumeWorkflowRequest(instanceId, bookmarkId));
