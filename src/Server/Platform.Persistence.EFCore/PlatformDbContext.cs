@@ -53,6 +53,9 @@ public abstract partial class PlatformDbContext : DbContext
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PlatformDbContext).Assembly);
+        modelBuilder.HasDbFunction(typeof(PlatformDbFunctions).GetMethod(nameof(PlatformDbFunctions.Fold))!)
+            .HasName(Provider == PlatformDatabaseProvider.Sqlite ? PlatformDbFunctions.SqliteFoldFunction : "lower")
+            .IsBuiltIn();
         OnModelCreatingPartial(modelBuilder);
         PlatformModelConventions.Apply(modelBuilder, Provider);
     }

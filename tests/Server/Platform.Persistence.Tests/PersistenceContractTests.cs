@@ -325,7 +325,10 @@ public abstract class PersistenceContractTests : IAsyncLifetime
                 instance.State.Variables["n"] = (long)n;
                 await Commits.CommitAsync(Commit(instance, [Bookmark($"{id}-b{n}", id, key: id)], [Journal($"{id}-j{n}", id, n)]), Ct);
                 Assert.Single(await Bookmarks.FindAsync("Platform.WaitForMessage", id, Ct));
-                await Instances.FindManyAsync(new WorkflowInstanceFilter(), new PageArgs(0, 5), ct: Ct);
+                // case-insensitive search on many pooled connections at once (SQLite: the fold function on every connection)
+                var found = await Instances.FindManyAsync(new WorkflowInstanceFilter { SearchTerm = id.ToUpperInvariant() }, new PageArgs(0, 50), ct: Ct);
+                Assert.Contains(found.Items, x => x.Id == id);
+                await Definitions.FindManyAsync(new WorkflowDefinitionFilter { SearchTerm = "ЗАКАЗ" }, new PageArgs(0, 5), Ct);
             }
         }, Ct)).ToList();
 

@@ -9,9 +9,14 @@ namespace Platform.Persistence.EFCore.Storage;
 /// <summary>
 /// Prepares each physical SQLite connection once: WAL journal (readers do not block the writer), <c>synchronous=NORMAL</c>
 /// (safe against process crashes in WAL mode; a power cut may lose the last commits but never corrupts), a busy timeout so a
-/// writer from another process waits instead of failing with "database is locked", and a Unicode-aware <c>lower()</c> so
-/// case-insensitive search works beyond ASCII (SQLite's built-in one only folds A–Z).
+/// writer from another process waits instead of failing with "database is locked". Also registers
+/// <c>platform_fold()</c> (see <see cref="PlatformDbFunctions.Fold"/>) on every connection object.
 /// </summary>
+/// <remarks>
+/// Functions must be registered per <see cref="SqliteConnection"/> object, not per native handle: Microsoft.Data.Sqlite
+/// re-registers a connection's functions on each open and removes them when the handle goes back to its pool. (Overriding a
+/// built-in such as <c>lower</c> this way breaks: the removal leaves "wrong number of arguments to function lower()".)
+/// </remarks>
 internal sealed class SqliteConnectionInitializer : DbConnectionInterceptor
 {
     /// <summary>How long a statement waits for another process's write lock.</summary>
@@ -26,6 +31,13 @@ internal sealed class SqliteConnectionInitializer : DbConnectionInterceptor
     {
     }
 
+    public override DbConnection ConnectionCreated(ConnectionCreatedEventData eventData, DbConnection result)
+    {
+        if (result is SqliteConnection sqlite)
+            sqlite.CreateFunction<string?, string?>(PlatformDbFunctions.SqliteFoldFunction, static s => s?.ToLowerInvariant(), isDeterministic: true);
+        return result;
+    }
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Initialize(connection);
 
     public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
@@ -34,7 +46,7 @@ internal sealed class SqliteConnectionInitializer : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
-    /// <summary>Applies the settings to an open connection (also used by the migrator before migrating).</summary>
+    /// <summary>Applies the pragmas to an open connection, once per native handle.</summary>
     public void Initialize(DbConnection connection)
     {
         if (connection is not SqliteConnection sqlite || sqlite.Handle is not { } handle) return;
@@ -46,7 +58,6 @@ internal sealed class SqliteConnectionInitializer : DbConnectionInterceptor
                 $"PRAGMA busy_timeout={BusyTimeoutMilliseconds}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
             command.ExecuteNonQuery();
         }
-        sqlite.CreateFunction<string?, string?>("lower", static s => s?.ToLowerInvariant(), isDeterministic: true);
         _initialized.AddOrUpdate(handle, handle);
     }
 }

@@ -75,9 +75,9 @@ public sealed class EfWorkflowDefinitionStore(IDbContextFactory<PlatformDbContex
         if (!string.IsNullOrEmpty(f.SearchTerm))
         {
             var term = StoreQueries.NormalizeSearch(f.SearchTerm);
-            query = query.Where(x => (x.Name != null && x.Name.ToLower().Contains(term))
-                                     || (x.Description != null && x.Description.ToLower().Contains(term))
-                                     || x.DefinitionId.ToLower().Contains(term));
+            query = query.Where(x => (x.Name != null && PlatformDbFunctions.Fold(x.Name)!.Contains(term))
+                                     || (x.Description != null && PlatformDbFunctions.Fold(x.Description)!.Contains(term))
+                                     || PlatformDbFunctions.Fold(x.DefinitionId)!.Contains(term));
         }
         return query;
     }

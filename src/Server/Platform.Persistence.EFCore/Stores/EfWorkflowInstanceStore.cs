@@ -70,10 +70,10 @@ public sealed class EfWorkflowInstanceStore(IDbContextFactory<PlatformDbContext>
         if (!string.IsNullOrEmpty(f.SearchTerm))
         {
             var term = StoreQueries.NormalizeSearch(f.SearchTerm);
-            query = query.Where(x => (x.Name != null && x.Name.ToLower().Contains(term))
-                                     || x.Id.ToLower().Contains(term)
-                                     || (x.CorrelationId != null && x.CorrelationId.ToLower().Contains(term))
-                                     || x.DefinitionId.ToLower().Contains(term));
+            query = query.Where(x => (x.Name != null && PlatformDbFunctions.Fold(x.Name)!.Contains(term))
+                                     || PlatformDbFunctions.Fold(x.Id)!.Contains(term)
+                                     || (x.CorrelationId != null && PlatformDbFunctions.Fold(x.CorrelationId)!.Contains(term))
+                                     || PlatformDbFunctions.Fold(x.DefinitionId)!.Contains(term));
         }
         return query;
     }

@@ -21,7 +21,7 @@ internal static class StoreQueries
         return list;
     }
 
-    /// <summary>Lower-cases a search term the way the database lower-cases columns (SQLite's lower() is replaced by the same .NET call).</summary>
+    /// <summary>Lower-cases a search term the way <see cref="PlatformDbFunctions.Fold"/> lower-cases columns.</summary>
     public static string NormalizeSearch(string term) => term.ToLowerInvariant();
 
     public static (int Skip, int Take) Normalize(Platform.Engine.Contracts.PageArgs page)
