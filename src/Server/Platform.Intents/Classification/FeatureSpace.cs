@@ -61,11 +61,13 @@ internal sealed class FeatureSpace
     private readonly Dictionary<ulong, int> _index;
     private readonly float[] _idf;
     private readonly IntentClassifierOptions _options;
+    private readonly double _unknownIdf;
 
-    private FeatureSpace(Dictionary<ulong, int> index, float[] idf, IntentClassifierOptions options, int denseDimensions)
+    private FeatureSpace(Dictionary<ulong, int> index, float[] idf, IntentClassifierOptions options, int denseDimensions, int documents)
     {
         _index = index;
         _idf = idf;
+        _unknownIdf = Math.Log(documents + 1.0) + 1.0;
         _options = options;
         DenseDimensions = denseDimensions;
     }
@@ -97,7 +99,7 @@ internal sealed class FeatureSpace
             idf[index.Count] = (float)(Math.Log((n + 1.0) / (count + 1.0)) + 1.0);
             index[key] = index.Count;
         }
-        return new FeatureSpace(index, idf, options, denseDimensions);
+        return new FeatureSpace(index, idf, options, denseDimensions, n);
     }
 
     public FeatureVector Transform(string text, float[]? embedding)
@@ -137,6 +139,13 @@ internal sealed class FeatureSpace
                 var v = (float)((1 + Math.Log(j - i)) * _idf[idx]);
                 indices.Add(idx);
                 values.Add(v);
+                sum += v * v;
+            }
+            else if (_options.CountUnknownFeatures)
+            {
+                // Unseen n-grams have no weights, but they are evidence that the text is unlike the examples:
+                // they count in the norm (as the rarest features), so the known part of the vector shrinks.
+                var v = (1 + Math.Log(j - i)) * _unknownIdf;
                 sum += v * v;
             }
             i = j;

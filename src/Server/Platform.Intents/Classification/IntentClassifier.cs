@@ -97,11 +97,12 @@ public sealed class IntentClassifier
     }
 
     /// <summary>For diagnostics: the best in-scope intent, its model score and its nearest-example similarity.</summary>
-    internal (string Intent, float ModelScore, float Similarity, bool PredictedOos) Diagnose(string text)
+    internal (string Intent, float ModelScore, float Similarity, bool PredictedOos, float ModelScore2, float Similarity2) Diagnose(string text)
     {
         var e = Evaluate(_fitted, text, _embeddings.Embed(text), Options);
         var top = e.Top[0];
-        return (_classes[top.Class], top.ModelScore, top.Similarity, e.PredictedOosClass);
+        var second = e.Top.Length > 1 ? e.Top[1] : default;
+        return (_classes[top.Class], top.ModelScore, top.Similarity, e.PredictedOosClass, second.ModelScore, second.Similarity);
     }
 
     /// <summary>Returns the same model with another out-of-scope threshold.</summary>

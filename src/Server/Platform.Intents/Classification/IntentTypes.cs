@@ -70,6 +70,9 @@ public sealed record IntentClassifierOptions
     /// <summary>The n-gram features.</summary>
     public NgramOptions Ngrams { get; init; } = new();
 
+    /// <summary>Unseen n-grams count in each block's norm, so a text with many unknown words scores lower. Default true.</summary>
+    public bool CountUnknownFeatures { get; init; } = true;
+
     /// <summary>Weight of the word n-gram block (each block is L2-normalised first). Default 1.</summary>
     public float WordWeight { get; init; } = 1f;
 

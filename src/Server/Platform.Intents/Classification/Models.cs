@@ -105,17 +105,13 @@ internal sealed class LinearModel : ScoringModel
                 g[ys[n]] -= 1f;
                 for (var i = 0; i < x.Indices.Length; i++)
                 {
-                    var row = w.Slice(x.Indices[i] * k, k);
-                    Scale(row, decay);
-                    Axpy(row, -lr * x.Values[i], g);
+                    ScaleAxpy(w.Slice(x.Indices[i] * k, k), decay, -lr * x.Values[i], g);
                 }
                 if (x.Dense is { } d)
                 {
                     for (var j = 0; j < Math.Min(d.Length, dense); j++)
                     {
-                        var row = w.Slice((sparse + j) * k, k);
-                        Scale(row, decay);
-                        Axpy(row, -lr * d[j], g);
+                        ScaleAxpy(w.Slice((sparse + j) * k, k), decay, -lr * d[j], g);
                     }
                 }
                 Axpy(m._bias, -lr, g);
@@ -145,15 +141,20 @@ internal sealed class LinearModel : ScoringModel
         return m;
     }
 
-    private static void Scale(Span<float> y, float a)
+    /// <summary>y = y·decay + a·x in one pass.</summary>
+    private static void ScaleAxpy(Span<float> y, float decay, float a, ReadOnlySpan<float> x)
     {
-        if (a == 1f) return;
         var i = 0;
         if (Vector.IsHardwareAccelerated && y.Length >= Vector<float>.Count)
         {
-            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count) (new Vector<float>(y[i..]) * a).CopyTo(y[i..]);
+            var vd = new Vector<float>(decay);
+            var va = new Vector<float>(a);
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(y[i..]) * vd + va * new Vector<float>(x[i..])).CopyTo(y[i..]);
+            }
         }
-        for (; i < y.Length; i++) y[i] *= a;
+        for (; i < y.Length; i++) y[i] = y[i] * decay + a * x[i];
     }
 }
 

@@ -131,6 +131,7 @@ public static class IntentEvaluation
                     LearningRate = GetFloat(opts, "lr", 0.5f),
                     L2 = GetFloat(opts, "l2", 1e-4f),
                     OutOfScopeWeight = GetFloat(opts, "oos-weight", 1),
+                    CountUnknownFeatures = GetInt(opts, "count-unknown", 1) == 1,
                     OutOfScopeScore = Enum.Parse<OutOfScopeScore>(opts.GetValueOrDefault("oos-score") ?? nameof(OutOfScopeScore.Combined), ignoreCase: true),
                     Ngrams = new Text.NgramOptions { CharMin = GetInt(opts, "char-min", 2), CharMax = GetInt(opts, "char-max", 4) },
                 };
@@ -210,18 +211,21 @@ public static class IntentEvaluation
     private static async Task DiagnoseAsync(IntentClassifier classifier, List<DataLine> test, TextWriter output)
     {
         var rows = test.Select(l => (Line: l, D: classifier.Diagnose(l.Text))).ToList();
-        var variants = new (string Name, Func<float, float, double> F)[]
+        var variants = new (string Name, Func<float, float, float, float, double> F)[]
         {
-            ("model score", (p, s) => p),
-            ("nearest example", (p, s) => s),
-            ("product", (p, s) => p * s),
-            ("sqrt(p)*sim", (p, s) => Math.Sqrt(p) * s),
-            ("p*sim^2", (p, s) => p * s * s),
+            ("model score", (p, s, p2, s2) => p),
+            ("nearest example", (p, s, p2, s2) => s),
+            ("product", (p, s, p2, s2) => p * s),
+            ("margin", (p, s, p2, s2) => p - p2),
+            ("margin*sim", (p, s, p2, s2) => (p - p2) * s),
+            ("sim-gap", (p, s, p2, s2) => s - 0.5 * s2),
+            ("p*sim^3", (p, s, p2, s2) => p * s * s * s),
+            ("sqrt(p)*sim^2", (p, s, p2, s2) => Math.Sqrt(p) * s * s),
         };
         foreach (var (name, f) in variants)
         {
-            var pos = rows.Where(r => r.Line.Intent != IntentNames.OutOfScope).Select(r => f(r.D.ModelScore, r.D.Similarity)).ToArray();
-            var neg = rows.Where(r => r.Line.Intent == IntentNames.OutOfScope).Select(r => r.D.PredictedOos ? -1 : f(r.D.ModelScore, r.D.Similarity)).ToArray();
+            var pos = rows.Where(r => r.Line.Intent != IntentNames.OutOfScope).Select(r => f(r.D.ModelScore, r.D.Similarity, r.D.ModelScore2, r.D.Similarity2)).ToArray();
+            var neg = rows.Where(r => r.Line.Intent == IntentNames.OutOfScope).Select(r => r.D.PredictedOos ? -1 : f(r.D.ModelScore, r.D.Similarity, r.D.ModelScore2, r.D.Similarity2)).ToArray();
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  AUROC {name}: {Auroc(pos, neg):F4}")).ConfigureAwait(false);
         }
     }
