@@ -16,7 +16,7 @@ public sealed partial class PlatformDatabaseMigrator(
     ILogger<PlatformDatabaseMigrator> logger)
 {
     private readonly SemaphoreSlim _once = new(1, 1);
-    private bool _done;
+    private volatile bool _done;
 
     /// <summary>Migrates the database to the latest migration.</summary>
     public async Task MigrateAsync(CancellationToken ct = default)
