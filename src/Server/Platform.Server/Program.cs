@@ -12,6 +12,7 @@ app.UsePlatform();
 app.MapHealthApi();
 app.MapWorkflowApi();
 app.MapHttpWorkflows();
+app.MapDataSourcesApi();
 app.MapStudio();
 
 app.Run();

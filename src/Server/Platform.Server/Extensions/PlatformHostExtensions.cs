@@ -36,7 +36,8 @@ public static class PlatformHostExtensions
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
-        services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>());
+        services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>());
+        services.AddPlatformData(configuration, dataDirectory);
         services.AddStudio(configuration);
 
         // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.

@@ -1,0 +1,199 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Platform.Activities.Data;
+
+/// <summary>The database engines a data source can point at.</summary>
+public enum DataSourceProviderKind
+{
+    /// <summary>PostgreSQL (Npgsql).</summary>
+    PostgreSql,
+    /// <summary>SQLite (Microsoft.Data.Sqlite).</summary>
+    Sqlite,
+    /// <summary>MySQL / MariaDB (MySqlConnector).</summary>
+    MySql,
+    /// <summary>SQL Server (Microsoft.Data.SqlClient).</summary>
+    SqlServer,
+}
+
+/// <summary>A named data source. <see cref="ConnectionString"/> is the plain text; stores keep it encrypted.</summary>
+public sealed record DataSource
+{
+    /// <summary>The name workflows use (letters, digits, '.', '_' and '-').</summary>
+    public required string Name { get; init; }
+    /// <summary>The database engine.</summary>
+    public required DataSourceProviderKind Provider { get; init; }
+    /// <summary>The ADO.NET connection string (secret).</summary>
+    public required string ConnectionString { get; init; }
+    /// <summary>When false (the default) queries run read-only.</summary>
+    public bool Writable { get; init; }
+    /// <summary>A note for analysts.</summary>
+    public string? Description { get; init; }
+    /// <summary>When it was created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When it was last changed.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>True when <paramref name="name"/> is a valid data source name.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    private static Regex NamePattern() => new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
+}
+
+/// <summary>Stores named data sources.</summary>
+public interface IDataSourceStore
+{
+    /// <summary>All data sources, by name.</summary>
+    Task<IReadOnlyList<DataSource>> ListAsync(CancellationToken ct = default);
+    /// <summary>One data source (case-insensitive name), or null.</summary>
+    Task<DataSource?> FindAsync(string name, CancellationToken ct = default);
+    /// <summary>Adds or replaces a data source.</summary>
+    Task SaveAsync(DataSource dataSource, CancellationToken ct = default);
+    /// <summary>Deletes a data source; false when unknown.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken ct = default);
+}
+
+/// <summary>Encrypts secrets at rest with AES-256-GCM: <c>v1:</c> + base64(nonce | ciphertext | tag).</summary>
+public sealed class SecretProtector
+{
+    private const string Prefix = "v1:";
+    private readonly byte[] _key;
+
+    /// <summary>Creates a protector with a 32-byte key.</summary>
+    public SecretProtector(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length != 32) throw new ArgumentException("The secrets key must be 32 bytes (AES-256).", nameof(key));
+        _key = (byte[])key.Clone();
+    }
+
+    /// <summary>Encrypts a text.</summary>
+    public string Protect(string plain)
+    {
+        var data = Encoding.UTF8.GetBytes(plain);
+        var buffer = new byte[AesGcm.NonceByteSizes.MaxSize + data.Length + AesGcm.TagByteSizes.MaxSize];
+        var nonce = buffer.AsSpan(0, AesGcm.NonceByteSizes.MaxSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, AesGcm.TagByteSizes.MaxSize);
+        aes.Encrypt(nonce, data, buffer.AsSpan(nonce.Length, data.Length), buffer.AsSpan(nonce.Length + data.Length));
+        return Prefix + Convert.ToBase64String(buffer);
+    }
+
+    /// <summary>Decrypts what <see cref="Protect"/> produced.</summary>
+    /// <exception cref="CryptographicException">Wrong key or tampered data.</exception>
+    public string Unprotect(string protectedText)
+    {
+        if (!protectedText.StartsWith(Prefix, StringComparison.Ordinal))
+            throw new CryptographicException("The secret is not in the expected 'v1:' format.");
+        var buffer = Convert.FromBase64String(protectedText[Prefix.Length..]);
+        const int n = 12, t = 16;
+        if (buffer.Length < n + t) throw new CryptographicException("The secret is truncated.");
+        var plain = new byte[buffer.Length - n - t];
+        using var aes = new AesGcm(_key, t);
+        aes.Decrypt(buffer.AsSpan(0, n), buffer.AsSpan(n, plain.Length), buffer.AsSpan(n + plain.Length), plain);
+        return Encoding.UTF8.GetString(plain);
+    }
+}
+
+/// <summary>
+/// Data sources in one JSON file (<c>data-sources.json</c> in the data directory) with connection strings encrypted.
+/// Thread-safe within the process; writes go to a temporary file that replaces the old one.
+/// </summary>
+public sealed class JsonFileDataSourceStore : IDataSourceStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly string _path;
+    private readonly SecretProtector _protector;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Dictionary<string, DataSource>? _cache;
+
+    /// <summary>Creates the store.</summary>
+    public JsonFileDataSourceStore(string path, SecretProtector protector)
+    {
+        _path = path;
+        _protector = protector;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DataSource>> ListAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try { return (await LoadAsync(ct)).Values.OrderBy(d => d.Name, StringComparer.OrdinalIgnoreCase).ToList(); }
+        finally { _gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task<DataSource?> FindAsync(string name, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try { return (await LoadAsync(ct)).GetValueOrDefault(name); }
+        finally { _gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task SaveAsync(DataSource dataSource, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        if (!DataSource.IsValidName(dataSource.Name)) throw new ArgumentException($"'{dataSource.Name}' is not a valid data source name.", nameof(dataSource));
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var all = await LoadAsync(ct);
+            var copy = new Dictionary<string, DataSource>(all, StringComparer.OrdinalIgnoreCase) { [dataSource.Name] = dataSource };
+            await WriteAsync(copy, ct);
+            _cache = copy;
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string name, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var all = await LoadAsync(ct);
+            if (!all.ContainsKey(name)) return false;
+            var copy = new Dictionary<string, DataSource>(all, StringComparer.OrdinalIgnoreCase);
+            copy.Remove(name);
+            await WriteAsync(copy, ct);
+            _cache = copy;
+            return true;
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task<Dictionary<string, DataSource>> LoadAsync(CancellationToken ct)
+    {
+        if (_cache is not null) return _cache;
+        var result = new Dictionary<string, DataSource>(StringComparer.OrdinalIgnoreCase);
+        if (File.Exists(_path))
+        {
+            await using var stream = File.OpenRead(_path);
+            var stored = await JsonSerializer.DeserializeAsync<List<DataSource>>(stream, Json, ct) ?? [];
+            foreach (var d in stored) result[d.Name] = d with { ConnectionString = _protector.Unprotect(d.ConnectionString) };
+        }
+        return _cache = result;
+    }
+
+    private async Task WriteAsync(Dictionary<string, DataSource> all, CancellationToken ct)
+    {
+        var stored = all.Values.OrderBy(d => d.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(d => d with { ConnectionString = _protector.Protect(d.ConnectionString) }).ToList();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+        var temp = _path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await JsonSerializer.SerializeAsync(stream, stored, Json, ct);
+        }
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, _path, overwrite: true);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Platform.Activities.Data;
+
+/// <summary>Renders a Liquid template against a model of plain values (implemented by the host with the engine's Liquid).</summary>
+public interface ITemplateRenderer
+{
+    /// <summary>Renders <paramref name="template"/> with <paramref name="model"/>.</summary>
+    ValueTask<string> RenderAsync(string template, IReadOnlyDictionary<string, object?> model);
+}
+
+/// <summary>
+/// Turns rows (for example <see cref="QueryDatabase"/>'s Rows) into text for a channel: a Markdown table for chat and
+/// Slack, an HTML table for email, compact lines for SMS. A custom Liquid template sees <c>rows</c>, <c>columns</c>,
+/// <c>cells</c> (values as text, escaped for the channel), <c>count</c>, <c>channel</c> and <c>title</c>.
+/// </summary>
+[Activity("Platform", "Data", "Formats rows as a Markdown table (chat, Slack), an HTML table (email) or compact lines (SMS).")]
+[FlowNode("Done", "Empty")]
+public sealed class FormatResult : Activity
+{
+    /// <summary>The built-in Markdown table.</summary>
+    public const string MarkdownTemplate =
+        "{% if title != blank %}**{{ title }}**\n\n{% endif %}| {{ columns | join: \" | \" }} |\n|{% for c in columns %} --- |{% endfor %}\n" +
+        "{% for r in cells %}| {{ r | join: \" | \" }} |\n{% endfor %}";
+
+    /// <summary>The built-in HTML table.</summary>
+    public const string HtmlTemplate =
+        "{% if title != blank %}<p><strong>{{ title }}</strong></p>\n{% endif %}<table>\n<thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>\n<tbody>\n" +
+        "{% for r in cells %}<tr>{% for v in r %}<td>{{ v }}</td>{% endfor %}</tr>\n{% endfor %}</tbody>\n</table>";
+
+    /// <summary>The built-in SMS lines.</summary>
+    public const string SmsTemplate = "{% if title != blank %}{{ title }}\n{% endif %}{% for r in cells %}{{ r | join: \", \" }}\n{% endfor %}";
+
+    /// <summary>The rows: a list of objects (dictionaries).</summary>
+    [Input(Description = "The rows, e.g. the Rows output of QueryDatabase (a list of objects).", DefaultSyntax = "JavaScript", Order = 0)]
+    public Input<object?> Rows { get; set; } = new((object?)null);
+
+    /// <summary>The channel the text is for.</summary>
+    [Input(Description = "The channel the text is for: chat and slack get Markdown, email HTML, sms compact lines.",
+        UIHint = "dropdown", Options = ["chat", "slack", "email", "sms"], Order = 1)]
+    public Input<string> Channel { get; set; } = new("chat");
+
+    /// <summary>An optional custom Liquid template.</summary>
+    [Input(Description = "An optional Liquid template; it sees rows, columns, cells, count, channel and title.", UIHint = "multiline", Order = 2)]
+    public Input<string> Template { get; set; } = new("");
+
+    /// <summary>An optional heading.</summary>
+    [Input(Description = "An optional heading above the table.", Order = 3)]
+    public Input<string> Title { get; set; } = new("");
+
+    /// <summary>The text when there are no rows.</summary>
+    [Input(Description = "The text when there are no rows.", Order = 4)]
+    public Input<string> EmptyText { get; set; } = new("No results.");
+
+    /// <summary>The formatted text.</summary>
+    [Output] public Output<string> Text { get; set; } = new();
+
+    /// <summary>The content type: text/markdown, text/html or text/plain.</summary>
+    [Output] public Output<string> ContentType { get; set; } = new();
+
+    /// <inheritdoc />
+    protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var channel = (Channel.Get(context) ?? "").Trim().ToLowerInvariant() is { Length: > 0 } c ? c : "chat";
+        var (builtIn, contentType, escape) = channel switch
+        {
+            "email" or "html" => (HtmlTemplate, "text/html", (Func<string, string>)WebUtility.HtmlEncode),
+            "sms" or "text" => (SmsTemplate, "text/plain", (Func<string, string>)(s => s.Replace('\n', ' ').Replace('\r', ' '))),
+            _ => (MarkdownTemplate, "text/markdown", (Func<string, string>)EscapeMarkdownCell),
+        };
+        var rows = ToRows(Rows.Get(context));
+        var custom = Template.Get(context);
+        ContentType.Set(context, contentType);
+        if (rows.Count == 0 && string.IsNullOrWhiteSpace(custom))
+        {
+            Text.Set(context, EmptyText.Get(context) ?? "");
+            context.Complete("Empty");
+            return;
+        }
+
+        var columns = new List<string>();
+        foreach (var row in rows)
+            foreach (var key in row.Keys)
+                if (!columns.Contains(key)) columns.Add(key);
+        var model = new Dictionary<string, object?>
+        {
+            ["rows"] = rows.Cast<object?>().ToList(),
+            ["columns"] = columns.Select(escape).Cast<object?>().ToList(),
+            ["cells"] = rows.Select(r => (object?)columns.Select(col => (object?)escape(Display(r.TryGetValue(col, out var v) ? v : null))).ToList()).ToList(),
+            ["count"] = rows.Count,
+            ["channel"] = channel,
+            ["title"] = escape(Title.Get(context) ?? ""),
+        };
+        var renderer = context.GetRequiredService<ITemplateRenderer>();
+        var text = await renderer.RenderAsync(string.IsNullOrWhiteSpace(custom) ? builtIn : custom, model);
+        Text.Set(context, text.TrimEnd());
+        context.Complete(rows.Count == 0 ? "Empty" : "Done");
+    }
+
+    private static string EscapeMarkdownCell(string s) => s.Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r", "").Replace("\n", "<br>");
+
+    private static string Display(object? value) => value switch
+    {
+        null => "",
+        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
+        JsonElement e => e.GetRawText(),
+        DateTime d => d.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        DateTimeOffset d => d.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    private static List<IDictionary<string, object?>> ToRows(object? value)
+    {
+        switch (value)
+        {
+            case null: return [];
+            case JsonElement e: return ToRows(JsonSerializer.Deserialize<List<Dictionary<string, object?>>>(e.ValueKind == JsonValueKind.Array ? e.GetRawText() : "[" + e.GetRawText() + "]"));
+            case string s when s.TrimStart().StartsWith('['):
+                return ToRows(JsonSerializer.Deserialize<JsonElement>(s));
+            case IDictionary<string, object?> single: return [single];
+            case IEnumerable list and not string:
+                var rows = new List<IDictionary<string, object?>>();
+                foreach (var item in list)
+                {
+                    rows.Add(item switch
+                    {
+                        IDictionary<string, object?> d => d,
+                        IDictionary d => d.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, CultureInfo.InvariantCulture) ?? "", k => d[k]),
+                        JsonElement { ValueKind: JsonValueKind.Object } o => JsonSerializer.Deserialize<Dictionary<string, object?>>(o.GetRawText())!,
+                        _ => new Dictionary<string, object?> { ["value"] = item },
+                    });
+                }
+                return rows;
+            default: return [new Dictionary<string, object?> { ["value"] = value }];
+        }
+    }
+}

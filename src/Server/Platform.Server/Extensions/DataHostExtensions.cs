@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Activities.Data;
+using Platform.Engine.Contracts;
+using Platform.Engine.Expressions;
+using Platform.Engine.Flowchart;
+
+namespace Platform.Server.Extensions;
+
+/// <summary>The database pack's services: the data source store, the providers, the SQL validator and Liquid rendering.</summary>
+public static class DataHostExtensions
+{
+    /// <summary>The configuration key of the secrets key (base64 of 32 bytes).</summary>
+    public const string SecretsKeySetting = "Platform:Secrets:Key";
+
+    /// <summary>The file the generated secrets key is kept in, inside the data directory.</summary>
+    public const string SecretsKeyFile = "secrets.key";
+
+    /// <summary>
+    /// Registers data sources (<c>{dataDirectory}/data-sources.json</c>, connection strings encrypted with AES-256-GCM under
+    /// <c>Platform:Secrets:Key</c>, or a key generated into <c>{dataDirectory}/secrets.key</c>), the four providers,
+    /// the validator that rejects interpolated SQL, and the Liquid renderer of <see cref="FormatResult"/>.
+    /// Add <c>AddActivitiesFrom&lt;DataPack&gt;()</c> to the engine as well.
+    /// </summary>
+    public static IServiceCollection AddPlatformData(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(sp => new SecretProtector(LoadSecretsKey(configuration[SecretsKeySetting], dataDirectory,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Server.Secrets"))));
+        services.TryAddSingleton<IDataSourceStore>(sp =>
+            new JsonFileDataSourceStore(Path.Combine(dataDirectory, "data-sources.json"), sp.GetRequiredService<SecretProtector>()));
+        foreach (var provider in DataSourceProviders.Defaults())
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IDataSourceProvider), provider));
+        services.TryAddSingleton<DataSourceProviders>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, QueryDatabaseSqlValidator>());
+        services.TryAddSingleton<ITemplateRenderer, EngineLiquidRenderer>();
+        return services;
+    }
+
+    /// <summary>
+    /// The configured key, or the one in <c>secrets.key</c>, or a new one written there (mode 0600). A configured key that is
+    /// not base64 of 32 bytes fails with a message that says how to make one.
+    /// </summary>
+    public static byte[] LoadSecretsKey(string? configured, string dataDirectory, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        if (!string.IsNullOrWhiteSpace(configured)) return Decode(configured.Trim(), SecretsKeySetting);
+        var path = Path.Combine(dataDirectory, SecretsKeyFile);
+        if (File.Exists(path)) return Decode(File.ReadAllText(path).Trim(), path);
+        var key = RandomNumberGenerator.GetBytes(32);
+        Directory.CreateDirectory(dataDirectory);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var writer = new StreamWriter(path, options)) writer.Write(Convert.ToBase64String(key));
+        logger.LogWarning("No {Setting} is configured: generated a secrets key into {Path} (mode 0600). Back it up: data source " +
+            "connection strings cannot be decrypted without it.", SecretsKeySetting, path);
+        return key;
+    }
+
+    private static byte[] Decode(string text, string where)
+    {
+        try
+        {
+            var key = Convert.FromBase64String(text);
+            if (key.Length == 32) return key;
+        }
+        catch (FormatException) { }
+        throw new InvalidOperationException($"The secrets key in {where} must be base64 of 32 random bytes (AES-256), e.g. the output of 'openssl rand -base64 32'.");
+    }
+}
+
+/// <summary>Rejects, at save time, QueryDatabase activities whose SQL interpolates expressions.</summary>
+public sealed class QueryDatabaseSqlValidator : IWorkflowValidator
+{
+    /// <inheritdoc />
+    public IEnumerable<ValidationError> Validate(FlowchartGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        foreach (var activity in graph.Activities.OfType<QueryDatabase>())
+            if (SqlSafety.Check(activity) is { } message) yield return new ValidationError(message, activity.Id);
+    }
+}
+
+/// <summary>Renders FormatResult templates with the engine's Liquid (DotLiquid).</summary>
+public sealed class EngineLiquidRenderer(LiquidEvaluator liquid) : ITemplateRenderer
+{
+    /// <inheritdoc />
+    public ValueTask<string> RenderAsync(string template, IReadOnlyDictionary<string, object?> model) => liquid.RenderAsync(template, model);
+}

@@ -1,0 +1,4 @@
+global using Xunit;
+using Platform.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
