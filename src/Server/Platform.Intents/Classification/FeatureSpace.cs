@@ -74,16 +74,24 @@ internal sealed class FeatureSpace
 
     public int SparseCount => _idf.Length;
 
+    /// <summary>Per feature index: true for character n-grams.</summary>
+    public bool[] IsCharFeature { get; private init; } = [];
+
     public int DenseDimensions { get; }
 
     public static FeatureSpace Fit(IReadOnlyList<string> texts, IntentClassifierOptions options, int denseDimensions)
     {
         var df = new Dictionary<ulong, int>();
         var keys = new List<ulong>();
+        var charKeys = new HashSet<ulong>();
+        var chars = new List<ulong>();
         foreach (var text in texts)
         {
             keys.Clear();
-            Extract(text, options, keys, keys);
+            chars.Clear();
+            Extract(text, options, keys, chars);
+            foreach (var c in chars) charKeys.Add(c);
+            keys.AddRange(chars);
             keys.Sort();
             for (var i = 0; i < keys.Count; i++)
             {
@@ -93,13 +101,15 @@ internal sealed class FeatureSpace
         }
         var index = new Dictionary<ulong, int>(df.Count);
         var idf = new float[df.Count];
+        var isChar = new bool[df.Count];
         var n = texts.Count;
         foreach (var (key, count) in df)
         {
             idf[index.Count] = (float)(Math.Log((n + 1.0) / (count + 1.0)) + 1.0);
+            isChar[index.Count] = charKeys.Contains(key);
             index[key] = index.Count;
         }
-        return new FeatureSpace(index, idf, options, denseDimensions, n);
+        return new FeatureSpace(index, idf, options, denseDimensions, n) { IsCharFeature = isChar };
     }
 
     public FeatureVector Transform(string text, float[]? embedding)

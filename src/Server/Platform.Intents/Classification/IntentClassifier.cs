@@ -117,7 +117,7 @@ public sealed class IntentClassifier
         return new IntentResult(oos ? IntentNames.OutOfScope : top.Intent, top.Confidence, oos, top.Intent, alternatives);
     }
 
-    private sealed record Fitted(FeatureSpace Space, ScoringModel Model, string[] Classes, bool[] IsOos, FeatureVector[][] UnitExamples);
+    private sealed record Fitted(FeatureSpace Space, ScoringModel Model, string[] Classes, bool[] IsOos, ExampleMatrix[] UnitExamples);
 
     private readonly record struct Candidate(int Class, float ModelScore, float Similarity, float Confidence);
 
@@ -154,7 +154,7 @@ public sealed class IntentClassifier
         for (var i = 0; i < count; i++)
         {
             var c = top[i];
-            var sim = NearestSimilarity(unit, f.UnitExamples[c], f.Space.SparseCount);
+            var sim = f.UnitExamples[c].NearestSimilarity(unit, f.Space.SparseCount);
             var conf = options.OutOfScopeScore switch
             {
                 OutOfScopeScore.ModelScore => scores[c],
@@ -183,36 +183,8 @@ public sealed class IntentClassifier
             IntentClassifierMethod.NearestCentroid => LinearModel.TrainCentroids(units, ys, classes.Length, space.SparseCount, dims),
             _ => new NeighborModel(units, ys, classes.Length, space.SparseCount, dims, options.Neighbors),
         };
-        var byClass = Enumerable.Range(0, classes.Length).Select(c => Enumerable.Range(0, units.Length).Where(i => ys[i] == c).Select(i => units[i]).ToArray()).ToArray();
+        var byClass = Enumerable.Range(0, classes.Length).Select(c => new ExampleMatrix(Enumerable.Range(0, units.Length).Where(i => ys[i] == c).Select(i => units[i]).ToList(), dims, space.IsCharFeature)).ToArray();
         return new Fitted(space, model, classes, classes.Select(c => c == IntentNames.OutOfScope).ToArray(), byClass);
-    }
-
-    [ThreadStatic]
-    private static float[]? t_scatter;
-
-    /// <summary>The largest cosine between a unit vector and unit examples: the query is scattered into a dense
-    /// buffer once, so each example costs its own number of features.</summary>
-    private static float NearestSimilarity(FeatureVector unit, FeatureVector[] examples, int sparseCount)
-    {
-        if (examples.Length == 0) return 0;
-        var buffer = t_scatter;
-        if (buffer is null || buffer.Length < sparseCount) t_scatter = buffer = new float[Math.Max(sparseCount, 1024)];
-        for (var i = 0; i < unit.Indices.Length; i++) buffer[unit.Indices[i]] = unit.Values[i];
-        var best = float.NegativeInfinity;
-        foreach (var e in examples)
-        {
-            float s = 0;
-            var idx = e.Indices;
-            var val = e.Values;
-            for (var i = 0; i < idx.Length; i++) s += buffer[idx[i]] * val[i];
-            if (unit.Dense is { } a && e.Dense is { } b)
-            {
-                s += System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(), b.AsSpan(0, a.Length));
-            }
-            if (s > best) best = s;
-        }
-        for (var i = 0; i < unit.Indices.Length; i++) buffer[unit.Indices[i]] = 0;
-        return Math.Max(0, best);
     }
 
     private static FeatureVector Normalize(FeatureVector x)
