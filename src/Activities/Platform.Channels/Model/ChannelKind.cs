@@ -1,0 +1,27 @@
+namespace Platform.Channels;
+
+/// <summary>The kind of a channel. A platform can have several channels of one kind (two Telegram bots, say),
+/// each with its own <see cref="IncomingMessage.ChannelName"/>.</summary>
+public enum ChannelKind
+{
+    /// <summary>The embedded WebSocket chat.</summary>
+    WebChat,
+
+    /// <summary>Signed HTTP webhooks, in and out.</summary>
+    Webhook,
+
+    /// <summary>MQTT topics.</summary>
+    Mqtt,
+
+    /// <summary>A Telegram bot.</summary>
+    Telegram,
+
+    /// <summary>A Slack app (Events API in, Web API out).</summary>
+    Slack,
+
+    /// <summary>A mailbox (IMAP in, SMTP out).</summary>
+    Email,
+
+    /// <summary>SMS through Twilio.</summary>
+    Sms,
+}

@@ -1,0 +1,212 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Channels.Http;
+using Platform.Channels.Rendering;
+
+namespace Platform.Channels.Slack;
+
+/// <summary>
+/// One Slack app: Events API and interactivity verification and parsing in, <c>chat.postMessage</c> out. Create one
+/// per configured app with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
+/// </summary>
+public sealed class SlackChannel : IChannelSender
+{
+    /// <summary>Slack errors in a 200 <c>{"ok":false}</c> answer that are worth retrying.</summary>
+    private static readonly HashSet<string> RetryableErrors =
+        ["ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"];
+
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the channel.</summary>
+    public SlackChannel(string channelName, SlackOptions options, HttpClient http, TimeProvider? time = null,
+        ILogger<SlackChannel>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channelName);
+        ArgumentException.ThrowIfNullOrEmpty(options.SigningSecret);
+        ChannelName = channelName;
+        Options = options;
+        _http = http;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<SlackChannel>.Instance;
+    }
+
+    /// <inheritdoc />
+    public ChannelKind Kind => ChannelKind.Slack;
+
+    /// <inheritdoc />
+    public string ChannelName { get; }
+
+    /// <summary>The options.</summary>
+    public SlackOptions Options { get; }
+
+    /// <summary>
+    /// Verifies (v0 signature, timestamp window) and parses one Events API delivery. Pass the raw body exactly as
+    /// received and the header values (<see cref="SlackSignature.TimestampHeader"/>,
+    /// <see cref="SlackSignature.SignatureHeader"/>, and on redeliveries <see cref="SlackSignature.RetryNumHeader"/>,
+    /// <see cref="SlackSignature.RetryReasonHeader"/>). Answer within three seconds, or Slack retries.
+    /// </summary>
+    public InboundResult HandleEvent(string body, string? timestamp, string? signature, string? retryNum = null, string? retryReason = null)
+    {
+        var result = SlackSignature.Verify(Options.SigningSecret, timestamp, signature, body, _time.GetUtcNow(), Options.MaxClockSkew)
+            ?? SlackEventParser.ParseEvent(ChannelName, body, Options.Attachments, _time.GetUtcNow(), Options.BotUserId);
+        var retry = int.TryParse(retryNum, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n
+            : (int?)null;
+        if (retry is not null && result.Message is { } message)
+        {
+            result = result with
+            {
+                Message = message with
+                {
+                    Metadata = new Dictionary<string, string>(message.Metadata) { ["slack.retry_num"] = retryNum!, ["slack.retry_reason"] = retryReason ?? "" },
+                },
+            };
+        }
+
+        return Log(result with { RetryNumber = retry, RetryReason = retryReason });
+    }
+
+    /// <summary>Verifies and parses one interactivity delivery (a quick-reply button press).</summary>
+    public InboundResult HandleInteraction(string formBody, string? timestamp, string? signature) =>
+        Log(SlackSignature.Verify(Options.SigningSecret, timestamp, signature, formBody, _time.GetUtcNow(), Options.MaxClockSkew)
+            ?? SlackEventParser.ParseInteraction(ChannelName, formBody, _time.GetUtcNow()));
+
+    /// <inheritdoc />
+    public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        if (message.Attachments.FirstOrDefault(a => !IsHttpUrl(a.SourceUri)) is { } local)
+        {
+            return SendResult.Permanent(
+                $"Attachment '{local.Name}' has no http(s) URL; this Slack adapter links files by URL and does not upload them.",
+                "attachment_upload_unsupported");
+        }
+
+        var markdown = message.Text;
+        foreach (var attachment in message.Attachments)
+        {
+            markdown += $"\n\n[{attachment.Name.Replace("]", "", StringComparison.Ordinal)}]({attachment.SourceUri})";
+        }
+
+        var parts = MessageRenderer.RenderParts(markdown, TextFormat.SlackMrkdwn, Options.MaxMessageLength);
+        if (parts.Count == 0)
+        {
+            return SendResult.Permanent("The message has no text.", "no_text");
+        }
+
+        var result = await PartSender.SendAsync(parts.Count, message.SkipParts, async (index, ct) =>
+        {
+            var payload = new JsonObject { ["channel"] = recipient, ["text"] = parts[index], ["mrkdwn"] = true };
+            if (!string.IsNullOrEmpty(message.ThreadId))
+            {
+                payload["thread_ts"] = message.ThreadId;
+            }
+
+            if (index == parts.Count - 1 && message.QuickReplies.Count > 0)
+            {
+                payload["blocks"] = Blocks(parts[index], message.QuickReplies);
+            }
+
+            return await PostAsync("chat.postMessage", payload, recipient, ct);
+        }, cancellationToken);
+        if (!result.IsSuccess)
+        {
+            _logger.LogWarning("Slack channel {Channel}: sending to {Recipient} failed: {Result}", ChannelName, recipient, result);
+        }
+
+        return result;
+    }
+
+    private async Task<(string? MessageId, SendResult? Failure)> PostAsync(string method, JsonObject payload, string recipient,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChannelHttp.Combine(Options.ApiBaseUrl, method))
+        {
+            Content = new StringContent(payload.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.BotToken);
+        var (reply, failure) = await ChannelHttp.SendAsync(_http, request, Options.RequestTimeout, "Slack", _time, cancellationToken);
+        if (reply is null)
+        {
+            return (null, failure);
+        }
+
+        JsonObject? body = null;
+        try
+        {
+            body = JsonNode.Parse(reply.Body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+        }
+
+        var error = body?["error"]?.GetValueKind() == JsonValueKind.String ? body["error"]!.GetValue<string>() : null;
+        if (!reply.IsSuccess)
+        {
+            return (null, ChannelHttp.Failure(reply.StatusCode, $"Slack {method}: HTTP {reply.StatusCode} {error ?? Truncate(reply.Body)}",
+                error ?? reply.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), reply.RetryAfter));
+        }
+
+        if (body?["ok"]?.GetValueKind() != JsonValueKind.True)
+        {
+            error ??= "invalid_response";
+            var detail = body?["response_metadata"]?["messages"] is JsonArray messages ? " " + string.Join("; ", messages) : "";
+            return (null, new SendResult
+            {
+                Status = RetryableErrors.Contains(error) ? SendStatus.RetryableFailure : SendStatus.PermanentFailure,
+                Error = $"Slack {method}: {error}{detail}",
+                ErrorCode = error,
+                HttpStatusCode = reply.StatusCode,
+                RetryAfter = reply.RetryAfter,
+            });
+        }
+
+        var ts = body["ts"]?.GetValue<string>();
+        var channel = body["channel"]?.GetValue<string>() ?? recipient;
+        return (ts is null ? null : $"{channel}:{ts}", null);
+    }
+
+    private static JsonArray Blocks(string text, IReadOnlyList<QuickReply> replies)
+    {
+        var buttons = new JsonArray();
+        for (var i = 0; i < replies.Count && i < 25; i++)
+        {
+            buttons.Add(new JsonObject
+            {
+                ["type"] = "button",
+                ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Limit(replies[i].Label, 75), ["emoji"] = true },
+                ["value"] = Limit(replies[i].Value, 2000),
+                ["action_id"] = $"quick_reply_{i}",
+            });
+        }
+
+        return
+        [
+            new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = text } },
+            new JsonObject { ["type"] = "actions", ["elements"] = buttons },
+        ];
+    }
+
+    private static bool IsHttpUrl(string? uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
+
+    private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    private InboundResult Log(InboundResult result)
+    {
+        if (result.Status == InboundStatus.Rejected)
+        {
+            _logger.LogWarning("Slack channel {Channel} rejected a delivery ({Reason}): {Error}", ChannelName, result.Reason, result.Error);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Channels.Http;
+using Platform.Channels.Rendering;
+
+namespace Platform.Channels.Twilio;
+
+/// <summary>A delivery status update from Twilio's <c>StatusCallback</c>.</summary>
+public sealed record TwilioMessageStatus
+{
+    /// <summary>The message (<c>SM…</c>).</summary>
+    public required string MessageSid { get; init; }
+
+    /// <summary><c>queued</c>, <c>sending</c>, <c>sent</c>, <c>delivered</c>, <c>undelivered</c>, <c>failed</c>,
+    /// <c>read</c>…</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The error code for <c>failed</c>/<c>undelivered</c> (for example <c>30003</c>), or null.</summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>The recipient.</summary>
+    public string? To { get; init; }
+
+    /// <summary>The sender.</summary>
+    public string? From { get; init; }
+
+    /// <summary>True for <c>delivered</c> or <c>read</c>.</summary>
+    public bool IsDelivered => Status is "delivered" or "read";
+
+    /// <summary>True for <c>failed</c> or <c>undelivered</c>.</summary>
+    public bool IsFailed => Status is "failed" or "undelivered";
+}
+
+/// <summary>The outcome of <see cref="TwilioChannel.HandleStatusCallback"/>.</summary>
+/// <param name="Result">Accepted (no message), or the rejection.</param>
+/// <param name="Status">The status update when the request was valid.</param>
+public sealed record TwilioStatusCallbackResult(InboundResult Result, TwilioMessageStatus? Status);
+
+/// <summary>
+/// One Twilio number: signed SMS webhooks in (answered with empty TwiML), <c>Messages.json</c> out, and delivery
+/// status callbacks. Create one per configured number with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
+/// </summary>
+public sealed class TwilioChannel : IChannelSender
+{
+    /// <summary>The answer to an inbound SMS webhook: empty TwiML, so Twilio sends nothing back by itself.</summary>
+    public const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+
+    /// <summary>The content type of <see cref="EmptyTwiml"/>.</summary>
+    public const string TwimlContentType = "text/xml";
+
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the channel.</summary>
+    public TwilioChannel(string channelName, TwilioOptions options, HttpClient http, TimeProvider? time = null,
+        ILogger<TwilioChannel>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channelName);
+        ArgumentException.ThrowIfNullOrEmpty(options.AccountSid);
+        ArgumentException.ThrowIfNullOrEmpty(options.AuthToken);
+        ChannelName = channelName;
+        Options = options;
+        _http = http;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<TwilioChannel>.Instance;
+    }
+
+    /// <inheritdoc />
+    public ChannelKind Kind => ChannelKind.Sms;
+
+    /// <inheritdoc />
+    public string ChannelName { get; }
+
+    /// <summary>The options.</summary>
+    public TwilioOptions Options { get; }
+
+    /// <summary>
+    /// Verifies <c>X-Twilio-Signature</c> and parses an inbound SMS/MMS webhook. <paramref name="publicUrl"/> is the
+    /// URL configured at Twilio (as Twilio called it, behind any proxy); <paramref name="formBody"/> is the raw
+    /// <c>application/x-www-form-urlencoded</c> body. Accepted results carry <see cref="EmptyTwiml"/> as the answer.
+    /// </summary>
+    public InboundResult HandleIncomingMessage(string publicUrl, string formBody, string? signature)
+    {
+        var fields = FormUrlEncoded.Parse(formBody);
+        if (Verify(publicUrl, fields, signature) is { } rejection)
+        {
+            return Log(rejection);
+        }
+
+        var sid = fields.Get("MessageSid") ?? fields.Get("SmsMessageSid") ?? fields.Get("SmsSid");
+        var from = fields.Get("From");
+        if (sid is null || string.IsNullOrEmpty(from))
+        {
+            return Log(InboundResult.Reject(RejectionReason.MalformedPayload, "The Twilio webhook lacks MessageSid or From."));
+        }
+
+        var attachments = new List<MessageAttachment>();
+        var media = int.TryParse(fields.Get("NumMedia"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        for (var i = 0; i < media; i++)
+        {
+            if (fields.Get($"MediaUrl{i}") is { } url)
+            {
+                attachments.Add(new MessageAttachment
+                {
+                    Name = $"{sid}-{i}",
+                    ContentType = fields.Get($"MediaContentType{i}") ?? "application/octet-stream",
+                    SourceUri = url,
+                });
+            }
+        }
+
+        var metadata = new Dictionary<string, string>();
+        foreach (var key in new[] { "To", "AccountSid", "MessagingServiceSid", "NumSegments", "FromCountry", "FromCity" })
+        {
+            if (fields.Get(key) is { Length: > 0 } value)
+            {
+                metadata["twilio." + key] = value;
+            }
+        }
+
+        return Log(InboundResult.Accept(new IncomingMessage
+        {
+            ChannelKind = ChannelKind.Sms,
+            ChannelName = ChannelName,
+            ChannelMessageId = sid,
+            Conversation = new ConversationId(ChannelKind.Sms, ChannelName, from),
+            Sender = new ChannelUser(from),
+            Text = fields.Get("Body") ?? "",
+            Attachments = attachments,
+            ReceivedAt = _time.GetUtcNow(),
+            RawPayload = formBody,
+            Metadata = metadata,
+        }, EmptyTwiml, TwimlContentType));
+    }
+
+    /// <summary>Verifies and parses a <c>StatusCallback</c> request (<c>MessageSid</c>, <c>MessageStatus</c>,
+    /// <c>ErrorCode</c>). Answer 200 with an empty body.</summary>
+    public TwilioStatusCallbackResult HandleStatusCallback(string publicUrl, string formBody, string? signature)
+    {
+        var fields = FormUrlEncoded.Parse(formBody);
+        if (Verify(publicUrl, fields, signature) is { } rejection)
+        {
+            return new(Log(rejection), null);
+        }
+
+        var sid = fields.Get("MessageSid") ?? fields.Get("SmsSid");
+        var status = fields.Get("MessageStatus") ?? fields.Get("SmsStatus");
+        if (sid is null || status is null)
+        {
+            return new(Log(InboundResult.Reject(RejectionReason.MalformedPayload, "The Twilio status callback lacks MessageSid or MessageStatus.")), null);
+        }
+
+        return new(InboundResult.Ignore("status callback"), new TwilioMessageStatus
+        {
+            MessageSid = sid,
+            Status = status,
+            ErrorCode = fields.Get("ErrorCode") is { Length: > 0 } code ? code : null,
+            To = fields.Get("To"),
+            From = fields.Get("From"),
+        });
+    }
+
+    /// <inheritdoc />
+    public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        if (Options.FromNumber is null && Options.MessagingServiceSid is null)
+        {
+            return SendResult.Permanent($"Twilio channel '{ChannelName}' has neither FromNumber nor MessagingServiceSid.", "no_sender");
+        }
+
+        if (message.Attachments.FirstOrDefault(a => !Uri.TryCreate(a.SourceUri, UriKind.Absolute, out var u) || u.Scheme != "https" && u.Scheme != "http") is { } local)
+        {
+            return SendResult.Permanent($"Attachment '{local.Name}' has no public URL; Twilio fetches MMS media by URL (MediaUrl).",
+                "attachment_needs_url");
+        }
+
+        var text = MessageRenderer.Render(message.Text, TextFormat.PlainText);
+        if (message.QuickReplies.Count > 0)
+        {
+            var options = message.QuickReplies.Select(r => r.Label == r.Value ? $"• {r.Value}" : $"• {r.Label}: reply {r.Value}");
+            text = (text.Length > 0 ? text + "\n\n" : "") + string.Join('\n', options);
+        }
+
+        var parts = TextSplitter.SplitPlainText(text, Options.MaxMessageLength).ToList();
+        if (parts.Count == 0 && message.Attachments.Count == 0)
+        {
+            return SendResult.Permanent("The message has neither text nor attachments.", "no_text");
+        }
+
+        if (parts.Count == 0)
+        {
+            parts.Add("");
+        }
+
+        var result = await PartSender.SendAsync(parts.Count, message.SkipParts, async (index, ct) =>
+        {
+            var fields = new List<KeyValuePair<string, string>> { new("To", recipient) };
+            fields.Add(Options.MessagingServiceSid is { } service ? new("MessagingServiceSid", service) : new("From", Options.FromNumber!));
+            if (parts[index].Length > 0)
+            {
+                fields.Add(new("Body", parts[index]));
+            }
+
+            if (index == 0)
+            {
+                fields.AddRange(message.Attachments.Select(a => new KeyValuePair<string, string>("MediaUrl", a.SourceUri!)));
+            }
+
+            if (Options.StatusCallbackUrl is { } callback)
+            {
+                fields.Add(new("StatusCallback", callback.ToString()));
+            }
+
+            return await CreateMessageAsync(fields, ct);
+        }, cancellationToken);
+        if (!result.IsSuccess)
+        {
+            _logger.LogWarning("Twilio channel {Channel}: sending to {Recipient} failed: {Result}", ChannelName, recipient, result);
+        }
+
+        return result;
+    }
+
+    private async Task<(string? MessageId, SendResult? Failure)> CreateMessageAsync(List<KeyValuePair<string, string>> fields,
+        CancellationToken cancellationToken)
+    {
+        var url = ChannelHttp.Combine(Options.ApiBaseUrl, $"2010-04-01/Accounts/{Uri.EscapeDataString(Options.AccountSid)}/Messages.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Options.AccountSid}:{Options.AuthToken}")));
+        var (reply, failure) = await ChannelHttp.SendAsync(_http, request, Options.RequestTimeout, "Twilio", _time, cancellationToken);
+        if (reply is null)
+        {
+            return (null, failure);
+        }
+
+        JsonObject? body = null;
+        try
+        {
+            body = JsonNode.Parse(reply.Body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (reply.IsSuccess && body?["sid"]?.GetValueKind() == JsonValueKind.String)
+        {
+            return (body["sid"]!.GetValue<string>(), null);
+        }
+
+        var code = body?["code"] is { } c ? c.ToJsonString().Trim('"') : null;
+        var text = body?["message"]?.GetValueKind() == JsonValueKind.String ? body["message"]!.GetValue<string>() : Truncate(reply.Body);
+        var moreInfo = body?["more_info"]?.GetValueKind() == JsonValueKind.String ? $" ({body["more_info"]!.GetValue<string>()})" : "";
+        var status = reply.IsSuccess ? 500 : reply.StatusCode;
+        return (null, ChannelHttp.Failure(status, $"Twilio: {text}{(code is null ? "" : $" [code {code}]")}{moreInfo}",
+            code ?? reply.StatusCode.ToString(CultureInfo.InvariantCulture), reply.RetryAfter));
+    }
+
+    private InboundResult? Verify(string publicUrl, IReadOnlyList<KeyValuePair<string, string>> fields, string? signature)
+    {
+        if (string.IsNullOrEmpty(signature))
+        {
+            return InboundResult.Reject(RejectionReason.MissingSignature, $"The {TwilioSignature.Header} header is missing.");
+        }
+
+        return TwilioSignature.IsValid(Options.AuthToken, signature, publicUrl, fields)
+            ? null
+            : InboundResult.Reject(RejectionReason.InvalidSignature,
+                $"{TwilioSignature.Header} does not match (wrong auth token, modified parameters, or a URL other than the one configured at Twilio: {publicUrl}).");
+    }
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    private InboundResult Log(InboundResult result)
+    {
+        if (result.Status == InboundStatus.Rejected)
+        {
+            _logger.LogWarning("Twilio channel {Channel} rejected a delivery ({Reason}): {Error}", ChannelName, result.Reason, result.Error);
+        }
+
+        return result;
+    }
+}
