@@ -38,6 +38,7 @@ public static class PlatformHostExtensions
         services.AddPlatformPersistence(configuration, dataDirectory);
         services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>());
         services.AddPlatformData(configuration, dataDirectory);
+        builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
 
         // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.
@@ -79,6 +80,7 @@ public static class PlatformHostExtensions
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UsePlatformHangfireDashboard();
         return app;
     }
 

@@ -1,0 +1,115 @@
+using System.Net;
+using Hangfire;
+using Hangfire.Dashboard;
+using Platform.Persistence.EFCore;
+using Platform.Scheduling.Hangfire;
+using Platform.Server.Security;
+
+namespace Platform.Server.Extensions;
+
+/// <summary>
+/// The host's part of scheduling: Hangfire on the platform database (PostgreSQL) or in memory (embedded SQLite default; the
+/// engine reschedules timers from its own tables at start), and the Hangfire Dashboard at <c>/hangfire</c> behind the API keys.
+/// </summary>
+public static class SchedulingHostExtensions
+{
+    /// <summary>Where the dashboard lives.</summary>
+    public const string DashboardPath = "/hangfire";
+
+    /// <summary>The HttpOnly cookie that carries the API key for the dashboard (browsers send no Authorization header).</summary>
+    public const string DashboardCookie = "platform-hangfire-key";
+
+    private const string RoleItem = "platform:hangfire-role";
+
+    /// <summary>
+    /// Registers Hangfire for the configured database. Call after <c>AddPlatformPersistence</c> (it reads the registered
+    /// <see cref="PlatformDatabaseSettings"/>). <c>Platform:Scheduling:WorkerCount</c> sets the Hangfire workers (default 4).
+    /// </summary>
+    public static WebApplicationBuilder AddPlatformScheduling(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var settings = builder.Services.LastOrDefault(d => d.ServiceType == typeof(PlatformDatabaseSettings))?.ImplementationInstance as PlatformDatabaseSettings
+            ?? throw new InvalidOperationException("AddPlatformScheduling needs the platform database: call AddPlatformPersistence first.");
+        var workers = builder.Configuration.GetValue("Platform:Scheduling:WorkerCount", 4);
+        if (settings.Provider == PlatformDatabaseProvider.PostgreSql)
+            builder.Services.AddHangfireScheduling(HangfireStorageKind.PostgreSql, settings.ConnectionString, workerCount: workers);
+        else
+            builder.Services.AddHangfireScheduling(HangfireStorageKind.InMemory, workerCount: workers);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the Hangfire Dashboard at <c>/hangfire</c>. Accepts <c>Authorization: ApiKey …</c> or the sign-in cookie
+    /// (<c>/hangfire?key=…</c> sets it and redirects). Admin keys may act; Operator keys only read; anyone else gets a 401
+    /// with a small sign-in page.
+    /// </summary>
+    public static WebApplication UsePlatformHangfireDashboard(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(DashboardPath, StringComparison.OrdinalIgnoreCase), branch => branch.Use(async (context, next) =>
+        {
+            var keys = context.RequestServices.GetRequiredService<ApiKeyRegistry>();
+            if (context.Request.Query.TryGetValue("key", out var presented) && HttpMethods.IsGet(context.Request.Method))
+            {
+                if (keys.Validate(presented) is null)
+                {
+                    await WriteSignInAsync(context, "That key is not valid.");
+                    return;
+                }
+                context.Response.Cookies.Append(DashboardCookie, presented.ToString().Trim(), new CookieOptions
+                {
+                    HttpOnly = true, SameSite = SameSiteMode.Strict, Path = DashboardPath, Secure = context.Request.IsHttps, IsEssential = true,
+                });
+                context.Response.Redirect(context.Request.PathBase + context.Request.Path);
+                return;
+            }
+
+            var identity = keys.Validate(KeyFromHeader(context)) ?? keys.Validate(context.Request.Cookies[DashboardCookie]);
+            if (identity is null)
+            {
+                await WriteSignInAsync(context, null);
+                return;
+            }
+            context.Items[RoleItem] = identity.Role;
+            await next(context);
+        }));
+
+        app.UseHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            Authorization = [new RoleAuthorizationFilter()],
+            IsReadOnlyFunc = c => !string.Equals(c.GetHttpContext().Items[RoleItem] as string, ApiKeyRoles.Admin, StringComparison.Ordinal),
+            AppPath = "/",
+            DisplayStorageConnectionString = false,
+        });
+        return app;
+    }
+
+    private static string? KeyFromHeader(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        const string prefix = ApiKeyAuthenticationHandler.SchemeName + " ";
+        return header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..] : null;
+    }
+
+    private static async Task WriteSignInAsync(HttpContext context, string? error)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        var message = error is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(error)}</p>";
+        await context.Response.WriteAsync($"""
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in – Jobs</title></head>
+            <body><h1>Background jobs</h1>{message}
+            <form method="get" action="{WebUtility.HtmlEncode(context.Request.PathBase + DashboardPath)}">
+            <label>API key <input type="password" name="key" autocomplete="off" required></label>
+            <button type="submit">Sign in</button></form>
+            <p>Admin keys may trigger and delete jobs; Operator keys may only look.</p></body></html>
+            """);
+    }
+
+    /// <summary>Lets in whoever the sign-in middleware recognised (Admin or Operator).</summary>
+    private sealed class RoleAuthorizationFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().Items[RoleItem] is string;
+    }
+}
