@@ -100,7 +100,8 @@ public sealed class QueryDatabase : Activity
             var truncated = false;
             int affected;
             bool isQuery;
-            await using (var reader = await command.ExecuteReaderAsync(cts.Token))
+            var reader = await command.ExecuteReaderAsync(cts.Token);
+            try
             {
                 isQuery = reader.FieldCount > 0;
                 while (isQuery && await reader.ReadAsync(cts.Token))
@@ -110,10 +111,21 @@ public sealed class QueryDatabase : Activity
                     for (var i = 0; i < reader.FieldCount; i++) row[reader.GetName(i)] = ToPlain(reader.GetValue(i));
                     rows.Add(row);
                 }
-                if (truncated) command.Cancel(); // do not stream the rest of a large result
+                // A read-only transaction is rolled back anyway, so the rest of a large result is not streamed; a writable one
+                // must commit, so its remaining rows are drained by the provider instead.
+                if (truncated && readOnly) command.Cancel();
                 affected = reader.RecordsAffected;
             }
-            if (readOnly) await transaction.RollbackAsync(cts.Token); // nothing to keep; SQL Server relies on this
+            finally
+            {
+                try { await reader.DisposeAsync(); }
+                catch (DbException) when (truncated && readOnly) { } // the provider reports the cancellation asked for above
+            }
+            if (readOnly)
+            {
+                try { await transaction.RollbackAsync(cts.Token); } // nothing to keep; SQL Server relies on this
+                catch (DbException) when (truncated) { }
+            }
             else await transaction.CommitAsync(cts.Token);
 
             Rows.Set(context, rows);

@@ -97,6 +97,20 @@ public sealed class QueryDatabaseTests(PostgresFixture postgres)
         Assert.True(r.Payload.ContainsKey("truncated"));
     }
 
+    [Theory, InlineData("Sqlite", false), InlineData("PostgreSql", false), InlineData("Sqlite", true), InlineData("PostgreSql", true)]
+    public async Task Should_ReturnFirstRowsQuickly_When_ResultIsLargerThanRowLimit(string provider, bool writable)
+    {
+        await using var host = new DataHost();
+        await SeedAsync(host, provider, writable);
+        var sql = provider == "Sqlite"
+            ? "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c"
+            : "SELECT g AS x FROM generate_series(1, 200000) g";
+        var r = await host.RunAsync(Type, Query("shop", sql, rowLimit: 5));
+        Assert.True(r.Outcome() == "Done", r.Out("Error"));
+        Assert.Equal(["1", "2", "3", "4", "5"], r.Rows().Select(x => x["x"]!.ToString()!).ToArray());
+        Assert.Equal(4, await CountOrdersAsync(host));
+    }
+
     [Theory, InlineData("Sqlite"), InlineData("PostgreSql")]
     public async Task Should_TakeErrorOutcome_When_QueryExceedsTimeout(string provider)
     {
