@@ -121,6 +121,13 @@ public static class HangfireSchedulingExtensions
         services.AddTransient<CronTriggerJob>();
         services.AddSingleton<IWorkflowPublicationHandler, CronPublicationHandler>();
         services.AddHostedService<TimerRecoveryService>();
+
+        // Multi-node: each instance runs on one node at a time (a PostgreSQL advisory lock instead of the in-process one).
+        if (storage == HangfireStorageKind.PostgreSql)
+        {
+            services.RemoveAll<IInstanceLock>();
+            services.AddSingleton<IInstanceLock>(new PostgresInstanceLock(postgresConnectionString!));
+        }
         return services;
     }
 }
