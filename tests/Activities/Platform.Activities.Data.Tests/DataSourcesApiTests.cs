@@ -92,6 +92,23 @@ public sealed class DataSourcesApiTests
     }
 
     [Fact]
+    public async Task Should_Answer400_When_SavedWorkflowInterpolatesSql()
+    {
+        using var dir = new TempDirectory("data-api");
+        await using var factory = new Factory(dir.Path);
+        var admin = factory.Client(AdminKey);
+        var activity = new JsonObject
+        {
+            ["id"] = "q1", ["type"] = "Platform.QueryDatabase", ["version"] = 1, ["name"] = "Orders",
+            ["dataSource"] = DataHost.Literal("shop"),
+            ["sql"] = DataHost.Expr("JavaScript", "`SELECT * FROM orders WHERE customer = '${getInput('text')}'`"),
+        };
+        using var response = await admin.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = DataHost.Model(activity), ["publish"] = false });
+        var problem = await ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("@name placeholders", problem.ToJsonString());
+    }
+
+    [Fact]
     public async Task Should_Answer422WithReason_When_TestedConnectionFails()
     {
         using var dir = new TempDirectory("data-api");
