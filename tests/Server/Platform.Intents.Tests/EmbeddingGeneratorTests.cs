@@ -89,6 +89,34 @@ public class EmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task Should_ConcatenateUnitMeanAndMax_When_PoolingIsMeanMax()
+    {
+        using var dir = new TempDir();
+        var files = await TestModels.BuildSyntheticAsync(dir.Path);
+        using var generator = new OnnxEmbeddingGenerator(new OnnxEmbeddingOptions { ModelPath = files.ModelPath, VocabPath = files.VocabPath, Pooling = EmbeddingPooling.MeanMax });
+        Assert.Equal(32, generator.Dimensions);
+        var v = await generator.EmbedAsync("turn on the kitchen light");
+        Assert.Equal(1f, MathF.Sqrt(v.Sum(x => x * x)), 3);
+        Assert.Equal(MathF.Sqrt(0.5f), MathF.Sqrt(v.Take(16).Sum(x => x * x)), 3);
+    }
+
+    [Fact]
+    public void Should_RejectModelWithUnknownInputs_When_Loading()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "odd.onnx");
+        new Onnx.OnnxGraphBuilder("odd")
+            .Input("input_ids", Onnx.OnnxDataType.Int64, "batch", "sequence")
+            .Input("pixel_values", Onnx.OnnxDataType.Float, "batch", 3)
+            .Output("out", Onnx.OnnxDataType.Float, "batch", 3)
+            .Node("Identity", ["pixel_values"], ["out"])
+            .Save(path);
+        var (_, vocab) = TestModels.BuildTinyBert(dir.Path);
+        var ex = Assert.Throws<NotSupportedException>(() => new OnnxEmbeddingGenerator(new OnnxEmbeddingOptions { ModelPath = path, VocabPath = vocab }));
+        Assert.Contains("pixel_values", ex.Message);
+    }
+
+    [Fact]
     public async Task Should_RegisterGeneratorAndTrainer_When_AddIntentRecognitionIsCalled()
     {
         using var dir = new TempDir();

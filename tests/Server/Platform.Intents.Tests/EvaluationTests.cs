@@ -66,6 +66,17 @@ public class EvaluationTests
     }
 
     [Fact]
+    public async Task Should_HoldOutTrainLines_When_DevModeIsOn()
+    {
+        using var dir = new TempDir();
+        var data = WriteData(dir.Path);
+        var output = new StringWriter();
+        var code = await IntentEvaluation.RunAsync(["--data", data, "--features", "ngrams", "--dev", "0.34", "--drop-oos-train", "--concurrency", "1"], output);
+        Assert.Equal(0, code);
+        Assert.Contains("train: 12 lines, 3 intents, 0 oos  test: 6 lines, 0 oos", output.ToString());
+    }
+
+    [Fact]
     public async Task Should_FailWithUsage_When_DataIsMissing()
     {
         var output = new StringWriter();

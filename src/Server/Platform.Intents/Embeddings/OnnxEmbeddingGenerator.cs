@@ -277,21 +277,33 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 var d = (int)outShape[2];
                 for (var b = 0; b < batch; b++)
                 {
-                    var v = new float[d];
                     var len = Math.Min(tokenized[b].Length, outSeq);
+                    var v = new float[_options.Pooling == EmbeddingPooling.MeanMax ? 2 * d : d];
                     if (_options.Pooling == EmbeddingPooling.Cls || len == 0)
                     {
                         data.Slice(b * outSeq * d, d).CopyTo(v);
                     }
                     else
                     {
+                        var mean = v.AsSpan(0, d);
+                        var max = _options.Pooling == EmbeddingPooling.MeanMax ? v.AsSpan(d, d) : default;
+                        if (!max.IsEmpty) max.Fill(float.NegativeInfinity);
                         for (var s = 0; s < len; s++)
                         {
                             var row = data.Slice((b * outSeq + s) * d, d);
-                            for (var j = 0; j < d; j++) v[j] += row[j];
+                            for (var j = 0; j < d; j++) mean[j] += row[j];
+                            if (!max.IsEmpty) for (var j = 0; j < d; j++) max[j] = Math.Max(max[j], row[j]);
                         }
                         var inv = 1f / len;
-                        for (var j = 0; j < d; j++) v[j] *= inv;
+                        for (var j = 0; j < d; j++) mean[j] *= inv;
+                        if (!max.IsEmpty && _options.Normalize)
+                        {
+                            // Each half unit length, the whole unit length.
+                            NormalizeInPlace(mean, 1 / MathF.Sqrt(2));
+                            NormalizeInPlace(max, 1 / MathF.Sqrt(2));
+                            result[b] = v;
+                            continue;
+                        }
                     }
                     result[b] = Finish(v);
                 }
@@ -306,6 +318,15 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         {
             foreach (var v in values) v.Dispose();
         }
+    }
+
+    private static void NormalizeInPlace(Span<float> v, float length)
+    {
+        double sum = 0;
+        foreach (var x in v) sum += x * x;
+        if (sum <= 0) return;
+        var f = (float)(length / Math.Sqrt(sum));
+        for (var j = 0; j < v.Length; j++) v[j] *= f;
     }
 
     private float[] Finish(float[] v)

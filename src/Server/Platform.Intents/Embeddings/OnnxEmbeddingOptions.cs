@@ -9,6 +9,8 @@ public enum EmbeddingPooling
     Mean,
     /// <summary>The first token's vector ([CLS]; bge).</summary>
     Cls,
+    /// <summary>The masked mean and the element-wise maximum, each L2-normalised, concatenated (twice the dimensions).</summary>
+    MeanMax,
 }
 
 /// <summary>Options of <see cref="OnnxEmbeddingGenerator"/>.</summary>

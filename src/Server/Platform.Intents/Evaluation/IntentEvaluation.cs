@@ -255,7 +255,7 @@ public static class IntentEvaluation
             {
                 ModelPath = model,
                 VocabPath = opts.GetValueOrDefault("vocab"),
-                Pooling = opts.GetValueOrDefault("pooling") == "cls" ? EmbeddingPooling.Cls : EmbeddingPooling.Mean,
+                Pooling = Enum.Parse<EmbeddingPooling>(opts.GetValueOrDefault("pooling") ?? nameof(EmbeddingPooling.Mean), ignoreCase: true),
                 LowerCase = !opts.ContainsKey("cased"),
                 IntraOpThreads = threads,
                 CacheSize = 0,
@@ -274,6 +274,7 @@ public static class IntentEvaluation
             VocabPath = files.VocabPath,
             IntraOpThreads = threads,
             CacheSize = 0,
+            Pooling = Enum.Parse<EmbeddingPooling>(opts.GetValueOrDefault("pooling") ?? nameof(EmbeddingPooling.Mean), ignoreCase: true),
         });
     }
 
