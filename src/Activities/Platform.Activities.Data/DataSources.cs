@@ -1,3 +1,4 @@
+using Platform.Activities.Security;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -54,48 +55,6 @@ public interface IDataSourceStore
     Task SaveAsync(DataSource dataSource, CancellationToken ct = default);
     /// <summary>Deletes a data source; false when unknown.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken ct = default);
-}
-
-/// <summary>Encrypts secrets at rest with AES-256-GCM: <c>v1:</c> + base64(nonce | ciphertext | tag).</summary>
-public sealed class SecretProtector
-{
-    private const string Prefix = "v1:";
-    private readonly byte[] _key;
-
-    /// <summary>Creates a protector with a 32-byte key.</summary>
-    public SecretProtector(byte[] key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (key.Length != 32) throw new ArgumentException("The secrets key must be 32 bytes (AES-256).", nameof(key));
-        _key = (byte[])key.Clone();
-    }
-
-    /// <summary>Encrypts a text.</summary>
-    public string Protect(string plain)
-    {
-        var data = Encoding.UTF8.GetBytes(plain);
-        var buffer = new byte[AesGcm.NonceByteSizes.MaxSize + data.Length + AesGcm.TagByteSizes.MaxSize];
-        var nonce = buffer.AsSpan(0, AesGcm.NonceByteSizes.MaxSize);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(_key, AesGcm.TagByteSizes.MaxSize);
-        aes.Encrypt(nonce, data, buffer.AsSpan(nonce.Length, data.Length), buffer.AsSpan(nonce.Length + data.Length));
-        return Prefix + Convert.ToBase64String(buffer);
-    }
-
-    /// <summary>Decrypts what <see cref="Protect"/> produced.</summary>
-    /// <exception cref="CryptographicException">Wrong key or tampered data.</exception>
-    public string Unprotect(string protectedText)
-    {
-        if (!protectedText.StartsWith(Prefix, StringComparison.Ordinal))
-            throw new CryptographicException("The secret is not in the expected 'v1:' format.");
-        var buffer = Convert.FromBase64String(protectedText[Prefix.Length..]);
-        const int n = 12, t = 16;
-        if (buffer.Length < n + t) throw new CryptographicException("The secret is truncated.");
-        var plain = new byte[buffer.Length - n - t];
-        using var aes = new AesGcm(_key, t);
-        aes.Decrypt(buffer.AsSpan(0, n), buffer.AsSpan(n, plain.Length), buffer.AsSpan(n + plain.Length), plain);
-        return Encoding.UTF8.GetString(plain);
-    }
 }
 
 /// <summary>

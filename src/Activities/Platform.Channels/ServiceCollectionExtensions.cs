@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Platform.Channels.Security;
+using Platform.Activities.Security;
 using Platform.Channels.Slack;
 using Platform.Channels.Telegram;
 using Platform.Channels.Twilio;
@@ -51,7 +51,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IReplayCache>(sp => new InMemoryReplayCache(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ITelegramOffsetStore, InMemoryTelegramOffsetStore>();
-        services.TryAddSingleton(sp => new SecretProtector(sp.GetRequiredService<IOptions<SecretProtectionOptions>>()));
+        services.TryAddSingleton(sp => new SecretProtector(sp.GetRequiredService<IOptions<SecretProtectionOptions>>().Value.Key));
         services.TryAddSingleton<ChannelAdapterFactory>();
         return services;
     }

@@ -1,3 +1,4 @@
+using Platform.Activities.Security;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Server.Extensions;

@@ -148,4 +148,27 @@ public sealed class DataSourcesApiTests
         Assert.True(ok["success"]!.GetValue<bool>());
         SqliteConnection.ClearAllPools();
     }
+
+    [Fact]
+    public async Task Should_Answer_409_With_Recovery_Steps_When_Secrets_Key_Was_Replaced()
+    {
+        // Arrange: a data source saved under one key, then the key file is replaced (lost key).
+        using var dir = new TempDirectory("data-api-key");
+        await using (var first = new Factory(dir.Path))
+        {
+            await ReadAsync(await first.Client(AdminKey).PostAsJsonAsync("/api/data-sources", new
+            {
+                name = "crm", provider = "Sqlite", connectionString = "Data Source=crm.db",
+            }), HttpStatusCode.Created);
+        }
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, DataHostExtensions.SecretsKeyFile), Platform.Activities.Security.SecretProtector.GenerateKey());
+
+        // Act
+        await using var second = new Factory(dir.Path);
+        var response = await second.Client(AdminKey).GetAsync("/api/data-sources/crm");
+
+        // Assert: a clear 4xx that says how to recover, not a 500.
+        var problem = await ReadAsync(response, HttpStatusCode.Conflict);
+        Assert.Contains("Restore the original key", problem["detail"]!.GetValue<string>());
+    }
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Platform.Channels.Security;
+using Platform.Activities.Security;
 
 namespace Platform.Channels.Tests;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Platform.Channels.Security;
+using Platform.Activities.Security;
 
 namespace Platform.Channels.Tests;
 

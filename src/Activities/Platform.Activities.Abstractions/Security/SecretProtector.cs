@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
 
-namespace Platform.Channels.Security;
+namespace Platform.Activities.Security;
 
-/// <summary>Configuration of <see cref="SecretProtector"/> (section <c>Platform:Secrets</c>, the same key the data pack uses).</summary>
+/// <summary>Configuration of <see cref="SecretProtector"/> (section <c>Platform:Secrets</c>; one key serves every pack).</summary>
 public sealed class SecretProtectionOptions
 {
     /// <summary>The configuration section the server binds.</summary>
@@ -22,10 +21,10 @@ public sealed class SecretKeyException(string message) : InvalidOperationExcepti
 public sealed class SecretDecryptionException(string message, Exception? inner = null) : CryptographicException(message, inner);
 
 /// <summary>
-/// Encrypts channel secrets (tokens, signing secrets, passwords) for storage with AES-256-GCM. Format:
+/// Encrypts secrets that packs store (channel tokens, signing secrets, connection-string passwords) for storage with AES-256-GCM. Format:
 /// <c>v1:&lt;base64(nonce[12] | ciphertext | tag[16])&gt;</c>, a fresh random nonce per value. Optional associated data
 /// (for example <c>channel:telegram-support:BotToken</c>) binds a value to its place, so it cannot be copied into
-/// another field. Without associated data the format is the same as the data pack's protector, so one key serves both.
+/// another field. Part of the pack SDK so that every pack protects its secrets the same way under one key.
 /// </summary>
 public sealed class SecretProtector
 {
@@ -77,12 +76,6 @@ public sealed class SecretProtector
         }
 
         _key = key.ToArray();
-    }
-
-    /// <summary>Creates a protector from options (for dependency injection).</summary>
-    public SecretProtector(IOptions<SecretProtectionOptions> options)
-        : this(options.Value.Key)
-    {
     }
 
     /// <summary>A new random key, base64 (the same as <c>openssl rand -base64 32</c>).</summary>

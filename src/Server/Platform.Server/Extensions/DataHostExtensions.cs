@@ -1,3 +1,4 @@
+using Platform.Activities.Security;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Activities.Data;
