@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Platform.Activities;
 using Platform.Engine.Contracts;
+using Platform.Engine.Descriptors;
 using Platform.Engine.Expressions;
 using Platform.Engine.Flowchart;
 using Platform.Engine.Models;
@@ -236,26 +237,37 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
         target.Root = root;
     }
 
-    /// <summary>Every activity needs a nodeId ("Workflow1:&lt;rootId&gt;:&lt;childId&gt;") and non-null metadata/customProperties.</summary>
+    /// <summary>Properties that may hold one nested activity, and lists that may hold several (Elsa's containers).</summary>
+    private static readonly string[] NestedActivityProperties = ["body", "root", "then", "else"];
+    private static readonly string[] NestedActivityLists = ["activities", "branches"];
+
+    /// <summary>
+    /// Every activity needs a nodeId ("Workflow1:&lt;rootId&gt;:&lt;childId&gt;") and non-null metadata/customProperties;
+    /// a flowchart needs activity and connection arrays. Nested activities are handled recursively.
+    /// </summary>
     public static void AssignNodeIds(JsonObject activity, string? parentNodeId)
     {
-        if (Str(activity["id"]) is not { Length: > 0 } id) activity["id"] = id = WorkflowRuntime.NewId();
+        if (Str(activity["id"]) is not { Length: > 0 } id || string.IsNullOrWhiteSpace(id)) activity["id"] = id = WorkflowRuntime.NewId();
         var nodeId = parentNodeId is null ? $"Workflow1:{id}" : $"{parentNodeId}:{id}";
         activity["nodeId"] = nodeId;
         if (activity["metadata"] is not JsonObject) activity["metadata"] = new JsonObject();
         if (activity["customProperties"] is not JsonObject) activity["customProperties"] = new JsonObject();
         activity["version"] ??= 1;
-        if (Str(activity["type"]) == "Elsa.Flowchart")
+        if (Str(activity["type"]) == ActivityRegistry.FlowchartTypeName)
         {
             if (activity["activities"] is not JsonArray) activity["activities"] = new JsonArray();
             if (activity["connections"] is not JsonArray) activity["connections"] = new JsonArray();
         }
-        if (activity["activities"] is JsonArray children)
-            foreach (var child in children)
-                if (child is JsonObject c) AssignNodeIds(c, nodeId);
+        foreach (var list in NestedActivityLists)
+            if (activity[list] is JsonArray items)
+                foreach (var child in items.OfType<JsonObject>().Where(IsActivity)) AssignNodeIds(child, nodeId);
+        foreach (var property in NestedActivityProperties)
+            if (activity[property] is JsonObject nested && IsActivity(nested)) AssignNodeIds(nested, nodeId);
     }
 
-    private static string? Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    private static bool IsActivity(JsonObject node) => Str(node["type"]) is { Length: > 0 };
+
+    private static string? Str(JsonNode? n) => n.Str();
 
     private sealed class LiteralTriggerIndexContext(string definitionId) : TriggerIndexContext
     {

@@ -89,29 +89,8 @@ public static class DefinitionNormalizer
     /// <summary>A new activity id (16 hex digits, like Elsa's).</summary>
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
-    private static void AssignNodeIds(JsonObject activity, string? parentNodeId)
-    {
-        var id = activity["id"] is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s) ? s : null;
-        if (id is null)
-        {
-            id = NewId();
-            activity["id"] = id;
-        }
-        var nodeId = parentNodeId is null ? $"{WorkflowNodePrefix}:{id}" : $"{parentNodeId}:{id}";
-        activity["nodeId"] = nodeId;
-        if (activity["metadata"] is not JsonObject) activity["metadata"] = new JsonObject();
-        if (activity["customProperties"] is not JsonObject) activity["customProperties"] = new JsonObject();
-        if (activity["version"] is null) activity["version"] = 1;
-        if (IsFlowchart(activity))
-        {
-            if (activity["activities"] is not JsonArray) activity["activities"] = new JsonArray();
-            if (activity["connections"] is not JsonArray) activity["connections"] = new JsonArray();
-        }
-        foreach (var child in Children(activity)) AssignNodeIds(child, nodeId);
-    }
-
-    private static bool IsFlowchart(JsonObject activity) =>
-        activity["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == ActivityRegistry.FlowchartTypeName;
+    private static void AssignNodeIds(JsonObject activity, string? parentNodeId) =>
+        Platform.Engine.Runtime.WorkflowDefinitionService.AssignNodeIds(activity, parentNodeId);
 
     private static IEnumerable<JsonObject> Children(JsonObject activity)
     {
