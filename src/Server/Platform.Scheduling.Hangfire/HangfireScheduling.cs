@@ -98,13 +98,17 @@ public static class HangfireSchedulingExtensions
         if (storage == HangfireStorageKind.PostgreSql && string.IsNullOrWhiteSpace(postgresConnectionString))
             throw new InvalidOperationException("Hangfire on PostgreSQL needs a connection string: set ConnectionStrings:Platform (the platform database is used).");
 
-        services.AddHangfire(config =>
+        // In-memory storage belongs to this host's container, not to the process-wide JobStorage.Current: several hosts in one
+        // process (tests) must not share, or use after disposal, each other's storage (Hangfire#2151).
+        if (storage == HangfireStorageKind.InMemory)
+            services.AddSingleton<JobStorage>(_ => new global::Hangfire.InMemory.InMemoryStorage());
+        services.AddHangfire((sp, config) =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             if (storage == HangfireStorageKind.PostgreSql)
                 global::Hangfire.PostgreSql.PostgreSqlBootstrapperConfigurationExtensions.UsePostgreSqlStorage(config,
                     o => o.UseNpgsqlConnection(postgresConnectionString));
-            else config.UseInMemoryStorage();
+            else config.UseStorage(sp.GetRequiredService<JobStorage>());
         });
         if (addServer)
             services.AddHangfireServer(o =>
