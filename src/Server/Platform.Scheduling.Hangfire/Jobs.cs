@@ -15,8 +15,13 @@ public sealed class ResumeBookmarkJob(IWorkflowRuntime runtime, IBookmarkStore b
     public async Task RunAsync(string instanceId, string bookmarkId)
     {
         var bookmark = await bookmarks.FindByIdAsync(bookmarkId);
-        if (bookmark?.ResumeAt is { } due && due - clock.GetUtcNow() is var early && early > TimeSpan.Zero)
-            await Task.Delay(early < MaxEarlyWait ? early : MaxEarlyWait, clock);
+        if (bookmark?.ResumeAt is { } due)
+        {
+            // Task.Delay truncates to whole milliseconds and the timer clock is not the wall clock: wait until the wall clock says so.
+            var giveUpAt = clock.GetUtcNow() + MaxEarlyWait;
+            for (var now = clock.GetUtcNow(); now < due && now < giveUpAt; now = clock.GetUtcNow())
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling((due - now).TotalMilliseconds) + 1), clock);
+        }
         try
         {
             await runtime.ResumeAsync(new ResumeWorkflowRequest(instanceId, bookmarkId));
