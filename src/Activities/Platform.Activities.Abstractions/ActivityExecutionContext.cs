@@ -85,4 +85,10 @@ public abstract class ActivityExecutionContext : IServiceProvider
 
     /// <summary>Adds data to this execution's journal record (shown in the instance viewer).</summary>
     public abstract void AddJournalData(string key, object? value);
+
+    /// <summary>
+    /// Queues a message for delivery after this run burst is committed (see <see cref="OutboxMessageRequest"/>).
+    /// Returns the outbox message id, which is stable across delivery retries.
+    /// </summary>
+    public abstract string AddOutboxMessage(OutboxMessageRequest request);
 }

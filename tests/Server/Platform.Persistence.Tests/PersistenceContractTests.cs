@@ -13,7 +13,7 @@ namespace Platform.Persistence.Tests;
 /// <summary>
 /// The store contract, run against each provider by a derived class. Every test gets a fresh, migrated database.
 /// </summary>
-public abstract class PersistenceContractTests : IAsyncLifetime
+public abstract partial class PersistenceContractTests : IAsyncLifetime
 {
     private ServiceProvider? _services;
 

@@ -38,11 +38,15 @@ public sealed record StartWorkflowRequest(string DefinitionId)
     public string? InstanceId { get; init; }
     public string? ParentInstanceId { get; init; }
     public IDictionary<string, object?>? Properties { get; init; }
+    /// <summary>The inbox message that causes this run; it is marked processed in the run's commit.</summary>
+    public string? InboxMessageId { get; init; }
 }
 
 public sealed record ResumeWorkflowRequest(string InstanceId, string BookmarkId)
 {
     public IDictionary<string, object?> Input { get; init; } = new Dictionary<string, object?>();
+    /// <summary>The inbox message that causes this run; it is marked processed in the run's commit.</summary>
+    public string? InboxMessageId { get; init; }
 }
 
 public sealed record TriggerRequest(string Name, string? Key)

@@ -74,6 +74,8 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<IBookmarkStore>(sp => sp.GetRequiredService<InMemoryStore>());
         services.TryAddSingleton<ITriggerStore>(sp => sp.GetRequiredService<InMemoryStore>());
         services.TryAddSingleton<IActivityExecutionStore>(sp => sp.GetRequiredService<InMemoryStore>());
+        services.TryAddSingleton<IInboxStore>(sp => sp.GetRequiredService<InMemoryStore>());
+        services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<InMemoryStore>());
 
         services.TryAddSingleton<IInstanceLock, InProcessInstanceLock>();
         services.TryAddSingleton<WorkflowRuntime>();

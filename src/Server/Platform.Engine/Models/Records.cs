@@ -61,6 +61,10 @@ public sealed class WorkflowCommit
     public required IReadOnlyList<StoredBookmark> Bookmarks { get; init; }
     /// <summary>Journal records created or changed in the burst (upsert by id).</summary>
     public required IReadOnlyList<ActivityExecutionRecord> Journal { get; init; }
+    /// <summary>Messages queued in the burst (inserted; delivered after the commit).</summary>
+    public IReadOnlyList<OutboxMessage> Outbox { get; init; } = [];
+    /// <summary>The inbox message this burst processed, marked processed in the same transaction; or null.</summary>
+    public string? ProcessedInboxMessageId { get; init; }
 }
 
 /// <summary>A page of results.</summary>

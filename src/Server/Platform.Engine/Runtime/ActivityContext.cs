@@ -133,4 +133,19 @@ internal sealed class ActivityContext : ActivityExecutionContext
     }
 
     public override void AddJournalData(string key, object? value) => Record.Payload[key] = ValueConverter.Normalize(value);
+
+    public override string AddOutboxMessage(OutboxMessageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.Channel))
+            throw new ActivityFaultException(FaultCodes.Configuration, "A message needs a channel name: set the Channel input, or reply to a received message.");
+        var now = UtcNow;
+        var message = new OutboxMessage
+        {
+            Id = Guid.CreateVersion7().ToString("N"), WorkflowInstanceId = _run.Instance.Id, ActivityInstanceId = Record.Id,
+            Channel = request.Channel, ConversationKey = request.ConversationKey, Payload = request.Payload, CreatedAt = now, NextAttemptAt = now,
+        };
+        _run.Outbox.Add(message);
+        return message.Id;
+    }
 }

@@ -47,6 +47,8 @@ internal sealed class WorkflowExecution
     public CancellationToken CancellationToken { get; }
     public ExpressionContext ExpressionContext { get; }
     public IReadOnlyCollection<ActivityExecutionRecord> ChangedRecords => _changed.Values;
+    /// <summary>Messages queued by activities in this burst; committed with the instance.</summary>
+    public List<OutboxMessage> Outbox { get; } = [];
 
     public async Task RunAsync()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Activities;
 using Platform.Engine.Contracts;
 using Platform.Engine.Expressions;
@@ -23,6 +24,8 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
     private readonly IEnumerable<IBookmarkScheduler> _schedulers;
     private readonly EngineServices _engine;
     private readonly ILogger<WorkflowRuntime> _logger;
+    private readonly Lazy<IOutboxListener[]> _outboxListenersLazy;
+    private IOutboxListener[] _outboxListeners => _outboxListenersLazy.Value;
 
     public WorkflowRuntime(IServiceProvider services, IWorkflowDefinitionStore definitions, IWorkflowInstanceStore instances,
         IWorkflowCommitStore commits, IBookmarkStore bookmarks, ITriggerStore triggers, IActivityExecutionStore journal,
@@ -39,6 +42,7 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         _schedulers = schedulers;
         _engine = new EngineServices(services, evaluator, clock, loggerFactory, journal);
         _logger = loggerFactory.CreateLogger<WorkflowRuntime>();
+        _outboxListenersLazy = new(() => services.GetServices<IOutboxListener>().ToArray());
     }
 
     public async Task<RunWorkflowResult> StartAsync(StartWorkflowRequest request, CancellationToken ct = default)
@@ -76,7 +80,12 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         }
 
         await using (await _lock.AcquireAsync(instance.Id, ct))
-            return await RunAndCommitAsync(instance, graph);
+        {
+            // A caller-chosen id makes a start idempotent (an inbox message processed again after a crash starts nothing new).
+            if (request.InstanceId is not null && await _instances.FindAsync(request.InstanceId, ct) is not null)
+                throw new WorkflowRequestException(WorkflowRequestException.Conflict, $"Instance '{request.InstanceId}' already exists.");
+            return await RunAndCommitAsync(instance, graph, request.InboxMessageId);
+        }
     }
 
     public async Task<RunWorkflowResult> ResumeAsync(ResumeWorkflowRequest request, CancellationToken ct = default)
@@ -94,7 +103,7 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
             {
                 BookmarkId = bookmark.Id, ResumeInput = request.Input.ToDictionary(p => p.Key, p => ValueConverter.Normalize(p.Value)),
             });
-            result = await RunAndCommitAsync(instance, graph);
+            result = await RunAndCommitAsync(instance, graph, request.InboxMessageId);
         }
         return result;
     }
@@ -156,7 +165,7 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         return new WorkflowInvocationResult(r.InstanceId, r.SubStatus.ToString(), r.Instance.State.Output, r.Instance.State.Fault?.Message);
     }
 
-    private async Task<RunWorkflowResult> RunAndCommitAsync(WorkflowInstance instance, FlowchartGraph graph)
+    private async Task<RunWorkflowResult> RunAndCommitAsync(WorkflowInstance instance, FlowchartGraph graph, string? inboxMessageId = null)
     {
         // Runs are not tied to the caller's cancellation: a burst that started completes and commits, so nothing is half-done.
         var execution = new WorkflowExecution(instance, graph, _engine, CancellationToken.None);
@@ -166,7 +175,13 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
             Id = b.Id, WorkflowInstanceId = instance.Id, Name = b.Name, Key = b.Key, ActivityId = b.ActivityId,
             ActivityInstanceId = b.ActivityInstanceId, CorrelationId = instance.CorrelationId, ResumeAt = b.ResumeAt, CreatedAt = b.CreatedAt,
         }).ToList();
-        await _commits.CommitAsync(new WorkflowCommit { Instance = instance, Bookmarks = stored, Journal = execution.ChangedRecords.ToList() }, CancellationToken.None);
+        await _commits.CommitAsync(new WorkflowCommit
+        {
+            Instance = instance, Bookmarks = stored, Journal = execution.ChangedRecords.ToList(), Outbox = execution.Outbox,
+            ProcessedInboxMessageId = inboxMessageId,
+        }, CancellationToken.None);
+        if (execution.Outbox.Count > 0)
+            foreach (var l in _outboxListeners) l.OnCommitted(execution.Outbox);
 
         foreach (var b in stored.Where(b => b.ResumeAt is not null))
             foreach (var s in _schedulers) await s.ScheduleAsync(instance.Id, b.Id, b.ResumeAt!.Value, CancellationToken.None);

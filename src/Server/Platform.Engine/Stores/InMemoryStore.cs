@@ -9,7 +9,7 @@ namespace Platform.Engine.Stores;
 /// All engine stores in memory (tests, benchmarks, and hosts without a database). Values are copied in and out through JSON,
 /// as a database would, so callers never share mutable state with the store.
 /// </summary>
-public sealed class InMemoryStore : IWorkflowDefinitionStore, IWorkflowInstanceStore, IWorkflowCommitStore, IBookmarkStore, ITriggerStore, IActivityExecutionStore
+public sealed partial class InMemoryStore : IWorkflowDefinitionStore, IWorkflowInstanceStore, IWorkflowCommitStore, IBookmarkStore, ITriggerStore, IActivityExecutionStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, WorkflowDefinition> _definitions = new(StringComparer.Ordinal);
@@ -118,6 +118,7 @@ public sealed class InMemoryStore : IWorkflowDefinitionStore, IWorkflowInstanceS
                 _journal[r.Id] = json;
                 _journalIndex[r.Id] = (r.WorkflowInstanceId, r.ActivityNodeId, r.Sequence);
             }
+            CommitMessages(commit);
         }
         return Task.CompletedTask;
     }

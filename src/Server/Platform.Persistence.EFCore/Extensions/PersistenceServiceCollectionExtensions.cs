@@ -58,6 +58,8 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IBookmarkStore, EfBookmarkStore>(services);
         AddStore<ITriggerStore, EfTriggerStore>(services);
         AddStore<IActivityExecutionStore, EfActivityExecutionStore>(services);
+        AddStore<IInboxStore, EfInboxStore>(services);
+        AddStore<IOutboxStore, EfOutboxStore>(services);
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();
         var hosted = ServiceDescriptor.Singleton<IHostedService, PlatformDatabaseMigrationHostedService>();

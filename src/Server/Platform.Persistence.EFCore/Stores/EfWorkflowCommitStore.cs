@@ -7,8 +7,8 @@ using Platform.Persistence.EFCore.Storage;
 namespace Platform.Persistence.EFCore.Stores;
 
 /// <summary>
-/// Saves one burst of execution in ONE transaction: upserts the instance, replaces its bookmarks and upserts its journal
-/// records. Either all of it is stored or none of it, which is what lets a crashed run continue from the last commit.
+/// Saves one burst of execution in ONE transaction: upserts the instance, replaces its bookmarks, upserts its journal
+/// records, inserts its outbox messages and marks the inbox message it processed. Either all of it is stored or none of it, which is what lets a crashed run continue from the last commit.
 /// </summary>
 /// <remarks>
 /// All rows go in one multi-statement command (upsert instance; delete bookmarks; insert bookmarks; upsert journal), so a
@@ -44,7 +44,15 @@ public sealed class EfWorkflowCommitStore(IDbContextFactory<PlatformDbContext> f
                 .DeleteWhere<BookmarkEntity>(nameof(BookmarkEntity.WorkflowInstanceId), instanceId)
                 .Insert(bookmarkRows)
                 .Upsert(journalRows);
+            if (commit.Outbox.Count > 0) batch.Insert(commit.Outbox);
             await batch.ExecuteAsync(ct).ConfigureAwait(false);
+        }
+        if (commit.ProcessedInboxMessageId is { } inboxId)
+        {
+            var now = commit.Instance.UpdatedAt;
+            await db.Set<InboxMessage>().Where(m => m.Id == inboxId)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, InboxStatus.Processed).SetProperty(m => m.ProcessedAt, now)
+                    .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null).SetProperty(m => m.WorkflowInstanceId, instanceId), ct).ConfigureAwait(false);
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
