@@ -99,6 +99,9 @@ public sealed record OutgoingMessage
     /// <summary>Files to send.</summary>
     public IReadOnlyList<MessageAttachment> Attachments { get; init; } = [];
 
+    /// <summary>A subject line, for channels that have one (e-mail); others ignore it.</summary>
+    public string? Subject { get; init; }
+
     /// <summary>The channel message id to answer (Telegram <c>reply_parameters</c>), or null.</summary>
     public string? ReplyToChannelMessageId { get; init; }
 

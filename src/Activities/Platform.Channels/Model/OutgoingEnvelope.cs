@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Platform.Channels;
+
+/// <summary>
+/// The JSON payload of an outbox message: what a workflow asked to send, before any channel renders it. Activities
+/// write it; the outbox dispatcher reads it back, finds the channel and calls <see cref="IChannelSender.SendAsync"/>.
+/// </summary>
+public sealed record OutgoingEnvelope
+{
+    /// <summary>The text in the Markdown subset.</summary>
+    public string Text { get; init; } = "";
+
+    /// <summary>A subject line, for channels that have one (e-mail).</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>The recipient when the message does not answer a conversation (an e-mail address, a phone number, a chat id).
+    /// When null, the chat of the outbox message's conversation is the recipient.</summary>
+    public string? To { get; init; }
+
+    /// <summary>Buttons offered with the message.</summary>
+    public IReadOnlyList<QuickReply> QuickReplies { get; init; } = [];
+
+    /// <summary>The channel message id this answers, or null.</summary>
+    public string? ReplyToChannelMessageId { get; init; }
+
+    /// <summary>The thread to post in, or null (the conversation's thread is used).</summary>
+    public string? ThreadId { get; init; }
+
+    /// <summary>Serialisation options for envelopes (camelCase).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The envelope as JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads an envelope.</summary>
+    /// <exception cref="JsonException">The payload is not an envelope.</exception>
+    public static OutgoingEnvelope FromJson(string json) =>
+        JsonSerializer.Deserialize<OutgoingEnvelope>(json, JsonOptions) ?? throw new JsonException("The outbox payload is empty.");
+
+    /// <summary>The channel message, for a delivery attempt.</summary>
+    /// <param name="skipParts">Parts an earlier attempt delivered.</param>
+    /// <param name="idempotencyKey">The outbox message id.</param>
+    /// <param name="conversationThreadId">The thread of the conversation, used when the envelope names none.</param>
+    public OutgoingMessage ToMessage(int skipParts, string? idempotencyKey, string? conversationThreadId) => new()
+    {
+        Text = Text,
+        QuickReplies = QuickReplies,
+        ReplyToChannelMessageId = ReplyToChannelMessageId,
+        ThreadId = ThreadId ?? conversationThreadId,
+        SkipParts = skipParts,
+        IdempotencyKey = idempotencyKey,
+        Subject = Subject,
+    };
+}

@@ -1,0 +1,39 @@
+namespace Platform.Messaging;
+
+/// <summary>Inbox and outbox tuning (<c>Platform:Messaging</c>).</summary>
+public sealed class MessagingOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Platform:Messaging";
+
+    /// <summary>Parallel lanes for processing and delivery; one conversation always uses one lane.</summary>
+    public int Lanes { get; set; } = 16;
+
+    /// <summary>How long a node holds a message it processes or delivers before another node may take it over.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the database is polled for messages that other nodes left or that are due for a retry.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Delivery attempts before an outbox message is dead-lettered.</summary>
+    public int MaxDeliveryAttempts { get; set; } = 8;
+
+    /// <summary>The first retry delay; doubled on each attempt, up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest retry delay.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Processing attempts of an inbox message before it is marked failed.</summary>
+    public int MaxProcessingAttempts { get; set; } = 5;
+
+    /// <summary>The reply sent when the workflow that handled a message faulted without answering.</summary>
+    public string ErrorReplyText { get; set; } = "Sorry, something went wrong on our side. Please try again in a moment.";
+
+    /// <summary>The backoff before attempt <paramref name="attempt"/> + 1.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var delay = RetryDelay * Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));
+        return delay > MaxRetryDelay ? MaxRetryDelay : delay;
+    }
+}

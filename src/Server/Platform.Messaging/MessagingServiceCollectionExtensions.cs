@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Platform.Channels;
+using Platform.Engine.Contracts;
+
+namespace Platform.Messaging;
+
+/// <summary>Registration of the message gateway.</summary>
+public static class MessagingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds channels (from <c>Platform:Channels</c> and the <c>channels</c> table), the inbox processor and the outbox dispatcher,
+    /// with the Telegram, Slack, SMS (Twilio) and webhook adapters. Other kinds register an <see cref="IChannelProvider"/>.
+    /// Needs the platform persistence and a <c>SecretProtector</c>.
+    /// </summary>
+    public static IServiceCollection AddPlatformMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddPlatformChannels();
+        services.Configure<MessagingOptions>(o =>
+        {
+            var s = configuration.GetSection(MessagingOptions.SectionName);
+            if (int.TryParse(s["Lanes"], out var lanes)) o.Lanes = lanes;
+            if (int.TryParse(s["MaxDeliveryAttempts"], out var max)) o.MaxDeliveryAttempts = max;
+            if (TimeSpan.TryParse(s["RetryDelay"], out var delay)) o.RetryDelay = delay;
+            if (TimeSpan.TryParse(s["PollInterval"], out var poll)) o.PollInterval = poll;
+            if (s["ErrorReplyText"] is { Length: > 0 } text) o.ErrorReplyText = text;
+        });
+        services.TryAddSingleton<IChannelStore, EfChannelStore>();
+        services.TryAddSingleton<HttpChannelProviders>();
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Telegram);
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Slack);
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Sms);
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Webhook);
+        services.TryAddSingleton<ChannelHub>();
+        services.TryAddSingleton<OutboxDispatcher>();
+        services.AddSingleton<IOutboxListener>(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.TryAddSingleton<InboxProcessor>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
+        services.TryAddSingleton<MessageInbox>();
+        return services;
+    }
+}

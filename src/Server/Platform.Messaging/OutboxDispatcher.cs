@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Channels;
+using Platform.Engine.Contracts;
+using Platform.Engine.Models;
+
+namespace Platform.Messaging;
+
+/// <summary>
+/// Delivers outbox messages: right after the commit that stored them on this node, and by polling for the rest (retries that
+/// fell due, messages of a node that died). Each attempt is claimed with a lease, so one node sends it. Retryable failures
+/// back off exponentially, at least as long as the service's <c>Retry-After</c>; permanent failures and the last attempt
+/// dead-letter the message with the reason. A split message resumes after the parts already delivered.
+/// </summary>
+public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
+{
+    private readonly IOutboxStore _store;
+    private readonly ChannelHub _channels;
+    private readonly TimeProvider _clock;
+    private readonly MessagingOptions _options;
+    private readonly ILogger<OutboxDispatcher> _logger;
+    private readonly LaneWorker _lanes;
+
+    public OutboxDispatcher(IOutboxStore store, ChannelHub channels, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<OutboxDispatcher> logger)
+    {
+        _store = store;
+        _channels = channels;
+        _clock = clock;
+        _options = options.Value;
+        _logger = logger;
+        _lanes = new LaneWorker(_options.Lanes, DeliverAsync, logger);
+    }
+
+    /// <summary>Raised after each delivery attempt (tests and the web chat use it).</summary>
+    public event Action<OutboxMessage>? Attempted;
+
+    /// <inheritdoc />
+    public void OnCommitted(IReadOnlyList<OutboxMessage> messages)
+    {
+        foreach (var m in messages) _lanes.Enqueue(m.Id, m.ConversationKey);
+    }
+
+    /// <summary>Queues a stored message for an attempt now (an operator's retry).</summary>
+    public void Enqueue(OutboxMessage message) => _lanes.Enqueue(message.Id, message.ConversationKey);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var lanes = _lanes.RunAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var m in await _store.FindDueAsync(_clock.GetUtcNow(), 500, stoppingToken).ConfigureAwait(false))
+                    _lanes.Enqueue(m.Id, m.ConversationKey);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+            catch (Exception e) { _logger.LogError(e, "Polling the outbox failed; retrying in {Interval}.", _options.PollInterval); }
+            try { await Task.Delay(_options.PollInterval, _clock, stoppingToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+        }
+        await lanes.ConfigureAwait(false);
+    }
+
+    private async Task DeliverAsync(string id, CancellationToken ct)
+    {
+        var now = _clock.GetUtcNow();
+        if (!await _store.TryClaimAsync(id, now, now + _options.Lease, ct).ConfigureAwait(false)) return;
+        var message = await _store.FindAsync(id, ct).ConfigureAwait(false);
+        if (message is null) return;
+
+        var channel = await _channels.GetAsync(message.Channel, ct).ConfigureAwait(false);
+        if (channel is null || !channel.Config.Enabled || channel.Sender is null)
+        {
+            var why = channel is null ? $"Channel '{message.Channel}' is not configured: add it under /api/channels, then retry the message."
+                : !channel.Config.Enabled ? $"Channel '{message.Channel}' is disabled: enable it, then retry the message."
+                : $"Channel '{message.Channel}' cannot send: {channel.Error}";
+            await FinishAsync(message, SendStatus.PermanentFailure, why, null, null).ConfigureAwait(false);
+            return;
+        }
+
+        OutgoingEnvelope envelope;
+        try { envelope = OutgoingEnvelope.FromJson(message.Payload); }
+        catch (JsonException e)
+        {
+            await FinishAsync(message, SendStatus.PermanentFailure, $"The message payload is not valid: {e.Message}", null, null).ConfigureAwait(false);
+            return;
+        }
+        ConversationId.TryParse(message.ConversationKey, out var conversation);
+        var recipient = envelope.To ?? (message.ConversationKey is null ? null : conversation.ChatId);
+        if (string.IsNullOrEmpty(recipient))
+        {
+            await FinishAsync(message, SendStatus.PermanentFailure, "The message has no recipient: set 'To', or send it as a reply in a conversation.", null, null)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        SendResult result;
+        try
+        {
+            result = await channel.Sender.SendAsync(recipient, envelope.ToMessage(message.PartsDelivered, message.Id, conversation.ThreadId), ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
+        {
+            // Adapters report failures as results; an exception is a bug or an unexpected network state: retry.
+            _logger.LogError(e, "Channel {Channel} threw while sending {Id}.", message.Channel, id);
+            result = new SendResult { Status = SendStatus.RetryableFailure, Error = e.Message, PartsDelivered = message.PartsDelivered };
+        }
+        await FinishAsync(message, result.Status, result.Error, result.RetryAfter, result).ConfigureAwait(false);
+    }
+
+    private async Task FinishAsync(OutboxMessage message, SendStatus status, string? error, TimeSpan? retryAfter, SendResult? result)
+    {
+        var now = _clock.GetUtcNow();
+        var attempts = message.Attempts;
+        if (result is not null) message.PartsDelivered = Math.Max(message.PartsDelivered, result.PartsDelivered);
+        switch (status)
+        {
+            case SendStatus.Sent:
+                message.Status = OutboxStatus.Sent;
+                message.SentAt = now;
+                message.LastError = null;
+                _logger.LogDebug("Delivered {Id} on {Channel}.", message.Id, message.Channel);
+                break;
+            case SendStatus.RetryableFailure when attempts < _options.MaxDeliveryAttempts:
+                var wait = _options.Backoff(attempts);
+                if (retryAfter is { } r && r > wait) wait = r;
+                message.NextAttemptAt = now + wait;
+                message.LastError = error;
+                _logger.LogWarning("Delivery of {Id} on {Channel} failed (attempt {Attempt} of {Max}); retrying in {Wait}: {Error}",
+                    message.Id, message.Channel, attempts, _options.MaxDeliveryAttempts, wait, error);
+                break;
+            default:
+                message.Status = OutboxStatus.DeadLettered;
+                message.LastError = status == SendStatus.RetryableFailure ? $"Gave up after {attempts} attempts: {error}" : error;
+                _logger.LogError("Message {Id} on {Channel} dead-lettered: {Error}", message.Id, message.Channel, message.LastError);
+                break;
+        }
+        await _store.UpdateAsync(message, CancellationToken.None).ConfigureAwait(false);
+        Attempted?.Invoke(message);
+    }
+}
