@@ -2,6 +2,8 @@ using Platform.Server.Apis;
 using Platform.Server.Extensions;
 using Platform.Studio;
 
+if (await AiHostExtensions.TryRunCommandAsync(args)) return;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPlatform();
@@ -13,6 +15,7 @@ app.MapHealthApi();
 app.MapWorkflowApi();
 app.MapHttpWorkflows();
 app.MapDataSourcesApi();
+app.MapIntentsApi();
 app.MapStudio();
 
 app.Run();

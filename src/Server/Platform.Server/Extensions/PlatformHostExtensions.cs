@@ -36,8 +36,10 @@ public static class PlatformHostExtensions
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
-        services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>());
+        services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>()
+            .AddActivitiesFrom<Platform.Activities.AI.AiPack>());
         services.AddPlatformData(configuration, dataDirectory);
+        services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
 

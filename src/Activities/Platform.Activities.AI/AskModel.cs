@@ -1,0 +1,159 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using Microsoft.SemanticKernel.Connectors.OpenAI;
+
+namespace Platform.Activities.AI;
+
+/// <summary>The OpenAI-compatible chat completion endpoint of <see cref="AskModel"/> (<c>Platform:AI:ChatCompletion</c>).</summary>
+public sealed class ChatCompletionOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Platform:AI:ChatCompletion";
+
+    /// <summary>The API base URL, for example <c>https://api.openai.com/v1</c> or <c>http://localhost:11434/v1</c>;
+    /// requests go to <c>{Endpoint}/chat/completions</c>. A URL without a path gets <c>/v1</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>The model, for example <c>gpt-4o-mini</c>.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The API key, sent as <c>Authorization: Bearer</c> (optional for local servers).</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>How long one request may take. Default 60 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The sampling temperature; null leaves the server's default.</summary>
+    public double? Temperature { get; set; }
+
+    /// <summary>The most tokens of the answer; null leaves the server's default.</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>True when an endpoint and a model are set.</summary>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Endpoint) && !string.IsNullOrWhiteSpace(Model);
+}
+
+/// <summary>Sends chat completions through Semantic Kernel's OpenAI connector. One per host.</summary>
+public sealed class ChatModelClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly IChatCompletionService? _service;
+
+    /// <summary>Creates the client; an incomplete configuration makes <see cref="IsConfigured"/> false.</summary>
+    /// <exception cref="ArgumentException">The endpoint is not an absolute http(s) URL.</exception>
+    public ChatModelClient(ChatCompletionOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        _http = new HttpClient { Timeout = options.Timeout > TimeSpan.Zero ? options.Timeout : TimeSpan.FromSeconds(60) };
+        if (!options.IsConfigured) return;
+#pragma warning disable SKEXP0010 // the endpoint overload is how SK reaches OpenAI-compatible servers
+        _service = new OpenAIChatCompletionService(options.Model!.Trim(), EndpointUri(options.Endpoint!), string.IsNullOrWhiteSpace(options.ApiKey) ? null : options.ApiKey.Trim(),
+            httpClient: _http, loggerFactory: loggerFactory);
+#pragma warning restore SKEXP0010
+    }
+
+    /// <summary>The options.</summary>
+    public ChatCompletionOptions Options { get; }
+
+    /// <summary>True when an endpoint and a model are configured.</summary>
+    [MemberNotNullWhen(true, nameof(_service))]
+    public bool IsConfigured => _service is not null;
+
+    /// <summary>Asks the model; returns the answer text.</summary>
+    /// <exception cref="InvalidOperationException">Not configured.</exception>
+    public async Task<string> AskAsync(string? system, string user, CancellationToken cancellationToken = default)
+    {
+        if (!IsConfigured) throw new InvalidOperationException(NotConfiguredMessage);
+        var history = new ChatHistory();
+        if (!string.IsNullOrWhiteSpace(system)) history.AddSystemMessage(system);
+        history.AddUserMessage(user);
+        var settings = new OpenAIPromptExecutionSettings { Temperature = Options.Temperature, MaxTokens = Options.MaxTokens };
+        var answer = await _service.GetChatMessageContentAsync(history, settings, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return answer.Content ?? "";
+    }
+
+    /// <summary>What to do when the endpoint is not configured.</summary>
+    public const string NotConfiguredMessage =
+        "No chat model is configured. Set Platform:AI:ChatCompletion:Endpoint (e.g. https://api.openai.com/v1 or http://localhost:11434/v1), " +
+        "Platform:AI:ChatCompletion:Model and, if the server needs one, Platform:AI:ChatCompletion:ApiKey.";
+
+    /// <summary>The endpoint as a URI; a URL without a path gets <c>/v1</c>.</summary>
+    /// <exception cref="ArgumentException">Not an absolute http(s) URL.</exception>
+    public static Uri EndpointUri(string endpoint)
+    {
+        if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"Platform:AI:ChatCompletion:Endpoint '{endpoint}' is not an absolute http(s) URL, e.g. https://api.openai.com/v1.", nameof(endpoint));
+        return uri.AbsolutePath is "" or "/" ? new Uri(uri, "/v1") : uri;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>
+/// Asks a chat model (an OpenAI-compatible endpoint through Semantic Kernel) and returns its answer. Outcomes: <c>Done</c>,
+/// <c>NotConfigured</c> when no endpoint is configured, <c>Failed</c> when the call fails (see <see cref="Error"/>).
+/// </summary>
+[Activity("Platform", "AI", "Asks a chat model (OpenAI-compatible endpoint) and returns its answer.")]
+[FlowNode("Done", "NotConfigured", "Failed")]
+public class AskModel : Activity
+{
+    /// <summary>The instruction or question.</summary>
+    [Input(Description = "The instruction or question, e.g. \"Summarise the customer's request in one sentence.\"", UIHint = "multiline", Order = 0)]
+    public Input<string> Prompt { get; set; } = new("");
+
+    /// <summary>The system message (optional).</summary>
+    [Input(Description = "Optional system message: the assistant's role and rules.", UIHint = "multiline", Order = 1)]
+    public Input<string> System { get; set; } = new("");
+
+    /// <summary>Text the prompt is about (optional), appended after the prompt.</summary>
+    [Input(Description = "Optional text the prompt is about (e.g. the user's message); sent after the prompt.", UIHint = "multiline", Order = 2)]
+    public Input<string> Text { get; set; } = new("");
+
+    /// <summary>The model's answer.</summary>
+    [Output(Description = "The model's answer.")]
+    public Output<string> Answer { get; set; } = new();
+
+    /// <summary>Why the call failed or was not made.</summary>
+    [Output(Description = "Why the call failed (Failed) or was not made (NotConfigured).")]
+    public Output<string> Error { get; set; } = new();
+
+    /// <inheritdoc />
+    protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
+    {
+        var client = context.GetService(typeof(ChatModelClient)) as ChatModelClient;
+        if (client is null || !client.IsConfigured)
+        {
+            context.Logger.LogWarning("Ask Model: {Message}", ChatModelClient.NotConfiguredMessage);
+            Error.Set(context, ChatModelClient.NotConfiguredMessage);
+            context.Complete("NotConfigured");
+            return;
+        }
+        var prompt = Prompt.Get(context) ?? "";
+        var text = Text.Get(context);
+        var user = string.IsNullOrWhiteSpace(text) ? prompt : string.IsNullOrWhiteSpace(prompt) ? text : $"{prompt}\n\n{text}";
+        if (string.IsNullOrWhiteSpace(user))
+        {
+            Error.Set(context, "Ask Model has nothing to ask: set Prompt (and/or Text).");
+            context.Complete("Failed");
+            return;
+        }
+        try
+        {
+            var answer = await client.AskAsync(System.Get(context), user, context.CancellationToken);
+            Answer.Set(context, answer);
+            context.AddJournalData("model", client.Options.Model);
+            context.Complete("Done");
+        }
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is HttpOperationException or HttpRequestException or TaskCanceledException or KernelException or InvalidOperationException or global::System.ClientModel.ClientResultException)
+        {
+            var status = e is HttpOperationException { StatusCode: { } code } ? $" (HTTP {(int)code})" : "";
+            var message = $"The chat model at {client.Options.Endpoint} failed{status}: {e.Message} Check Platform:AI:ChatCompletion (endpoint, model, API key).";
+            context.Logger.LogWarning(e, "Ask Model failed");
+            Error.Set(context, message);
+            context.Complete("Failed");
+        }
+    }
+}

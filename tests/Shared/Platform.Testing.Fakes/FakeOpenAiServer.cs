@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Platform.Testing.Fakes;
+
+/// <summary>
+/// A loopback OpenAI chat completions API: <c>POST /v1/chat/completions</c> with <c>Authorization: Bearer {key}</c> (401
+/// <c>invalid_api_key</c> otherwise), a JSON body with a known <c>model</c> (400 when missing, 404 <c>model_not_found</c>
+/// when unknown) and a non-empty <c>messages</c> array of <c>{role, content}</c> (400 otherwise). It answers in the real
+/// <c>chat.completion</c> shape; the answer comes from <see cref="Answer"/> (default: echo of the last user message).
+/// Other paths answer 404 the way the service does.
+/// </summary>
+public sealed class FakeOpenAiServer : FakeServer
+{
+    private static readonly string[] Roles = ["system", "user", "assistant", "tool", "developer", "function"];
+    private readonly ConcurrentQueue<JsonArray> _conversations = new();
+    private int _counter;
+
+    private FakeOpenAiServer(string apiKey, string[] models)
+    {
+        ApiKey = apiKey;
+        Models = models;
+    }
+
+    /// <summary>The accepted API key.</summary>
+    public string ApiKey { get; }
+
+    /// <summary>The models it knows.</summary>
+    public IReadOnlyList<string> Models { get; }
+
+    /// <summary>The base URL clients configure, <c>http://127.0.0.1:{port}/v1</c>.</summary>
+    public Uri ApiBase => new(BaseUrl, "v1");
+
+    /// <summary>The message arrays of accepted requests, in order.</summary>
+    public IReadOnlyList<JsonArray> Conversations => [.. _conversations];
+
+    /// <summary>Makes the answer from the request's messages. Default: <c>"You said: {last user message}"</c>.</summary>
+    public Func<JsonArray, string> Answer { get; set; } = messages =>
+        "You said: " + (messages.LastOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"]?.ToString() ?? "");
+
+    /// <summary>Starts a fake.</summary>
+    public static async Task<FakeOpenAiServer> StartAsync(string apiKey = "sk-test-0123456789abcdef", params string[] models)
+    {
+        var server = new FakeOpenAiServer(apiKey, models.Length > 0 ? models : ["gpt-4o-mini"]);
+        await server.StartServerAsync();
+        return server;
+    }
+
+    /// <inheritdoc />
+    protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
+    {
+        if (request.Method != "POST" || request.Path != "/v1/chat/completions")
+            return Task.FromResult(Error(404, $"Invalid URL ({request.Method} {request.Path})", "invalid_request_error", null));
+        var auth = request.Header("Authorization");
+        if (auth is null || !auth.StartsWith("Bearer ", StringComparison.Ordinal))
+            return Task.FromResult(Error(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                "invalid_request_error", null));
+        if (auth["Bearer ".Length..] != ApiKey)
+            return Task.FromResult(Error(401, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+                "invalid_request_error", "invalid_api_key"));
+        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true || request.Json is not JsonObject body)
+            return Task.FromResult(Error(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)",
+                "invalid_request_error", null));
+        if (body["model"] is not JsonValue modelValue || !modelValue.TryGetValue<string>(out var model) || model.Length == 0)
+            return Task.FromResult(Error(400, "you must provide a model parameter", "invalid_request_error", null));
+        if (!Models.Contains(model))
+            return Task.FromResult(Error(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"));
+        if (body["messages"] is not JsonArray messages || messages.Count == 0)
+            return Task.FromResult(Error(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                "invalid_request_error", "empty_array", "messages"));
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var role = messages[i]?["role"] is JsonValue r && r.TryGetValue<string>(out var s) ? s : null;
+            if (role is null || !Roles.Contains(role))
+                return Task.FromResult(Error(400, $"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.",
+                    "invalid_request_error", "invalid_value", $"messages[{i}].role"));
+            if (messages[i]?["content"] is null && role is "system" or "user")
+                return Task.FromResult(Error(400, $"Missing required parameter: 'messages[{i}].content'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].content"));
+        }
+        _conversations.Enqueue((JsonArray)messages.DeepClone());
+        var answer = Answer(messages);
+        var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
+        var completionTokens = answer.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        var n = Interlocked.Increment(ref _counter);
+        var response = new JsonObject
+        {
+            ["id"] = "chatcmpl-fake" + n.ToString("D6", CultureInfo.InvariantCulture),
+            ["object"] = "chat.completion",
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0,
+                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer, ["refusal"] = null, ["annotations"] = new JsonArray() },
+                ["logprobs"] = null,
+                ["finish_reason"] = "stop",
+            }),
+            ["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = promptTokens,
+                ["completion_tokens"] = completionTokens,
+                ["total_tokens"] = promptTokens + completionTokens,
+            },
+            ["service_tier"] = "default",
+            ["system_fingerprint"] = "fp_fake",
+        };
+        return Task.FromResult(FakeResponse.Json(200, response, new Dictionary<string, string> { ["x-request-id"] = "req_fake" + n }));
+    }
+
+    /// <inheritdoc />
+    protected override FakeResponse TooManyRequests(TimeSpan retryAfter) =>
+        Error(429, "Rate limit reached for requests. Please try again later.", "requests", "rate_limit_exceeded",
+            headers: new Dictionary<string, string> { ["retry-after"] = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture) });
+
+    /// <inheritdoc />
+    protected override FakeResponse ServerError(int status) =>
+        Error(status, "The server had an error while processing your request. Sorry about that!", "server_error", null);
+
+    private static FakeResponse Error(int status, string message, string type, string? code, string? param = null, IReadOnlyDictionary<string, string>? headers = null) =>
+        FakeResponse.Json(status, new JsonObject
+        {
+            ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
+        }, headers);
+}
