@@ -34,6 +34,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Slack);
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Sms);
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Webhook);
+        WebChat.WebChatServiceCollectionExtensions.AddPlatformWebChat(services); // web chat sockets; synchronous webhook replies (after the webhook provider)
         services.TryAddSingleton<ChannelHub>();
         services.TryAddSingleton<OutboxDispatcher>();
         services.AddSingleton<IOutboxListener>(sp => sp.GetRequiredService<OutboxDispatcher>());

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Platform.Channels;
+using Platform.Channels.Rendering;
+
+namespace Platform.Messaging.WebChat;
+
+/// <summary>The JSON frames the chat socket sends (see docs/channels.md, "Web chat").</summary>
+public static class WebChatFrames
+{
+    /// <summary><c>{type:"message", id, text, plainText, quickReplies:[{label,value}], at}</c>: a reply. <c>text</c> is the
+    /// Markdown subset, <c>plainText</c> the same without markup; clients render Markdown themselves, never as raw HTML.</summary>
+    public static string Message(string id, OutgoingMessage message, DateTimeOffset at, bool replayed = false)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var frame = new JsonObject
+        {
+            ["type"] = "message",
+            ["id"] = id,
+            ["text"] = message.Text,
+            ["plainText"] = MessageRenderer.Render(message.Text, TextFormat.PlainText),
+            ["quickReplies"] = new JsonArray(message.QuickReplies.Select(q => (JsonNode?)new JsonObject { ["label"] = q.Label, ["value"] = q.Value }).ToArray()),
+            ["at"] = at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (message.ReplyToChannelMessageId is { } replyTo) frame["replyTo"] = replyTo;
+        if (replayed) frame["replayed"] = true;
+        return frame.ToJsonString();
+    }
+
+    /// <summary><c>{type:"error", code, message[, id]}</c>.</summary>
+    public static string Error(string code, string message, string? id = null)
+    {
+        var frame = new JsonObject { ["type"] = "error", ["code"] = code, ["message"] = message };
+        if (id is not null) frame["id"] = id;
+        return frame.ToJsonString();
+    }
+
+    /// <summary>A frame with just a type (<c>typing</c>, <c>ping</c>, <c>pong</c>).</summary>
+    public static string Simple(string type) => new JsonObject { ["type"] = type }.ToJsonString();
+}
+
+/// <summary>
+/// Sends replies of a web chat channel to the sockets of the conversation connected to this server. It answers
+/// <see cref="SendStatus.Sent"/> also when no socket is connected: the reply stays in the outbox, and the client gets it
+/// from the replay when it reconnects with its conversation token.
+/// </summary>
+public sealed class WebChatChannel(string channelName, WebChatSettings settings, WebChatConnections connections, TimeProvider clock) : IChannelSender
+{
+    /// <inheritdoc />
+    public ChannelKind Kind => ChannelKind.WebChat;
+
+    /// <inheritdoc />
+    public string ChannelName { get; } = channelName;
+
+    /// <summary>The channel's settings.</summary>
+    public WebChatSettings Settings { get; } = settings;
+
+    /// <inheritdoc />
+    public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (string.IsNullOrEmpty(recipient)) return SendResult.Permanent("A web chat reply needs the conversation's chat id as its recipient.", "no_recipient");
+        var id = message.IdempotencyKey ?? Guid.CreateVersion7().ToString("N");
+        var conversation = new ConversationId(ChannelKind.WebChat, ChannelName, recipient, message.ThreadId).ToString();
+        await connections.PushAsync(conversation, WebChatFrames.Message(id, message, clock.GetUtcNow()), isReply: true, cancellationToken)
+            .ConfigureAwait(false);
+        return new SendResult { Status = SendStatus.Sent, ChannelMessageIds = [id], PartsDelivered = 1, TotalParts = 1 };
+    }
+}
+
+/// <summary>Builds <see cref="WebChatChannel"/>s.</summary>
+public sealed class WebChatChannelProvider(WebChatConnections connections, TimeProvider clock) : IChannelProvider
+{
+    /// <inheritdoc />
+    public ChannelKind Kind => ChannelKind.WebChat;
+
+    /// <inheritdoc />
+    public IChannelSender Create(ChannelConfig channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return new WebChatChannel(channel.Name, WebChatSettings.From(channel), connections, clock);
+    }
+}
