@@ -15,6 +15,8 @@ app.MapHealthApi();
 app.MapWorkflowApi();
 app.MapHttpWorkflows();
 app.MapDataSourcesApi();
+app.MapChannelsApi();
+app.MapChannelInboundApi();
 app.MapIntentsApi();
 app.MapStudio();
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Platform.Activities.Core;
 using Platform.Engine;
+using Platform.Messaging;
 using Platform.Persistence.EFCore;
 using Platform.Server.Apis;
 using Platform.Server.Infrastructure;
@@ -37,8 +38,9 @@ public static class PlatformHostExtensions
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
         services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>()
-            .AddActivitiesFrom<Platform.Activities.AI.AiPack>());
+            .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
         services.AddPlatformData(configuration, dataDirectory);
+        services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);

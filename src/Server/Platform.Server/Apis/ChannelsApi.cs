@@ -1,0 +1,198 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Channels;
+using Platform.Engine.Contracts;
+using Platform.Engine.Models;
+using Platform.Messaging;
+using Platform.Server.Security;
+
+namespace Platform.Server.Apis;
+
+/// <summary>
+/// Channels under <c>/api/channels</c> and the message log under <c>/api/messages</c>: the inbox (what came in, and what
+/// became of it) and the outbox (replies, their delivery attempts and dead letters with the reason). Secret settings are
+/// write-only: answers list their names under <c>secrets</c>, never their values. Reading needs any API key; changing an Admin key.
+/// </summary>
+public static class ChannelsApi
+{
+    /// <summary>The channel route prefix.</summary>
+    public const string Prefix = "/api/channels";
+
+    /// <summary>The message log route prefix.</summary>
+    public const string MessagesPrefix = "/api/messages";
+
+    /// <summary>A channel as answered.</summary>
+    public sealed record ChannelResponse(string Name, ChannelKind Kind, bool Enabled, JsonObject Settings, IReadOnlyList<string> Secrets,
+        ChannelSource Source, string? Error, IReadOnlyDictionary<string, string> Endpoints, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+    /// <summary>A create or update request. Omitted secret settings keep their stored values.</summary>
+    public sealed record ChannelRequest(string? Name, ChannelKind? Kind, bool? Enabled, JsonObject? Settings);
+
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapChannelsApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Channels");
+        group.MapGet("/", ListAsync);
+        group.MapGet("/{name}", GetAsync);
+        group.MapPost("/", CreateAsync).RequireWriteAccess();
+        group.MapPut("/{name}", UpdateAsync).RequireWriteAccess();
+        group.MapDelete("/{name}", DeleteAsync).RequireWriteAccess();
+
+        var messages = app.MapGroup(MessagesPrefix).RequireAuthorization(ApiPolicies.Read).WithTags("Messages");
+        messages.MapGet("/inbox", ListInboxAsync);
+        messages.MapGet("/outbox", ListOutboxAsync);
+        messages.MapGet("/outbox/{id}", GetOutboxAsync);
+        messages.MapPost("/outbox/{id}/retry", RetryAsync).RequireWriteAccess();
+        return app;
+    }
+
+    private static ChannelResponse ToResponse(ChannelConfig c, string? error)
+    {
+        var settings = new JsonObject();
+        var secrets = new List<string>();
+        foreach (var (key, value) in c.Settings)
+        {
+            if (ChannelConfig.SecretSettings.Contains(key)) secrets.Add(key);
+            else settings[key] = value?.DeepClone();
+        }
+        return new ChannelResponse(c.Name, c.Kind, c.Enabled, settings, secrets, c.Source, error, Endpoints(c), c.CreatedAt, c.UpdatedAt);
+    }
+
+    /// <summary>The URLs a channel service must call, relative to the server's public address.</summary>
+    private static Dictionary<string, string> Endpoints(ChannelConfig c)
+    {
+        var name = Uri.EscapeDataString(c.Name);
+        return c.Kind switch
+        {
+            ChannelKind.Telegram => new() { ["webhook"] = $"/channels/{name}/telegram/webhook" },
+            ChannelKind.Slack => new() { ["events"] = $"/channels/{name}/slack/events", ["interactions"] = $"/channels/{name}/slack/interactions" },
+            ChannelKind.Sms => new() { ["messages"] = $"/channels/{name}/twilio/messages" },
+            ChannelKind.Webhook => new() { ["webhook"] = $"/channels/{name}/webhook" },
+            ChannelKind.WebChat => new() { ["websocket"] = $"/ws/chat?channel={name}", ["widget"] = $"/chat?channel={name}" },
+            _ => new(),
+        };
+    }
+
+    private static ProblemHttpResult NotFound(string name) =>
+        Problems.NotFound($"Channel '{name}' was not found.", $"GET {Prefix} lists the channels; create one with POST {Prefix}.");
+
+    /// <summary>GET /api/channels.</summary>
+    public static async Task<Ok<List<ChannelResponse>>> ListAsync(IChannelStore store, ChannelHub hub, CancellationToken ct)
+    {
+        var list = new List<ChannelResponse>();
+        foreach (var c in await store.ListAsync(ct)) list.Add(ToResponse(c, (await hub.GetAsync(c.Name, ct))?.Error));
+        return TypedResults.Ok(list);
+    }
+
+    /// <summary>GET /api/channels/{name}.</summary>
+    public static async Task<Results<Ok<ChannelResponse>, ProblemHttpResult>> GetAsync(string name, IChannelStore store, ChannelHub hub, CancellationToken ct) =>
+        await store.FindAsync(name, ct) is { } c ? TypedResults.Ok(ToResponse(c, (await hub.GetAsync(name, ct))?.Error)) : NotFound(name);
+
+    /// <summary>POST /api/channels: 201; 400 on bad input (unknown kind, missing required settings); 409 when the name is taken.</summary>
+    public static async Task<Results<Created<ChannelResponse>, ProblemHttpResult>> CreateAsync(ChannelRequest request, IChannelStore store, ChannelHub hub,
+        IEnumerable<IChannelProvider> providers, CancellationToken ct)
+    {
+        if (!EfChannelStore.IsValidName(request.Name))
+            return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
+        if (await store.FindAsync(request.Name!, ct) is not null)
+            return Problems.Conflict($"The channel '{request.Name}' already exists.", $"Update it with PUT {Prefix}/{request.Name} or pick another name.");
+        if (request.Kind is null)
+            return Problems.BadRequest("The channel needs a kind.", $"Set 'kind' to one of: {string.Join(", ", Enum.GetNames<ChannelKind>())}.");
+        var config = new ChannelConfig { Name = request.Name!, Kind = request.Kind.Value, Enabled = request.Enabled ?? true, Settings = request.Settings ?? new JsonObject() };
+        if (Validate(config, providers) is { } problem) return problem;
+        var saved = await store.SaveAsync(config, ct);
+        return TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(saved.Name)}", ToResponse(saved, (await hub.GetAsync(saved.Name, ct))?.Error));
+    }
+
+    /// <summary>PUT /api/channels/{name}: creates or updates; omitted secrets keep their values.</summary>
+    public static async Task<Results<Ok<ChannelResponse>, Created<ChannelResponse>, ProblemHttpResult>> UpdateAsync(string name, ChannelRequest request,
+        IChannelStore store, ChannelHub hub, IEnumerable<IChannelProvider> providers, CancellationToken ct)
+    {
+        if (!EfChannelStore.IsValidName(name))
+            return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
+        if (request.Name is not null && request.Name != name)
+            return Problems.BadRequest("The name in the body differs from the name in the URL.", "Renaming is not supported: create a new channel and delete the old one.");
+        var existing = await store.FindAsync(name, ct);
+        var kind = request.Kind ?? existing?.Kind;
+        if (kind is null)
+            return Problems.BadRequest("The channel needs a kind.", $"Set 'kind' to one of: {string.Join(", ", Enum.GetNames<ChannelKind>())}.");
+        var settings = request.Settings ?? (JsonObject?)existing?.Settings.DeepClone() ?? new JsonObject();
+        if (existing is not null)
+            foreach (var (key, value) in existing.Settings)
+                if (ChannelConfig.SecretSettings.Contains(key) && !settings.ContainsKey(key)) settings[key] = value?.DeepClone();
+        var config = new ChannelConfig { Name = name, Kind = kind.Value, Enabled = request.Enabled ?? existing?.Enabled ?? true, Settings = settings };
+        if (Validate(config, providers) is { } problem) return problem;
+        var saved = await store.SaveAsync(config, ct);
+        var response = ToResponse(saved, (await hub.GetAsync(name, ct))?.Error);
+        return existing is null || existing.Source == ChannelSource.Configuration
+            ? TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(name)}", response) : TypedResults.Ok(response);
+    }
+
+    /// <summary>DELETE /api/channels/{name}: 204, 404, or 409 for a channel defined in appsettings.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, IChannelStore store, CancellationToken ct)
+    {
+        if (await store.FindAsync(name, ct) is not { } c) return NotFound(name);
+        if (c.Source == ChannelSource.Configuration)
+            return Problems.Conflict($"Channel '{name}' comes from the configuration.", $"Remove Platform:Channels:{name} from appsettings (or the environment) instead.");
+        await store.DeleteAsync(name, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult? Validate(ChannelConfig config, IEnumerable<IChannelProvider> providers)
+    {
+        var provider = providers.LastOrDefault(p => p.Kind == config.Kind);
+        if (provider is null)
+            return Problems.BadRequest($"{config.Kind} channels are not available in this server.", "Install the channel's adapter, or pick another kind.");
+        try
+        {
+            provider.Create(config);
+            return null;
+        }
+        catch (Exception e) when (e is ChannelConfigurationException or ArgumentException or FormatException)
+        {
+            return Problems.BadRequest($"Channel '{config.Name}' is not configured completely.", e.Message);
+        }
+    }
+
+    /// <summary>GET /api/messages/inbox?channel=&amp;status=&amp;skip=&amp;take=.</summary>
+    public static async Task<Ok<PagedList<InboxMessage>>> ListInboxAsync(IInboxStore inbox, string? channel, InboxStatus? status, int? skip, int? take, CancellationToken ct)
+    {
+        var page = await inbox.ListAsync(channel, status, Page(skip, take), ct);
+        return TypedResults.Ok(new PagedList<InboxMessage>(page.Items, page.TotalCount));
+    }
+
+    /// <summary>GET /api/messages/outbox?channel=&amp;status=&amp;conversation=&amp;skip=&amp;take=.</summary>
+    public static async Task<Ok<PagedList<OutboxMessage>>> ListOutboxAsync(IOutboxStore outbox, string? channel, OutboxStatus? status, string? conversation,
+        int? skip, int? take, CancellationToken ct)
+    {
+        var page = await outbox.ListAsync(channel, status, conversation, Page(skip, take), ct);
+        return TypedResults.Ok(new PagedList<OutboxMessage>(page.Items, page.TotalCount));
+    }
+
+    /// <summary>GET /api/messages/outbox/{id}.</summary>
+    public static async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> GetOutboxAsync(string id, IOutboxStore outbox, CancellationToken ct) =>
+        await outbox.FindAsync(id, ct) is { } m ? TypedResults.Ok(m)
+            : Problems.NotFound($"Outbox message '{id}' was not found.", $"GET {MessagesPrefix}/outbox lists the messages.");
+
+    /// <summary>POST /api/messages/outbox/{id}/retry: sends a dead-lettered message again (with fresh attempts); 409 when it is not dead-lettered.</summary>
+    public static async Task<Results<Accepted<OutboxMessage>, ProblemHttpResult>> RetryAsync(string id, IOutboxStore outbox, OutboxDispatcher dispatcher,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (await outbox.FindAsync(id, ct) is not { } m)
+            return Problems.NotFound($"Outbox message '{id}' was not found.", $"GET {MessagesPrefix}/outbox lists the messages.");
+        if (m.Status != OutboxStatus.DeadLettered)
+            return Problems.Conflict($"Outbox message '{id}' is {m.Status}.", "Only dead-lettered messages can be retried; pending ones are retried automatically.");
+        m.Status = OutboxStatus.Pending;
+        m.Attempts = 0;
+        m.NextAttemptAt = clock.GetUtcNow();
+        await outbox.UpdateAsync(m, ct);
+        dispatcher.Enqueue(m);
+        return TypedResults.Accepted($"{MessagesPrefix}/outbox/{Uri.EscapeDataString(id)}", m);
+    }
+
+    private static PageArgs Page(int? skip, int? take) => new(Math.Max(0, skip ?? 0), Math.Clamp(take ?? 50, 1, 500));
+
+    /// <summary>A page of items.</summary>
+    public sealed record PagedList<T>(IReadOnlyList<T> Items, long TotalCount);
+}
