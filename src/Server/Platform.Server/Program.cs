@@ -19,6 +19,7 @@ app.MapChannelsApi();
 app.MapChannelInboundApi();
 app.MapIntentsApi();
 app.MapStudio();
+app.MapDevicesApi();
 
 app.Run();
 

@@ -44,6 +44,7 @@ public static class PlatformHostExtensions
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
+        services.AddPlatformDevices(configuration, dataDirectory); // MQTT (embedded broker by default), device registry, ControlDevice/GetDeviceState
 
         // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.
         services.AddProblemDetails();

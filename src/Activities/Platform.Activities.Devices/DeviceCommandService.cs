@@ -1,0 +1,322 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Mqtt;
+
+namespace Platform.Activities.Devices;
+
+/// <summary>How a device command ended; the outcomes of <see cref="ControlDevice"/>.</summary>
+public enum DeviceCommandOutcome
+{
+    /// <summary>The device acknowledged the command.</summary>
+    Done,
+    /// <summary>No acknowledgement within the timeout (device or broker unreachable).</summary>
+    Timeout,
+    /// <summary>The command is not allowed: unsupported, bad value, user not permitted, or refused by the device.</summary>
+    Rejected,
+    /// <summary>No device (or more than one) matches.</summary>
+    UnknownDevice,
+    /// <summary>A high-risk command that needs <c>Confirmed = true</c>.</summary>
+    ConfirmationRequired,
+}
+
+/// <summary>A command for a device.</summary>
+public sealed record DeviceCommandRequest
+{
+    /// <summary>The device: its id, name, an alias or its type ("light").</summary>
+    public string? Device { get; init; }
+    /// <summary>The room, to tell devices of the same name or type apart ("kitchen").</summary>
+    public string? Room { get; init; }
+    /// <summary>The command: on, off, toggle, set_level, set_temperature, lock, unlock, or a custom capability name.</summary>
+    public string Command { get; init; } = "";
+    /// <summary>The command's value (the level for set_level, °C for set_temperature).</summary>
+    public object? Value { get; init; }
+    /// <summary>Who asks (checked against the device's permitted users for high-risk commands).</summary>
+    public string? UserId { get; init; }
+    /// <summary>Through which channel (audited).</summary>
+    public string? Channel { get; init; }
+    /// <summary>True when the user confirmed a high-risk command.</summary>
+    public bool Confirmed { get; init; }
+    /// <summary>How long to wait for the device's acknowledgement (default 5 s).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The workflow instance that asks, for the audit log.</summary>
+    public string? WorkflowInstanceId { get; init; }
+}
+
+/// <summary>The result of a device command.</summary>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="Device">The device, when one matched.</param>
+/// <param name="State">The state the device reported in its acknowledgement (Done), else the cached state, or null.</param>
+/// <param name="Message">A sentence to reply with, e.g. "The kitchen light is on."</param>
+public sealed record DeviceCommandResult(DeviceCommandOutcome Outcome, Device? Device, IReadOnlyDictionary<string, object?>? State, string Message)
+{
+    /// <summary>The normalized command.</summary>
+    public string Command { get; init; } = "";
+    /// <summary>The correlation id sent with the command, when it was sent.</summary>
+    public string? CorrelationId { get; init; }
+}
+
+/// <summary>
+/// Runs device commands: resolves the device, checks the capability, the value, the user's permission and confirmation,
+/// sends the command (MQTT with a correlation id, or HTTP) and waits for the acknowledgement; audits every command.
+/// </summary>
+public sealed class DeviceCommandService
+{
+    /// <summary>The name of the HTTP client used for HTTP devices.</summary>
+    public const string HttpClientName = "Platform.Devices";
+
+    private static readonly HttpClient FallbackHttp = new();
+    private readonly IDeviceStore _store;
+    private readonly DeviceStateCache _cache;
+    private readonly IDeviceAuditLog _audit;
+    private readonly IMqttConnection? _mqtt;
+    private readonly IHttpClientFactory? _http;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the service. MQTT and HTTP are optional: without them devices of that transport cannot be reached.</summary>
+    public DeviceCommandService(IDeviceStore store, DeviceStateCache cache, IDeviceAuditLog audit, IMqttConnection? mqtt = null,
+        IHttpClientFactory? http = null, TimeProvider? clock = null, ILogger<DeviceCommandService>? logger = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _cache = cache ?? throw new ArgumentNullException(nameof(cache));
+        _audit = audit ?? throw new ArgumentNullException(nameof(audit));
+        _mqtt = mqtt;
+        _http = http;
+        _clock = clock ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Finds a device by id, name, alias or type, and room.</summary>
+    public async Task<DeviceMatch> ResolveAsync(string? device, string? room, CancellationToken ct = default) =>
+        DeviceResolver.Resolve(await _store.ListAsync(ct).ConfigureAwait(false), device, room);
+
+    /// <summary>
+    /// The device's state: the cached one, or else (MQTT devices) the retained state message, waited for up to <paramref name="wait"/>.
+    /// Null when nothing is known.
+    /// </summary>
+    public async Task<DeviceState?> GetStateAsync(Device device, TimeSpan wait, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (_cache.Get(device.Id) is { } cached) return cached;
+        if (device.Transport.Kind != DeviceTransportKind.Mqtt || _mqtt is null || !_mqtt.IsConfigured || wait <= TimeSpan.Zero) return null;
+        var first = new TaskCompletionSource<DeviceState>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(wait);
+        try
+        {
+            await using var subscription = await _mqtt.SubscribeAsync(device.StateTopic, (message, _) =>
+            {
+                var (values, _) = DevicePayloads.ParseState(message.PayloadText);
+                first.TrySetResult(new DeviceState(device.Id, values, _clock.GetUtcNow(), message.Retain));
+                return Task.CompletedTask;
+            }, MqttQos.AtLeastOnce, cts.Token).ConfigureAwait(false);
+            var state = await first.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+            _cache.Set(state);
+            return state;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return _cache.Get(device.Id);
+        }
+    }
+
+    /// <summary>Runs a command and audits it.</summary>
+    /// <exception cref="MqttNotConfiguredException">The device uses MQTT and no broker is configured.</exception>
+    public async Task<DeviceCommandResult> ExecuteAsync(DeviceCommandRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var command = DeviceCommands.Normalize(request.Command);
+        DeviceCommandResult result;
+        try
+        {
+            result = await RunAsync(request, command, ct).ConfigureAwait(false);
+        }
+        catch (MqttNotConfiguredException e)
+        {
+            await AuditAsync(request, command, new DeviceCommandResult(DeviceCommandOutcome.Timeout, null, null, e.Message) { Command = command }, "Failed")
+                .ConfigureAwait(false);
+            throw;
+        }
+        await AuditAsync(request, command, result, result.Outcome.ToString()).ConfigureAwait(false);
+        _logger.LogInformation("Device command {Command} on {Device} by {User} via {Channel}: {Outcome}", command,
+            result.Device?.Id ?? request.Device, request.UserId, request.Channel, result.Outcome);
+        return result;
+    }
+
+    private async Task<DeviceCommandResult> RunAsync(DeviceCommandRequest request, string command, CancellationToken ct)
+    {
+        var match = await ResolveAsync(request.Device, request.Room, ct).ConfigureAwait(false);
+        if (match.Device is not { } device)
+            return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null, UnknownMessage(request.Device, request.Room, match)) { Command = command };
+        DeviceCommandResult Reject(string message) =>
+            new(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, message) { Command = command };
+
+        if (command.Length == 0) return Reject($"Which command for {DeviceSentences.Named(device)}? {Supported(device)}");
+        var known = DeviceCommands.Capability.TryGetValue(command, out var capability);
+        if (known ? !device.Can(capability!) : !device.Can(command))
+            return Reject($"{DeviceSentences.Subject(device)} cannot do '{command}'. {Supported(device)}");
+        if (ValueProblem(device, command, request.Value, out var value) is { } problem) return Reject(problem);
+
+        if (device.IsHighRisk(command))
+        {
+            if (!device.Permits(request.UserId))
+                return Reject(string.IsNullOrWhiteSpace(request.UserId)
+                    ? $"I cannot {Verb(command)} {DeviceSentences.Named(device)} without knowing who asks."
+                    : $"You are not allowed to {Verb(command)} {DeviceSentences.Named(device)}.");
+            if (!request.Confirmed)
+                return new DeviceCommandResult(DeviceCommandOutcome.ConfirmationRequired, device, _cache.Get(device.Id)?.Values,
+                    $"Do you really want to {Verb(command)} {DeviceSentences.Named(device)}? Please confirm.") { Command = command };
+        }
+
+        var correlationId = Guid.NewGuid().ToString("N");
+        var payload = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            [DevicePayloads.CorrelationId] = correlationId, ["command"] = command, ["value"] = value,
+            ["userId"] = request.UserId, ["channel"] = request.Channel, ["timestamp"] = _clock.GetUtcNow(),
+        });
+        var timeout = request.Timeout > TimeSpan.Zero ? request.Timeout : TimeSpan.FromSeconds(5);
+        var result = device.Transport.Kind == DeviceTransportKind.Http
+            ? await SendHttpAsync(device, command, payload, timeout, ct).ConfigureAwait(false)
+            : await SendMqttAsync(device, command, payload, correlationId, timeout, ct).ConfigureAwait(false);
+        return result with { CorrelationId = correlationId };
+    }
+
+    private async Task<DeviceCommandResult> SendMqttAsync(Device device, string command, string payload, string correlationId, TimeSpan timeout,
+        CancellationToken ct)
+    {
+        if (_mqtt is null || !_mqtt.IsConfigured) throw new MqttNotConfiguredException();
+        var answer = new TaskCompletionSource<Dictionary<string, object?>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await using var subscription = await _mqtt.SubscribeAsync(device.StateTopic, (message, _) =>
+            {
+                var (values, correlation) = DevicePayloads.ParseState(message.PayloadText);
+                if (correlation == correlationId) answer.TrySetResult(values);
+                return Task.CompletedTask;
+            }, MqttQos.AtLeastOnce, cts.Token).ConfigureAwait(false);
+            await _mqtt.PublishAsync(device.CommandTopic, payload, MqttQos.AtLeastOnce, retain: false, cts.Token).ConfigureAwait(false);
+            var values = await answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+            return Acknowledged(device, command, values);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            var message = _mqtt.IsConnected
+                ? $"{DeviceSentences.Subject(device)} did not answer within {Seconds(timeout)} s. It may be offline."
+                : $"I cannot reach {DeviceSentences.Named(device)}: the MQTT broker at {_mqtt.Endpoint} is not reachable.";
+            return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values, message) { Command = command };
+        }
+        catch (MqttPublishException e)
+        {
+            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, e.Message) { Command = command };
+        }
+    }
+
+    private async Task<DeviceCommandResult> SendHttpAsync(Device device, string command, string payload, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(device.Transport.Url, UriKind.Absolute, out var url))
+            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, null,
+                $"{DeviceSentences.Subject(device)} has no valid HTTP endpoint; set transport.url under /api/devices/{device.Id}.") { Command = command };
+        var client = _http?.CreateClient(HttpClientName) ?? FallbackHttp;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var content = new StringContent(payload, System.Text.Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync(url, content, cts.Token).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var reason = body.Length > 200 ? body[..200] + "…" : body;
+                return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values,
+                    $"{DeviceSentences.Subject(device)} refused '{command}' (HTTP {(int)response.StatusCode}){(reason.Length > 0 ? ": " + reason : "")}.") { Command = command };
+            }
+            var values = string.IsNullOrWhiteSpace(body) ? new Dictionary<string, object?>() : DevicePayloads.ParseState(body).Values;
+            return Acknowledged(device, command, values);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values,
+                $"{DeviceSentences.Subject(device)} did not answer within {Seconds(timeout)} s. It may be offline.") { Command = command };
+        }
+        catch (HttpRequestException e)
+        {
+            return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values,
+                $"I cannot reach {DeviceSentences.Named(device)} at {url.GetLeftPart(UriPartial.Authority)} ({e.Message}).") { Command = command };
+        }
+    }
+
+    private DeviceCommandResult Acknowledged(Device device, string command, Dictionary<string, object?> values)
+    {
+        if (values.TryGetValue(DevicePayloads.Error, out var error) && error is not null && !(error is bool b && !b))
+        {
+            values.Remove(DevicePayloads.Error);
+            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, values, $"{DeviceSentences.Subject(device)} refused '{command}': {error}.") { Command = command };
+        }
+        values.Remove(DevicePayloads.Error);
+        _cache.Set(new DeviceState(device.Id, values, _clock.GetUtcNow(), Retained: false));
+        var sentence = DeviceSentences.Describe(device, values) ?? $"{DeviceSentences.Subject(device)} did '{command}'.";
+        return new DeviceCommandResult(DeviceCommandOutcome.Done, device, values, sentence) { Command = command };
+    }
+
+    private Task AuditAsync(DeviceCommandRequest request, string command, DeviceCommandResult result, string outcome) =>
+        _audit.AppendAsync(new DeviceAuditEntry
+        {
+            Timestamp = _clock.GetUtcNow(), UserId = request.UserId, Channel = request.Channel, DeviceId = result.Device?.Id,
+            Device = result.Device?.Name ?? string.Join(" in ", new[] { request.Device, request.Room }.Where(s => !string.IsNullOrWhiteSpace(s))),
+            Command = command, Value = request.Value, Result = outcome, Message = result.Message, Confirmed = request.Confirmed,
+            CorrelationId = result.CorrelationId, WorkflowInstanceId = request.WorkflowInstanceId,
+        }, CancellationToken.None);
+
+    private static string? ValueProblem(Device device, string command, object? raw, out object? value)
+    {
+        value = raw is JsonElement e ? DevicePayloads.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())) : raw;
+        if (value is string { Length: 0 }) value = null;
+        switch (command)
+        {
+            case DeviceCommands.SetLevel:
+                if (DevicePayloads.AsNumber(value) is not { } level || level < 0 || level > 100)
+                    return $"Which level for {DeviceSentences.Named(device)}? Give a number from 0 to 100 (%), not '{raw}'.";
+                value = level;
+                return null;
+            case DeviceCommands.SetTemperature:
+                if (DevicePayloads.AsNumber(value) is not { } t || t < 5 || t > 35)
+                    return $"Which temperature for {DeviceSentences.Named(device)}? Give a number from 5 to 35 (°C), not '{raw}'.";
+                value = t;
+                return null;
+            default:
+                if (value is not null && DeviceCommands.Capability.ContainsKey(command)) value = null; // on/off/lock… take no value
+                return null;
+        }
+    }
+
+    private static string Supported(Device device)
+    {
+        var commands = DeviceCommands.Capability.Where(p => device.Can(p.Value)).Select(p => p.Key)
+            .Concat(device.EffectiveCapabilities.Where(c => !DeviceCommands.Capability.Values.Contains(c) && c != DeviceCapabilities.Sensor))
+            .ToList();
+        return commands.Count == 0 ? "It accepts no commands; it only reports its state." : $"It supports: {string.Join(", ", commands)}.";
+    }
+
+    private static string Verb(string command) => command switch
+    {
+        DeviceCommands.On => "switch on",
+        DeviceCommands.Off => "switch off",
+        DeviceCommands.SetLevel => "set the level of",
+        DeviceCommands.SetTemperature => "set the temperature of",
+        _ => command.Replace('_', ' '),
+    };
+
+    private static string UnknownMessage(string? text, string? room, DeviceMatch match)
+    {
+        if (match.IsAmbiguous)
+            return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}?";
+        var what = string.IsNullOrWhiteSpace(text) ? "a device" : $"a device called '{text.Trim()}'";
+        return string.IsNullOrWhiteSpace(room) ? $"I don't know {what}." : $"I don't know {what} in the {room.Trim()}.";
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+}

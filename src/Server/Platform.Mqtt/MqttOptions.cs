@@ -1,0 +1,79 @@
+namespace Platform.Mqtt;
+
+/// <summary>
+/// The MQTT settings (<c>Platform:Mqtt</c>). With no <see cref="Host"/>, an embedded broker starts in-process on
+/// <see cref="EmbeddedPort"/> and the shared connection uses it; with a <see cref="Host"/>, the connection goes to that broker.
+/// </summary>
+public sealed class MqttOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Platform:Mqtt";
+
+    /// <summary>The standard MQTT port.</summary>
+    public const int DefaultPort = 1883;
+
+    /// <summary>The external broker's host name or address. Empty means: use the embedded broker.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>The external broker's port (default 1883).</summary>
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>The user name for the external broker; for the embedded broker, the user name clients must present.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The password that goes with <see cref="Username"/>.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The start of the client id; a random suffix keeps every connection unique (default <c>platform</c>).</summary>
+    public string ClientIdPrefix { get; set; } = "platform";
+
+    /// <summary>When true (the default) and no <see cref="Host"/> is set, an embedded broker starts in-process.</summary>
+    public bool Embedded { get; set; } = true;
+
+    /// <summary>The embedded broker's port (default 1883). 0 means: do not start the embedded broker.</summary>
+    public int EmbeddedPort { get; set; } = DefaultPort;
+
+    /// <summary>
+    /// The address the embedded broker listens on (default <c>127.0.0.1</c>, this machine only). Set <c>0.0.0.0</c> to let
+    /// devices on the network connect, and then also set <see cref="Username"/> and <see cref="Password"/>.
+    /// </summary>
+    public string EmbeddedBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>How long one connection attempt may take (default 5 s).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The first delay between reconnection attempts; it doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest delay between reconnection attempts (default 30 s).</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True when an external broker is configured.</summary>
+    public bool HasExternalBroker => !string.IsNullOrWhiteSpace(Host);
+
+    /// <summary>True when the embedded broker should start.</summary>
+    public bool StartsEmbeddedBroker => !HasExternalBroker && Embedded && EmbeddedPort > 0;
+
+    /// <summary>True when the shared connection has a broker to connect to.</summary>
+    public bool IsConfigured => HasExternalBroker || StartsEmbeddedBroker;
+
+    /// <summary>The broker the shared connection uses, as <c>host:port</c>, or null when none is configured.</summary>
+    public string? Endpoint => HasExternalBroker ? $"{Host!.Trim()}:{Port}" : StartsEmbeddedBroker ? $"{EmbeddedClientHost}:{EmbeddedPort}" : null;
+
+    /// <summary>The host name the shared connection uses for the embedded broker.</summary>
+    internal string EmbeddedClientHost =>
+        System.Net.IPAddress.TryParse(EmbeddedBindAddress, out var a) && !a.Equals(System.Net.IPAddress.Any) && !a.Equals(System.Net.IPAddress.IPv6Any)
+            && !System.Net.IPAddress.IsLoopback(a) ? a.ToString() : "127.0.0.1";
+
+    /// <summary>Checks the values; the message says how to fix them.</summary>
+    /// <exception cref="InvalidOperationException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Port is <= 0 or > 65535)
+            throw new InvalidOperationException($"{SectionName}:Port is {Port}; use a TCP port between 1 and 65535 (MQTT's default is 1883).");
+        if (EmbeddedPort is < 0 or > 65535)
+            throw new InvalidOperationException($"{SectionName}:EmbeddedPort is {EmbeddedPort}; use a TCP port between 1 and 65535, or 0 to not start the embedded broker.");
+        if (StartsEmbeddedBroker && !System.Net.IPAddress.TryParse(EmbeddedBindAddress, out _))
+            throw new InvalidOperationException($"{SectionName}:EmbeddedBindAddress '{EmbeddedBindAddress}' is not an IP address; use 127.0.0.1 (this machine) or 0.0.0.0 (all interfaces).");
+    }
+}

@@ -1,0 +1,41 @@
+using Platform.Activities.Devices;
+using Platform.Engine;
+using Platform.Mqtt;
+
+namespace Platform.Server.Extensions;
+
+/// <summary>The devices pack's services and the shared MQTT connection (with the embedded broker of the embedded default).</summary>
+public static class DevicesHostExtensions
+{
+    /// <summary>The command-line switch that starts the device simulator.</summary>
+    public const string SimulateSwitch = "--simulate-devices";
+
+    /// <summary>
+    /// Registers MQTT (<c>Platform:Mqtt</c>: an external broker when Host is set, else the embedded broker on EmbeddedPort,
+    /// default 1883, 0 = off), the device registry (<c>{dataDirectory}/devices.json</c>, seeded with demo devices on first
+    /// start of the embedded default unless <c>Platform:Devices:SeedDemoDevices=false</c>), the state cache, the audit log
+    /// (<c>{dataDirectory}/audit/devices.jsonl</c>) and, with <c>--simulate-devices</c> or <c>Platform:Devices:Simulate=true</c>,
+    /// the device simulator, and registers <see cref="ControlDevice"/> and <see cref="GetDeviceState"/> with the engine.
+    /// Call it after <c>AddWorkflowEngine</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The MQTT settings are not valid; the message says how to fix them.</exception>
+    public static IServiceCollection AddPlatformDevices(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var mqtt = new MqttOptions();
+        configuration.GetSection(MqttOptions.SectionName).Bind(mqtt);
+        services.AddPlatformMqtt(mqtt);
+
+        var section = configuration.GetSection(DevicesOptions.SectionName);
+        var simulate = Flag(section["Simulate"]) ?? Flag(configuration["simulate-devices"])
+                       ?? (Environment.GetCommandLineArgs().Contains(SimulateSwitch, StringComparer.OrdinalIgnoreCase) ? true : (bool?)null) ?? false;
+        var seed = Flag(section["SeedDemoDevices"]) ?? !mqtt.HasExternalBroker;
+        services.AddDevices(new DevicesOptions { DataDirectory = dataDirectory, SeedDemoDevices = seed, Simulate = simulate });
+        // The engine's registry is created by the first AddWorkflowEngine call; single activities added later are picked up by it.
+        services.AddWorkflowEngine(engine => engine.AddActivity<ControlDevice>().AddActivity<GetDeviceState>());
+        return services;
+    }
+
+    private static bool? Flag(string? value) => bool.TryParse(value?.Trim(), out var b) ? b : null;
+}
