@@ -39,6 +39,7 @@ public sealed class PlatformServerFactory(IReadOnlyDictionary<string, string?> s
     /// <inheritdoc />
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("Platform:Mqtt:EmbeddedPort", "0"); // no embedded MQTT broker: many hosts in one process would fight over port 1883
         foreach (var (key, value) in settings)
             if (value is not null) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddProvider(new ServerErrorLog()));
