@@ -72,11 +72,28 @@ public static class StudioEndpointRouteBuilderExtensions
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "{name}", GetAndHead,
             context => assets.ServeFileAsync(context, context.Request.RouteValues["name"] as string ?? "")));
 
+        // The Intents page (Assets/intents.html and intents.js): edits and tests intent sets through /api/intents.
+        builders.Add(endpoints.MapMethods("/intents", GetAndHead, context => ServeEmbeddedAsync(context, "intents.html", "text/html; charset=utf-8")));
+        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "intents.js", GetAndHead,
+            context => ServeEmbeddedAsync(context, "intents.js", "text/javascript; charset=utf-8")));
+
         foreach (var builder in builders)
         {
             builder.AllowAnonymous().ExcludeFromDescription();
         }
 
         return endpoints;
+    }
+
+    private static async Task ServeEmbeddedAsync(HttpContext context, string name, string contentType)
+    {
+        await using var stream = typeof(StudioAssets).Assembly.GetManifestResourceStream("Platform.Studio.Assets." + name)
+            ?? throw new InvalidOperationException($"Embedded Studio asset '{name}' is missing from Platform.Studio.");
+        context.Response.ContentType = contentType;
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 }
