@@ -42,6 +42,7 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton<InboxProcessor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();
+        Email.EmailServiceCollectionExtensions.AddEmailChannels(services); // IMAP in, SMTP out
         return services;
     }
 }
