@@ -43,7 +43,7 @@ public sealed class ServerNode : IAsyncDisposable
     }
 
     /// <summary>Starts a node on <paramref name="dataDirectory"/>; <paramref name="postgres"/> switches it to PostgreSQL.</summary>
-    public static async Task<ServerNode> StartAsync(string name, string dataDirectory, string? postgres = null)
+    public static async Task<ServerNode> StartAsync(string name, string dataDirectory, string? postgres = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
         var port = FreePort();
@@ -70,6 +70,7 @@ public sealed class ServerNode : IAsyncDisposable
             info.Environment["Platform__Database__Provider"] = "PostgreSql";
             info.Environment["ConnectionStrings__Platform"] = postgres;
         }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };
         var node = new ServerNode(process, baseAddress, name);
