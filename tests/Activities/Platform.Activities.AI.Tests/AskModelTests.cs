@@ -90,3 +90,27 @@ public sealed class AskModelTests
         Assert.Contains("404", record.Outputs["Error"]?.ToString());
     }
 }
+
+public sealed class AskModelWithoutKeyTests
+{
+    [Fact]
+    public async Task Should_ReportTheMissingKey_When_NoApiKeyIsConfiguredForAServerThatNeedsOne()
+    {
+        // Arrange
+        await using var server = await FakeOpenAiServer.StartAsync();
+        await using var host = new AiHost(new Dictionary<string, string?>
+        {
+            ["Platform:AI:ChatCompletion:Endpoint"] = server.BaseUrl.ToString(), // no path: /v1 is added
+            ["Platform:AI:ChatCompletion:Model"] = "gpt-4o-mini",
+        });
+
+        // Act
+        var (record, _) = await host.RunAsync("Platform.AskModel", new() { ["prompt"] = AiHost.Literal("hello") });
+
+        // Assert
+        Assert.Equal("Failed", Assert.Single(record.Outcomes));
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("/v1/chat/completions", request.Path);
+        Assert.Contains("401", record.Outputs["Error"]?.ToString());
+    }
+}
