@@ -156,6 +156,7 @@ public sealed class MqttConnection : IMqttConnection, IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stop.CancelAsync().ConfigureAwait(false);
+        lock (_sync) _connected.TrySetException(new ObjectDisposedException(nameof(MqttConnection), "The MQTT connection was disposed (the host is stopping)."));
         _inbox.Writer.TryComplete();
         try { if (_loop is not null) await _loop.ConfigureAwait(false); }
         catch (OperationCanceledException) { }

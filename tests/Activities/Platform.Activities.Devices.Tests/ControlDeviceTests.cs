@@ -301,3 +301,54 @@ public sealed class ControlDeviceTests
         Assert.Equal(thermostat.Id, (await host.Audit.ReadLatestAsync(1))[0].DeviceId);
     }
 }
+
+/// <summary>Devices reached over HTTP instead of MQTT.</summary>
+public sealed class HttpDeviceTests
+{
+    [Fact]
+    public async Task Should_TakeDone_When_HttpDeviceAnswersWithState_And_Rejected_When_ItRefuses()
+    {
+        // Arrange: a loopback device that accepts "on" and refuses everything else.
+        var port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var commands = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = await listener.GetContextAsync(); }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
+                using var reader = new StreamReader(context.Request.InputStream);
+                var body = await reader.ReadToEndAsync();
+                commands.Enqueue(body);
+                var on = body.Contains("\"command\":\"on\"", StringComparison.Ordinal);
+                context.Response.StatusCode = on ? 200 : 422;
+                var answer = System.Text.Encoding.UTF8.GetBytes(on ? """{"on": true}""" : "only on is supported");
+                await context.Response.OutputStream.WriteAsync(answer);
+                context.Response.Close();
+            }
+        });
+        await using var host = await StartAsync(Embedded);
+        var plug = await host.AddAsync(new Device
+        {
+            Id = UniqueId("plug"), Name = "Coffee machine", Room = "kitchen", Type = DeviceTypes.Switch,
+            Transport = new DeviceTransport { Kind = DeviceTransportKind.Http, Url = $"http://127.0.0.1:{port}/plug" },
+        });
+
+        // Act
+        var on = await host.RunActivityAsync("Platform.ControlDevice", new { DeviceName = "coffee machine", Command = "on", UserId = "alice" });
+        var off = await host.RunActivityAsync("Platform.ControlDevice", new { DeviceName = plug.Id, Command = "off" });
+        listener.Stop();
+        await serving;
+
+        // Assert
+        Assert.Equal("Done", on.Outcome());
+        Assert.Equal("The coffee machine is on.", on.Out("Message"));
+        Assert.Equal("Rejected", off.Outcome());
+        Assert.Equal("The coffee machine refused 'off' (HTTP 422): only on is supported.", off.Out("Message"));
+        Assert.Contains("\"userId\":\"alice\"", commands.First());
+    }
+}
