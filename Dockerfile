@@ -23,7 +23,8 @@ COPY --from=build /app ./
 RUN mkdir -p /data && chown "$APP_UID" /data
 VOLUME /data
 ENV ASPNETCORE_HTTP_PORTS=5000 \
-    Platform__DataDirectory=/data
+    Platform__DataDirectory=/data \
+    Platform__Demo__Enabled=true
 EXPOSE 5000
 USER $APP_UID
 ENTRYPOINT ["dotnet", "Platform.Server.dll"]

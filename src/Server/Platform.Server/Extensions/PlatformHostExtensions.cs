@@ -41,6 +41,7 @@ public static class PlatformHostExtensions
             .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
         services.AddPlatformData(configuration, dataDirectory);
         services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
+        services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);

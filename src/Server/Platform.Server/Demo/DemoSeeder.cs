@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using System.Text.Json;
+using Platform.Activities.AI;
+using Platform.Activities.Data;
+using Platform.Engine.Contracts;
+using Platform.Engine.Models;
+
+namespace Platform.Server.Demo;
+
+/// <summary>
+/// The embedded default's demo, created on first start so that the assistant answers out of the box: a small shop database
+/// (SQLite: customers, orders, inventory) registered as the read-only data source <c>demo</c>, the intent set <c>assistant</c>, and the seed workflows from
+/// <c>workflows/</c> published. Existing data is never overwritten: a data source or workflow that exists is left alone.
+/// On when <c>Platform:Demo:Enabled</c> is true.
+/// </summary>
+internal sealed partial class DemoSeeder(IConfiguration configuration, IDataSourceStore dataSources, IIntentSetStore intentSets, IWorkflowDefinitionService definitions,
+    IWorkflowDefinitionStore store, TimeProvider clock, IHostEnvironment environment, ILogger<DemoSeeder> logger) : IHostedLifecycleService
+{
+    /// <summary>The demo data source name.</summary>
+    public const string DataSourceName = "demo";
+
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled(configuration)) return;
+        try
+        {
+            await SeedDatabaseAsync(cancellationToken);
+            await SeedIntentsAsync(cancellationToken); // before the workflows: they use its activity type
+            await SeedWorkflowsAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The demo is a convenience: a failure is logged and the server runs on.
+            LogFailed(logger, e);
+        }
+    }
+
+    /// <summary>Whether the demo is seeded: <c>Platform:Demo:Enabled</c> (set by launchSettings.json for <c>dotnet run</c>, and by the
+    /// Dockerfile); off otherwise, so that test hosts and production start empty.</summary>
+    public static bool IsEnabled(IConfiguration configuration) =>
+        bool.TryParse(configuration["Platform:Demo:Enabled"], out var enabled) && enabled;
+
+    private string DataDirectory
+    {
+        get
+        {
+            var configured = configuration["Platform:DataDirectory"] ?? "App_Data";
+            return Path.IsPathRooted(configured) ? configured : Path.Combine(environment.ContentRootPath, configured);
+        }
+    }
+
+    private async Task SeedDatabaseAsync(CancellationToken ct)
+    {
+        if (await dataSources.FindAsync(DataSourceName, ct) is not null) return;
+        var path = Path.Combine(DataDirectory, "demo", "shop.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString()))
+        {
+            await connection.OpenAsync(ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = ShopSql(clock.GetUtcNow());
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        var now = clock.GetUtcNow();
+        await dataSources.SaveAsync(new DataSource
+        {
+            Name = DataSourceName, Provider = DataSourceProviderKind.Sqlite, ConnectionString = $"Data Source={path}", Writable = false,
+            Description = "Demo shop (customers, orders, inventory), created on first start.", CreatedAt = now, UpdatedAt = now,
+        }, ct);
+        LogDatabase(logger, path);
+    }
+
+    /// <summary>The demo shop, with orders dated relative to <paramref name="now"/> so that "today" always has some.</summary>
+    internal static string ShopSql(DateTimeOffset now)
+    {
+        string Day(int daysAgo, int hour) => now.UtcDateTime.Date.AddDays(-daysAgo).AddHours(hour).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var orders = new List<string>();
+        var id = 1;
+        var rows = new (int DaysAgo, int Hour, int Customer, string Status, decimal Total)[]
+        {
+            (0, 0, 1, "paid", 129.90m), (0, 0, 2, "paid", 45.00m), (0, 0, 3, "pending", 12.50m), (0, 0, 4, "paid", 310.00m), (0, 0, 5, "shipped", 78.20m),
+            (1, 9, 1, "shipped", 64.00m), (1, 14, 3, "shipped", 19.99m), (1, 16, 6, "paid", 220.00m),
+            (2, 10, 2, "shipped", 99.00m), (2, 11, 4, "cancelled", 15.00m), (3, 8, 5, "shipped", 42.42m), (5, 13, 6, "shipped", 500.00m),
+        };
+        foreach (var r in rows)
+            orders.Add($"({id++}, {r.Customer}, '{Day(r.DaysAgo, r.Hour)}', '{r.Status}', {r.Total.ToString(CultureInfo.InvariantCulture)})");
+        return $"""
+            CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, city TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), created_at TEXT NOT NULL,
+                status TEXT NOT NULL, total REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, quantity INTEGER NOT NULL, reorder_level INTEGER NOT NULL);
+            DELETE FROM orders; DELETE FROM customers; DELETE FROM inventory;
+            INSERT INTO customers VALUES (1, 'Ada Lovelace', 'ada@example.com', 'London'), (2, 'Grace Hopper', 'grace@example.com', 'New York'),
+                (3, 'Alan Turing', 'alan@example.com', 'Manchester'), (4, 'Margaret Hamilton', 'margaret@example.com', 'Boston'),
+                (5, '李雷', 'lilei@example.com', '上海'), (6, 'Katherine Johnson', 'katherine@example.com', 'Hampton');
+            INSERT INTO orders VALUES {string.Join(", ", orders)};
+            INSERT INTO inventory VALUES ('LAMP-01', 'Desk lamp', 42, 10), ('BULB-E27', 'LED bulb E27', 7, 20), ('PLUG-EU', 'Smart plug', 0, 5),
+                ('THERM-2', 'Thermostat', 15, 5), ('LOCK-9', 'Smart door lock', 3, 2);
+            """;
+    }
+
+    private async Task SeedIntentsAsync(CancellationToken ct)
+    {
+        await using var stream = typeof(DemoSeeder).Assembly.GetManifestResourceStream("Platform.Server.Demo.assistant-intents.json")
+            ?? throw new InvalidOperationException("The demo intent set is missing from the assembly.");
+        var set = await JsonSerializer.DeserializeAsync<IntentSet>(stream, JsonFileIntentSetStore.Json, ct)
+            ?? throw new InvalidOperationException("The demo intent set is empty.");
+        if (await intentSets.FindAsync(set.Id, ct) is not null) return;
+        var now = clock.GetUtcNow();
+        await intentSets.SaveAsync(set with { Version = 1, CreatedAt = now, UpdatedAt = now }, ct);
+        LogIntents(logger, set.Id, set.Intents.Count);
+    }
+
+    private async Task SeedWorkflowsAsync(CancellationToken ct)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "workflows");
+        if (!Directory.Exists(folder)) return;
+        foreach (var file in Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        {
+            if (JsonNode.Parse(await File.ReadAllTextAsync(file, ct)) is not JsonObject model) continue;
+            var definitionId = model["definitionId"]?.GetValue<string>();
+            if (definitionId is null) continue;
+            if (await store.FindAsync(new WorkflowDefinitionFilter { DefinitionId = definitionId, VersionOptions = VersionOptions.Latest }, ct) is not null) continue;
+            try
+            {
+                await definitions.SaveAsync(model, publish: true, ct);
+                LogWorkflow(logger, definitionId, Path.GetFileName(file));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogWorkflowFailed(logger, e, Path.GetFileName(file));
+            }
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(1, LogLevel.Information, "Demo: created the shop database {Path} as data source 'demo' (read-only).")]
+    private static partial void LogDatabase(ILogger logger, string path);
+
+    [LoggerMessage(2, LogLevel.Information, "Demo: published workflow '{DefinitionId}' from {File}.")]
+    private static partial void LogWorkflow(ILogger logger, string definitionId, string file);
+
+    [LoggerMessage(3, LogLevel.Warning, "Demo: could not publish {File}; open it in the Studio to see why.")]
+    private static partial void LogWorkflowFailed(ILogger logger, Exception exception, string file);
+
+    [LoggerMessage(5, LogLevel.Information, "Demo: created the intent set '{Id}' ({Count} intents).")]
+    private static partial void LogIntents(ILogger logger, string id, int count);
+
+    [LoggerMessage(4, LogLevel.Warning, "Demo: seeding failed; the server runs without the demo.")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
