@@ -26,7 +26,7 @@ public sealed class InboxProcessor : BackgroundService
     private readonly TimeProvider _clock;
     private readonly MessagingOptions _options;
     private readonly ILogger<InboxProcessor> _logger;
-    private readonly LaneWorker _lanes;
+    private readonly LaneWorker<InboxMessage> _lanes;
 
     public InboxProcessor(IInboxStore inbox, IOutboxStore outbox, IBookmarkStore bookmarks, ITriggerStore triggers, IWorkflowRuntime runtime,
         ChannelHub channels, OutboxDispatcher dispatcher, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<InboxProcessor> logger)
@@ -41,11 +41,14 @@ public sealed class InboxProcessor : BackgroundService
         _clock = clock;
         _options = options.Value;
         _logger = logger;
-        _lanes = new LaneWorker(_options.Lanes, ProcessAsync, logger);
+        _lanes = new LaneWorker<InboxMessage>(_options.Lanes, ProcessAsync, logger);
     }
 
-    /// <summary>Queues a stored message (called by <see cref="MessageInbox"/> right after storing it).</summary>
-    public void Enqueue(string inboxMessageId, string conversationKey) => _lanes.Enqueue(inboxMessageId, conversationKey);
+    /// <summary>Queues a message this node stored and holds the lease of (called by <see cref="MessageInbox"/> right after storing it).</summary>
+    public void Enqueue(InboxMessage claimed) => _lanes.Enqueue(claimed.Id, claimed.ConversationKey, claimed);
+
+    /// <summary>The lease a receiving node takes on the message it stores.</summary>
+    public TimeSpan Lease => _options.Lease;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,12 +68,16 @@ public sealed class InboxProcessor : BackgroundService
         await lanes.ConfigureAwait(false);
     }
 
-    private async Task ProcessAsync(string id, CancellationToken ct)
+    private async Task ProcessAsync(string id, InboxMessage? claimed, CancellationToken ct)
     {
-        var now = _clock.GetUtcNow();
-        if (!await _inbox.TryClaimAsync(id, now, now + _options.Lease, ct).ConfigureAwait(false)) return;
-        var row = await _inbox.FindAsync(id, ct).ConfigureAwait(false);
-        if (row is null) return;
+        var row = claimed;
+        if (row is null)
+        {
+            var now = _clock.GetUtcNow();
+            if (!await _inbox.TryClaimAsync(id, now, now + _options.Lease, ct).ConfigureAwait(false)) return;
+            row = await _inbox.FindAsync(id, ct).ConfigureAwait(false);
+            if (row is null) return;
+        }
         try
         {
             var message = MessageJson.Deserialize(row.Payload);
@@ -83,11 +90,12 @@ public sealed class InboxProcessor : BackgroundService
         }
         catch (Exception e)
         {
-            var failed = row.Attempts + 1 >= _options.MaxProcessingAttempts;
-            _logger.LogError(e, "Processing message {Id} on channel {Channel} failed (attempt {Attempt}); {Next}.", id, row.Channel, row.Attempts + 1,
+            // row.Attempts counts this attempt (the claim counted it).
+            var failed = row.Attempts >= _options.MaxProcessingAttempts;
+            _logger.LogError(e, "Processing message {Id} on channel {Channel} failed (attempt {Attempt}); {Next}.", id, row.Channel, row.Attempts,
                 failed ? "giving up" : "will retry");
             await _inbox.UpdateAsync(id, failed ? InboxStatus.Failed : InboxStatus.Received, e.Message,
-                failed ? null : _clock.GetUtcNow() + _options.Backoff(row.Attempts + 1), _clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                failed ? null : _clock.GetUtcNow() + _options.Backoff(row.Attempts), _clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -179,10 +187,11 @@ public sealed class InboxProcessor : BackgroundService
     private OutboxMessage Reply(InboxMessage row, IncomingMessage message, string text)
     {
         var now = _clock.GetUtcNow();
-        return new OutboxMessage
+        return new OutboxMessage // claimed by this node, which sends it at once (see OutboxMessage.CommitLease)
         {
             Id = Guid.CreateVersion7().ToString("N"), Channel = message.ChannelName, ConversationKey = row.ConversationKey,
-            Payload = new OutgoingEnvelope { Text = text, ReplyToChannelMessageId = message.ChannelMessageId }.ToJson(), CreatedAt = now, NextAttemptAt = now,
+            Payload = new OutgoingEnvelope { Text = text, ReplyToChannelMessageId = message.ChannelMessageId }.ToJson(), CreatedAt = now,
+            Attempts = 1, NextAttemptAt = now + OutboxMessage.CommitLease,
         };
     }
 }

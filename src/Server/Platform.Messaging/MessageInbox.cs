@@ -24,6 +24,8 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
         {
             Id = message.Id.ToString("N"), DeduplicationKey = message.DeduplicationKey, Channel = message.ChannelName,
             ConversationKey = message.Conversation.ToString(), Payload = MessageJson.Serialize(message), ReceivedAt = clock.GetUtcNow(),
+            // Stored already claimed by this node, which processes it at once; another node takes it only if this lease ends.
+            Attempts = 1, LeaseUntil = clock.GetUtcNow() + processor.Lease,
         };
         var (stored, added) = await store.AddAsync(row, ct).ConfigureAwait(false);
         if (!added)
@@ -31,7 +33,7 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
             logger.LogInformation("Duplicate delivery {Key} ignored (stored as {Id}).", message.DeduplicationKey, stored.Id);
             return new InboxReceipt(stored.Id, true);
         }
-        processor.Enqueue(stored.Id, stored.ConversationKey);
+        processor.Enqueue(stored);
         return new InboxReceipt(stored.Id, false);
     }
 }

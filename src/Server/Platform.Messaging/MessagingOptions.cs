@@ -10,7 +10,7 @@ public sealed class MessagingOptions
     public int Lanes { get; set; } = 16;
 
     /// <summary>How long a node holds a message it processes or delivers before another node may take it over.</summary>
-    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the database is polled for messages that other nodes left or that are due for a retry.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

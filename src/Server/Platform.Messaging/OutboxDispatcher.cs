@@ -21,7 +21,7 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
     private readonly TimeProvider _clock;
     private readonly MessagingOptions _options;
     private readonly ILogger<OutboxDispatcher> _logger;
-    private readonly LaneWorker _lanes;
+    private readonly LaneWorker<OutboxMessage> _lanes;
 
     public OutboxDispatcher(IOutboxStore store, ChannelHub channels, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<OutboxDispatcher> logger)
     {
@@ -30,7 +30,7 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
         _clock = clock;
         _options = options.Value;
         _logger = logger;
-        _lanes = new LaneWorker(_options.Lanes, DeliverAsync, logger);
+        _lanes = new LaneWorker<OutboxMessage>(_options.Lanes, DeliverAsync, logger);
     }
 
     /// <summary>Raised after each delivery attempt (tests and the web chat use it).</summary>
@@ -39,7 +39,8 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
     /// <inheritdoc />
     public void OnCommitted(IReadOnlyList<OutboxMessage> messages)
     {
-        foreach (var m in messages) _lanes.Enqueue(m.Id, m.ConversationKey);
+        // Committed already claimed by this node (OutboxMessage.CommitLease): sent without another claim.
+        foreach (var m in messages) _lanes.Enqueue(m.Id, m.ConversationKey, m);
     }
 
     /// <summary>Queues a stored message for an attempt now (an operator's retry).</summary>
@@ -63,12 +64,16 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
         await lanes.ConfigureAwait(false);
     }
 
-    private async Task DeliverAsync(string id, CancellationToken ct)
+    private async Task DeliverAsync(string id, OutboxMessage? claimed, CancellationToken ct)
     {
-        var now = _clock.GetUtcNow();
-        if (!await _store.TryClaimAsync(id, now, now + _options.Lease, ct).ConfigureAwait(false)) return;
-        var message = await _store.FindAsync(id, ct).ConfigureAwait(false);
-        if (message is null) return;
+        var message = claimed;
+        if (message is null)
+        {
+            var now = _clock.GetUtcNow();
+            if (!await _store.TryClaimAsync(id, now, now + _options.Lease, ct).ConfigureAwait(false)) return;
+            message = await _store.FindAsync(id, ct).ConfigureAwait(false);
+            if (message is null) return;
+        }
 
         var channel = await _channels.GetAsync(message.Channel, ct).ConfigureAwait(false);
         if (channel is null || !channel.Config.Enabled || channel.Sender is null)

@@ -18,6 +18,10 @@ public enum OutboxStatus
 /// </summary>
 public sealed class OutboxMessage
 {
+    /// <summary>The delivery lease of a message written by a workflow commit: the committing node sends it at once; other nodes
+    /// wait this long before they take it over.</summary>
+    public static readonly TimeSpan CommitLease = TimeSpan.FromSeconds(30);
+
     public required string Id { get; init; }
     public string? WorkflowInstanceId { get; init; }
     public string? ActivityInstanceId { get; init; }

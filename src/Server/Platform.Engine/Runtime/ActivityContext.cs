@@ -134,16 +134,26 @@ internal sealed class ActivityContext : ActivityExecutionContext
 
     public override void AddJournalData(string key, object? value) => Record.Payload[key] = ValueConverter.Normalize(value);
 
+    public override void ReportProgress(double percent, string? message = null)
+    {
+        if (double.IsNaN(percent)) throw new ArgumentOutOfRangeException(nameof(percent), "Progress must be a number from 0 to 100.");
+        Record.Payload["progress"] = WorkflowRuntime.ProgressValue(percent, message, UtcNow);
+        _run.ProgressReported?.Invoke(percent, message); // a background job stores it in the instance while the activity runs
+    }
+
     public override string AddOutboxMessage(OutboxMessageRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (string.IsNullOrWhiteSpace(request.Channel))
             throw new ActivityFaultException(FaultCodes.Configuration, "A message needs a channel name: set the Channel input, or reply to a received message.");
         var now = UtcNow;
+        // Claimed by the committing node, which delivers it right after the commit (IOutboxListener): the first attempt is
+        // under way and the lease runs until NextAttemptAt. If the node dies, another takes the message when the lease ends.
         var message = new OutboxMessage
         {
             Id = Guid.CreateVersion7().ToString("N"), WorkflowInstanceId = _run.Instance.Id, ActivityInstanceId = Record.Id,
-            Channel = request.Channel, ConversationKey = request.ConversationKey, Payload = request.Payload, CreatedAt = now, NextAttemptAt = now,
+            Channel = request.Channel, ConversationKey = request.ConversationKey, Payload = request.Payload, CreatedAt = now,
+            Attempts = 1, NextAttemptAt = now + OutboxMessage.CommitLease,
         };
         _run.Outbox.Add(message);
         return message.Id;

@@ -1,0 +1,172 @@
+// Usage: dotnet run -c Release --project bench/Platform.Bench.Conversations -- [conversations=500] [messagesEach=10] [flow=echo|assistant]
+//
+// Starts Platform.Server (embedded default: SQLite, in-memory Hangfire) as a child process, points a Telegram channel at
+// a loopback Telegram Bot API played by this process, publishes the flow, then runs the conversations concurrently: each
+// sends a message through /channels/{name}/telegram/webhook and waits for the bot's reply before sending the next.
+// Latency = webhook POST sent → sendMessage received (inbox write, routing, workflow run and commit, outbox delivery).
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+
+var conversations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
+var messagesEach = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+var flow = args.Length > 2 ? args[2] : "echo";
+const string Token = "123456:BENCH-token";
+const string Secret = "bench-secret-token";
+const string AdminKey = "bench-admin-key-0123456789abcdef";
+
+// The loopback Telegram Bot API: sendMessage completes the waiting conversation.
+var waiting = new ConcurrentDictionary<long, TaskCompletionSource<string>>();
+var telegramPort = FreePort();
+var fake = WebApplication.CreateSlimBuilder();
+fake.Logging.ClearProviders();
+fake.WebHost.UseUrls($"http://127.0.0.1:{telegramPort}");
+var api = fake.Build();
+long messageId = 0;
+api.MapPost($"/bot{Token}/sendMessage", async (HttpRequest request) =>
+{
+    var body = await JsonNode.ParseAsync(request.Body);
+    var chat = long.Parse(body!["chat_id"]!.ToString(), CultureInfo.InvariantCulture);
+    var text = body["text"]?.GetValue<string>() ?? "";
+    if (waiting.TryRemove(chat, out var tcs)) tcs.TrySetResult(text);
+    return Results.Json(new JsonObject
+    {
+        ["ok"] = true,
+        ["result"] = new JsonObject
+        {
+            ["message_id"] = Interlocked.Increment(ref messageId), ["date"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["text"] = text,
+            ["chat"] = new JsonObject { ["id"] = chat, ["type"] = "private" },
+        },
+    });
+});
+await api.StartAsync();
+
+// The server under test.
+using var temp = new TempDir();
+var serverPort = FreePort();
+var baseAddress = new Uri($"http://127.0.0.1:{serverPort}");
+var info = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", baseAddress.ToString().TrimEnd('/') }) info.ArgumentList.Add(a);
+info.Environment["Platform__DataDirectory"] = temp.Path;
+info.Environment["Platform__ApiKeys__0__Key"] = AdminKey;
+info.Environment["Platform__ApiKeys__0__Role"] = "Admin";
+info.Environment["Platform__Demo__Enabled"] = flow == "assistant" ? "true" : "false";
+info.Environment["Platform__Mqtt__EmbeddedPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
+info.Environment["Logging__LogLevel__Default"] = "Warning";
+info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+using var server = Process.Start(info)!;
+var output = new StringBuilder();
+server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+server.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+server.BeginOutputReadLine();
+server.BeginErrorReadLine();
+using var admin = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", AdminKey);
+for (var i = 0; ; i++)
+{
+    try { if ((await admin.GetAsync("/health")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
+    if (i > 300 || server.HasExited) throw new InvalidOperationException($"The server did not start:\n{output}");
+    await Task.Delay(100);
+}
+if (flow == "assistant") await Task.Delay(2000); // the demo seeder runs after start
+
+(await admin.PostAsJsonAsync("/api/channels", new JsonObject
+{
+    ["name"] = "bench", ["kind"] = "Telegram",
+    ["settings"] = new JsonObject { ["botToken"] = Token, ["webhookSecretToken"] = Secret, ["apiBaseUrl"] = $"http://127.0.0.1:{telegramPort}/" },
+})).EnsureSuccessStatusCode();
+if (flow == "echo")
+{
+    JsonObject Act(string id, string type, params (string, JsonNode)[] p) { var a = new JsonObject { ["id"] = id, ["type"] = type }; foreach (var (k, v) in p) a[k] = v; return a; }
+    var model = new JsonObject
+    {
+        ["definitionId"] = "bench-echo", ["name"] = "bench-echo",
+        ["root"] = new JsonObject
+        {
+            ["id"] = "flow1", ["type"] = "Elsa.Flowchart",
+            ["activities"] = new JsonArray(
+                Act("received", "Platform.MessageReceived", ("channel", new JsonObject { ["expression"] = new JsonObject { ["type"] = "Literal", ["value"] = "bench" } })),
+                Act("reply", "Platform.SendReply", ("text", new JsonObject { ["expression"] = new JsonObject { ["type"] = "JavaScript", ["value"] = "'You said: ' + getOutput('received', 'Text')" } }))),
+            ["connections"] = new JsonArray(new JsonObject
+            {
+                ["source"] = new JsonObject { ["activity"] = "received", ["port"] = "Done" }, ["target"] = new JsonObject { ["activity"] = "reply", ["port"] = "In" },
+            }),
+        },
+    };
+    (await admin.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = model, ["publish"] = true })).EnsureSuccessStatusCode();
+}
+
+var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1000, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+var questions = flow == "assistant"
+    ? new[] { "how many orders came in today?", "which products need reordering", "tell me a joke", "what's the temperature in the bedroom?" }
+    : new[] { "hello", "how are you?", "what's new", "bye" };
+long updateId = 0;
+
+async Task<double> SendAsync(long chat, string text)
+{
+    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+    waiting[chat] = tcs;
+    var update = new JsonObject
+    {
+        ["update_id"] = Interlocked.Increment(ref updateId),
+        ["message"] = new JsonObject
+        {
+            ["message_id"] = Interlocked.Increment(ref updateId), ["date"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["text"] = text,
+            ["chat"] = new JsonObject { ["id"] = chat, ["type"] = "private" },
+            ["from"] = new JsonObject { ["id"] = chat, ["is_bot"] = false, ["first_name"] = "Bench" },
+        },
+    };
+    var watch = Stopwatch.StartNew();
+    using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/bench/telegram/webhook") { Content = new StringContent(update.ToJsonString(), Encoding.UTF8, "application/json") };
+    request.Headers.Add("X-Telegram-Bot-Api-Secret-Token", Secret);
+    using (var response = await client.SendAsync(request)) response.EnsureSuccessStatusCode();
+    await tcs.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    return watch.Elapsed.TotalMilliseconds;
+}
+
+// Warm-up: a few conversations, not measured.
+await Task.WhenAll(Enumerable.Range(0, 20).Select(i => SendAsync(1_000_000 + i, questions[i % questions.Length])));
+
+var latencies = new ConcurrentBag<double>();
+var failures = 0;
+var wall = Stopwatch.StartNew();
+await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
+{
+    await Task.Delay(Random.Shared.Next(0, 1000)); // users do not all type at once
+    for (var m = 0; m < messagesEach; m++)
+    {
+        try { latencies.Add(await SendAsync(10_000 + c, questions[(c + m) % questions.Length])); }
+        catch (Exception) { Interlocked.Increment(ref failures); }
+    }
+}));
+wall.Stop();
+
+var sorted = latencies.Order().ToArray();
+double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+Console.WriteLine($"flow={flow} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
+Console.WriteLine($"throughput {sorted.Length / wall.Elapsed.TotalSeconds:F0} msg/s over {wall.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p95 {P(0.95):F1}  p99 {P(0.99):F1}  max {sorted.LastOrDefault():F1}");
+
+server.Kill(entireProcessTree: true);
+await api.StopAsync();
+return failures == 0 ? 0 : 1;
+
+static int FreePort()
+{
+    using var l = new TcpListener(IPAddress.Loopback, 0);
+    l.Start();
+    return ((IPEndPoint)l.LocalEndpoint).Port;
+}
+
+sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("bench-conversations-").FullName;
+    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+}
