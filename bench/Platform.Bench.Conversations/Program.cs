@@ -1,9 +1,13 @@
-// Usage: dotnet run -c Release --project bench/Platform.Bench.Conversations -- [conversations=500] [messagesEach=10] [flow=echo|assistant]
+// Usage: dotnet run -c Release --project bench/Platform.Bench.Conversations -- [conversations=500] [messagesEach=10]
+//        [flow=echo|assistant] [transport=websocket|telegram]
 //
-// Starts Platform.Server (embedded default: SQLite, in-memory Hangfire) as a child process, points a Telegram channel at
-// a loopback Telegram Bot API played by this process, publishes the flow, then runs the conversations concurrently: each
-// sends a message through /channels/{name}/telegram/webhook and waits for the bot's reply before sending the next.
-// Latency = webhook POST sent → sendMessage received (inbox write, routing, workflow run and commit, outbox delivery).
+// Starts Platform.Server (embedded default: SQLite, in-memory Hangfire) as a child process, publishes the flow, then runs
+// the conversations concurrently; each sends a message and waits for the reply before sending the next.
+// - websocket: one /ws/chat socket per conversation (the built-in web chat channel "web"); latency = message frame sent →
+//   reply frame received.
+// - telegram: a Telegram channel pointed at a loopback Bot API played by this process; latency = webhook POST sent →
+//   sendMessage received.
+// Either way the latency covers the inbox write, routing, the workflow run and its commit, and the outbox delivery.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -17,6 +21,8 @@ using System.Text.Json.Nodes;
 var conversations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
 var messagesEach = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
 var flow = args.Length > 2 ? args[2] : "echo";
+var transport = args.Length > 3 ? args[3] : "websocket";
+var channelName = transport == "websocket" ? "web" : "bench";
 const string Token = "123456:BENCH-token";
 const string Secret = "bench-secret-token";
 const string AdminKey = "bench-admin-key-0123456789abcdef";
@@ -91,7 +97,7 @@ if (flow == "echo")
         {
             ["id"] = "flow1", ["type"] = "Elsa.Flowchart",
             ["activities"] = new JsonArray(
-                Act("received", "Platform.MessageReceived", ("channel", new JsonObject { ["expression"] = new JsonObject { ["type"] = "Literal", ["value"] = "bench" } })),
+                Act("received", "Platform.MessageReceived", ("channel", new JsonObject { ["expression"] = new JsonObject { ["type"] = "Literal", ["value"] = channelName } })),
                 Act("reply", "Platform.SendReply", ("text", new JsonObject { ["expression"] = new JsonObject { ["type"] = "JavaScript", ["value"] = "'You said: ' + getOutput('received', 'Text')" } }))),
             ["connections"] = new JsonArray(new JsonObject
             {
@@ -131,8 +137,44 @@ async Task<double> SendAsync(long chat, string text)
     return watch.Elapsed.TotalMilliseconds;
 }
 
+// One web chat socket per conversation; replies complete the conversation's waiting task.
+var sockets = new ConcurrentDictionary<long, System.Net.WebSockets.ClientWebSocket>();
+async Task<System.Net.WebSockets.ClientWebSocket> SocketAsync(long chat)
+{
+    if (sockets.TryGetValue(chat, out var open)) return open;
+    var ws = new System.Net.WebSockets.ClientWebSocket();
+    await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{serverPort}/ws/chat?channel=web"), CancellationToken.None);
+    sockets[chat] = ws;
+    _ = Task.Run(async () =>
+    {
+        var buffer = new byte[64 * 1024];
+        while (ws.State == System.Net.WebSockets.WebSocketState.Open)
+        {
+            var result = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+            var frame = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count));
+            if (frame?["type"]?.GetValue<string>() == "message" && waiting.TryRemove(chat, out var tcs)) tcs.TrySetResult(frame["text"]?.ToString() ?? "");
+        }
+    });
+    return ws;
+}
+
+async Task<double> SendOverSocketAsync(long chat, string text)
+{
+    var ws = await SocketAsync(chat);
+    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+    waiting[chat] = tcs;
+    var frame = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "message", ["id"] = Guid.NewGuid().ToString("N"), ["text"] = text }.ToJsonString());
+    var watch = Stopwatch.StartNew();
+    await ws.SendAsync(frame, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+    await tcs.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    return watch.Elapsed.TotalMilliseconds;
+}
+
+Func<long, string, Task<double>> send = transport == "websocket" ? SendOverSocketAsync : SendAsync;
+
 // Warm-up: a few conversations, not measured.
-await Task.WhenAll(Enumerable.Range(0, 20).Select(i => SendAsync(1_000_000 + i, questions[i % questions.Length])));
+await Task.WhenAll(Enumerable.Range(0, 20).Select(i => send(1_000_000 + i, questions[i % questions.Length])));
 
 var latencies = new ConcurrentBag<double>();
 var failures = 0;
@@ -142,7 +184,7 @@ await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
     await Task.Delay(Random.Shared.Next(0, 1000)); // users do not all type at once
     for (var m = 0; m < messagesEach; m++)
     {
-        try { latencies.Add(await SendAsync(10_000 + c, questions[(c + m) % questions.Length])); }
+        try { latencies.Add(await send(10_000 + c, questions[(c + m) % questions.Length])); }
         catch (Exception) { Interlocked.Increment(ref failures); }
     }
 }));
@@ -150,10 +192,11 @@ wall.Stop();
 
 var sorted = latencies.Order().ToArray();
 double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-Console.WriteLine($"flow={flow} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
+Console.WriteLine($"transport={transport} flow={flow} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
 Console.WriteLine($"throughput {sorted.Length / wall.Elapsed.TotalSeconds:F0} msg/s over {wall.Elapsed.TotalSeconds:F1} s");
 Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p95 {P(0.95):F1}  p99 {P(0.99):F1}  max {sorted.LastOrDefault():F1}");
 
+foreach (var ws in sockets.Values) ws.Abort();
 server.Kill(entireProcessTree: true);
 await api.StopAsync();
 return failures == 0 ? 0 : 1;
