@@ -17,6 +17,8 @@ app.MapHttpWorkflows();
 app.MapDataSourcesApi();
 app.MapChannelsApi();
 app.MapChannelInboundApi();
+app.MapWebhookChannelApi();
+app.MapChatApi(); // also adds the WebSocket middleware
 app.MapIntentsApi();
 app.MapStudio();
 app.MapDevicesApi();

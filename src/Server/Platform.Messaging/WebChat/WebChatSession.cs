@@ -109,7 +109,7 @@ public sealed class WebChatSession : IWebChatClient
         using var registration = _services.Connections.Register(ConversationKey, this);
         await SendAsync(new JsonObject
         {
-            ["type"] = "welcome", ["conversation"] = ConversationKey, ["token"] = _services.Tokens.Issue(_channel.Name, ChatId), ["resumed"] = resumed,
+            ["type"] = "welcome", ["conversation"] = ConversationKey, ["token"] = resumed ? token!.Trim() : _services.Tokens.Issue(_channel.Name, ChatId), ["resumed"] = resumed,
             ["maxMessageLength"] = _settings.MaxMessageLength,
         }.ToJsonString(), ct).ConfigureAwait(false);
         if (resumed) await ReplayAsync(lastSeen, ct).ConfigureAwait(false);

@@ -1,0 +1,301 @@
+// The web chat page: connects to /ws/chat, keeps the conversation token and the visitor's own messages in
+// localStorage, gets the assistant's replies (and, after a reload or reconnect, the ones it missed) from the server.
+// Protocol: docs/channels.md, "Web chat". Text is rendered with DOM nodes only (never innerHTML).
+(function () {
+  'use strict';
+
+  var root = document.getElementById('chat');
+  var channel = root.getAttribute('data-channel') || 'web';
+  var storeKey = 'platform-chat:' + channel;
+  var list = document.getElementById('chat-messages');
+  var typing = document.getElementById('chat-typing');
+  var quick = document.getElementById('chat-quick');
+  var form = document.getElementById('chat-form');
+  var input = document.getElementById('chat-input');
+  var status = document.getElementById('chat-status');
+
+  var state = load();
+  var items = {};
+  var lastSeen = null;
+  var socket = null;
+  var attempts = 0;
+  var typingTimer = null;
+  var lastTypingSent = 0;
+  var maxLength = 4096;
+
+  function load() {
+    try {
+      var s = JSON.parse(localStorage.getItem(storeKey) || '{}');
+      return { token: typeof s.token === 'string' ? s.token : null, sent: Array.isArray(s.sent) ? s.sent : [] };
+    } catch (e) {
+      return { token: null, sent: [] };
+    }
+  }
+
+  function save() {
+    state.sent = state.sent.slice(-200);
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode: the chat still works */ }
+  }
+
+  function newId() {
+    var bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
+  }
+
+  function setStatus(text) { status.textContent = text; }
+
+  // ---- Rendering --------------------------------------------------------------------------------------------------
+
+  var inlineSource = ([
+    '(`[^`\\n]+`)',
+    '(\\*\\*[^*\\n]+\\*\\*|__[^_\\n]+__)',
+    '(~~[^~\\n]+~~)',
+    '(\\*[^*\\s][^*\\n]*\\*|_[^_\\s][^_\\n]*_)',
+    '(\\[[^\\]\\n]+\\]\\((?:https?:\\/\\/|mailto:)[^\\s)]+\\))',
+    '(https?:\\/\\/[^\\s<]*[^\\s<.,;:!?)\\]\'"])'
+  ]).join('|');
+
+  function inline(text, parent) {
+    var inlinePattern = new RegExp(inlineSource, 'g'); // one per call: the calls nest
+    var last = 0;
+    var match;
+    while ((match = inlinePattern.exec(text)) !== null) {
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var m = match[0];
+      var el;
+      if (match[1]) { el = document.createElement('code'); el.textContent = m.slice(1, -1); }
+      else if (match[2]) { el = document.createElement('strong'); inline(m.slice(2, -2), el); }
+      else if (match[3]) { el = document.createElement('s'); inline(m.slice(2, -2), el); }
+      else if (match[4]) { el = document.createElement('em'); inline(m.slice(1, -1), el); }
+      else if (match[5]) {
+        var split = m.lastIndexOf('](');
+        el = link(m.slice(split + 2, -1));
+        inline(m.slice(1, split), el);
+      } else { el = link(m); el.textContent = m; }
+      parent.appendChild(el);
+      last = match.index + m.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function link(url) {
+    var a = document.createElement('a');
+    if (/^(https?:\/\/|mailto:)/i.test(url)) a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  function renderMarkdown(text, parent) {
+    var parts = String(text).replace(/\r\n?/g, '\n').split(/^```[^\n]*\n([\s\S]*?)^```\s*$/m);
+    parts.forEach(function (part, i) {
+      if (i % 2 === 1) {
+        var pre = document.createElement('pre');
+        var code = document.createElement('code');
+        code.textContent = part.replace(/\n$/, '');
+        pre.appendChild(code);
+        parent.appendChild(pre);
+        return;
+      }
+      part.split(/\n{2,}/).forEach(function (block) {
+        if (!block.trim()) return;
+        var lines = block.split('\n');
+        if (lines.every(function (l) { return /^\s*([-*+]|\d+[.)])\s+/.test(l); })) {
+          var ordered = /^\s*\d/.test(lines[0]);
+          var listEl = document.createElement(ordered ? 'ol' : 'ul');
+          lines.forEach(function (l) {
+            var li = document.createElement('li');
+            inline(l.replace(/^\s*([-*+]|\d+[.)])\s+/, ''), li);
+            listEl.appendChild(li);
+          });
+          parent.appendChild(listEl);
+          return;
+        }
+        var p = document.createElement('p');
+        lines.forEach(function (l, n) {
+          if (n > 0) p.appendChild(document.createElement('br'));
+          var heading = /^#{1,6}\s+(.*)$/.exec(l);
+          if (heading) { var strong = document.createElement('strong'); inline(heading[1], strong); p.appendChild(strong); }
+          else inline(l.replace(/^>\s?/, ''), p);
+        });
+        parent.appendChild(p);
+      });
+    });
+  }
+
+  function add(item) {
+    if (items[item.id]) return items[item.id];
+    var li = document.createElement('li');
+    li.className = 'chat-msg ' + item.kind;
+    li.setAttribute('data-id', item.id);
+    if (item.kind === 'bot') renderMarkdown(item.text, li);
+    else {
+      var body = document.createElement('span');
+      body.className = 'text';
+      body.textContent = item.text;
+      li.appendChild(body);
+    }
+    if (item.kind === 'user') {
+      var meta = document.createElement('span');
+      meta.className = 'meta';
+      li.appendChild(meta);
+    }
+    item.el = li;
+    items[item.id] = item;
+    var before = null;
+    var children = list.children;
+    for (var i = children.length - 1; i >= 0; i--) {
+      var other = items[children[i].getAttribute('data-id')];
+      if (!other || other.at <= item.at) break;
+      before = children[i];
+    }
+    list.insertBefore(li, before);
+    if (item.kind === 'user') markDelivered(item, item.delivered);
+    list.scrollTop = list.scrollHeight;
+    return item;
+  }
+
+  function markDelivered(item, delivered) {
+    item.delivered = !!delivered;
+    var meta = item.el && item.el.querySelector('.meta');
+    if (meta) meta.textContent = delivered ? '✓ delivered' : 'sending…';
+  }
+
+  function note(text) {
+    var li = document.createElement('li');
+    li.className = 'chat-msg system';
+    li.textContent = text;
+    list.appendChild(li);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, 5000);
+  }
+
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    typing.hidden = true;
+  }
+
+  function showQuickReplies(replies) {
+    quick.textContent = '';
+    (replies || []).forEach(function (q) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = q.label;
+      b.addEventListener('click', function () { quick.textContent = ''; send(q.value); });
+      quick.appendChild(b);
+    });
+  }
+
+  function isNewest(item) { return list.lastElementChild === item.el; }
+
+  // ---- Socket -----------------------------------------------------------------------------------------------------
+
+  function connect() {
+    var url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat?channel=' + encodeURIComponent(channel);
+    if (state.token) url += '&token=' + encodeURIComponent(state.token);
+    if (lastSeen) url += '&lastSeen=' + encodeURIComponent(lastSeen);
+    setStatus(attempts ? 'Reconnecting…' : 'Connecting…');
+    socket = new WebSocket(url);
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      handle(frame);
+    };
+    socket.onclose = function () {
+      socket = null;
+      hideTyping();
+      setStatus('Offline, reconnecting…');
+      var delay = Math.min(15000, 500 * Math.pow(2, attempts++)) + Math.floor(Math.random() * 300);
+      setTimeout(connect, delay);
+    };
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case 'welcome':
+        attempts = 0;
+        if (!frame.resumed && state.token && state.token !== frame.token) {
+          // The old conversation is gone (invalid token): start over.
+          state.sent = [];
+          Object.keys(items).forEach(function (id) { items[id].el.remove(); });
+          items = {};
+          lastSeen = null;
+        }
+        state.token = frame.token;
+        if (frame.maxMessageLength) { maxLength = frame.maxMessageLength; input.maxLength = maxLength; }
+        save();
+        setStatus('Online');
+        state.sent.forEach(function (m) { if (!m.delivered) transmit(m); });
+        break;
+      case 'message':
+        hideTyping();
+        if (items[frame.id]) break;
+        var item = add({ kind: 'bot', id: frame.id, text: frame.text || frame.plainText || '', at: frame.at || new Date().toISOString() });
+        lastSeen = frame.id;
+        if (isNewest(item)) showQuickReplies(frame.quickReplies);
+        break;
+      case 'delivered':
+        var sent = items[frame.id];
+        if (sent) markDelivered(sent, true);
+        state.sent.forEach(function (m) { if (m.id === frame.id) m.delivered = true; });
+        save();
+        break;
+      case 'typing':
+        showTyping();
+        break;
+      case 'ping':
+        send_({ type: 'pong' });
+        break;
+      case 'error':
+        if (frame.id) {
+          state.sent = state.sent.filter(function (m) { return m.id !== frame.id; });
+          save();
+          if (items[frame.id]) { items[frame.id].el.classList.add('failed'); markDelivered(items[frame.id], false); items[frame.id].el.querySelector('.meta').textContent = 'not sent'; }
+        }
+        note(frame.code === 'invalid_token' ? 'Your earlier conversation could not be resumed; a new one has started.' : frame.message);
+        break;
+    }
+  }
+
+  function send_(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+
+  function transmit(m) { send_({ type: 'message', id: m.id, text: m.text }); }
+
+  function send(text) {
+    text = String(text || '').trim();
+    if (!text) return;
+    if (text.length > maxLength) { note('The message is too long (at most ' + maxLength + ' characters).'); return; }
+    var m = { id: newId(), text: text, at: new Date().toISOString(), delivered: false };
+    state.sent.push(m);
+    save();
+    add({ kind: 'user', id: m.id, text: m.text, at: m.at, delivered: false });
+    quick.textContent = '';
+    transmit(m);
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    send(input.value);
+    input.value = '';
+    input.focus();
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+  input.addEventListener('input', function () {
+    var now = Date.now();
+    if (now - lastTypingSent > 3000 && input.value) { lastTypingSent = now; send_({ type: 'typing' }); }
+  });
+
+  state.sent.forEach(function (m) { add({ kind: 'user', id: m.id, text: m.text, at: m.at, delivered: m.delivered }); });
+  connect();
+})();
