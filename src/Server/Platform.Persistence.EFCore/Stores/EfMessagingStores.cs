@@ -15,17 +15,16 @@ public sealed class EfInboxStore(IDbContextFactory<PlatformDbContext> factory, P
         using (await gate.EnterAsync(ct).ConfigureAwait(false))
         {
             await using var db = factory.CreateDbContext();
-            var existing = await db.Set<InboxMessage>().AsNoTracking().FirstOrDefaultAsync(m => m.DeduplicationKey == message.DeduplicationKey, ct).ConfigureAwait(false);
-            if (existing is not null) return (existing, false);
             db.Add(message);
             try
             {
+                // Insert first: a new message (the common case) costs one round trip; the unique key catches redeliveries.
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
                 return (message, true);
             }
             catch (DbUpdateException)
             {
-                // Another node stored the same delivery between our check and insert (unique deduplication key).
+                // A redelivery (or another node stored the same delivery first): answer with the stored copy.
                 await using var again = factory.CreateDbContext();
                 var winner = await again.Set<InboxMessage>().AsNoTracking().FirstOrDefaultAsync(m => m.DeduplicationKey == message.DeduplicationKey, ct).ConfigureAwait(false);
                 if (winner is null) throw;
