@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+using Platform.Studio.BrowserTests.Infrastructure;
+
+namespace Platform.Studio.BrowserTests;
+
+/// <summary>
+/// The web chat page (<c>/chat</c>) and the embed script (<c>/chat/widget.js</c>) in headless Chromium against the real
+/// server: an echo workflow is published through the API, a visitor types and sees the reply, and after a reload the
+/// conversation comes back (the token from localStorage, the replies replayed by the server).
+/// </summary>
+[Collection(StudioAppCollection.Name)]
+public sealed class ChatWidgetBrowserTests(StudioApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A new web chat channel with an echo workflow: "You said: &lt;text&gt;" with quick replies Yes and No.</summary>
+    private async Task<string> CreateEchoChannelAsync()
+    {
+        var channel = "chat-" + Guid.NewGuid().ToString("N")[..10];
+        using var api = app.CreateClient(withApiKey: true);
+        using (var created = await api.PostAsJsonAsync("/api/channels", new JsonObject { ["name"] = channel, ["kind"] = "WebChat" }, Ct))
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
+
+        JsonObject Input(string type, string typeName, string value) => new()
+        {
+            ["typeName"] = typeName, ["expression"] = new JsonObject { ["type"] = type, ["value"] = value },
+        };
+        var model = new JsonObject
+        {
+            ["name"] = $"Chat echo {channel}",
+            ["variables"] = new JsonArray(),
+            ["root"] = new JsonObject
+            {
+                ["id"] = "flow1", ["type"] = "Elsa.Flowchart", ["version"] = 1,
+                ["activities"] = new JsonArray(
+                    new JsonObject { ["id"] = "received", ["type"] = "Platform.MessageReceived", ["version"] = 1, ["channel"] = Input("Literal", "String", channel) },
+                    new JsonObject
+                    {
+                        ["id"] = "reply", ["type"] = "Platform.SendReply", ["version"] = 1,
+                        ["text"] = Input("JavaScript", "String", "'You said: **' + getInput('text') + '**'"),
+                        ["quickReplies"] = Input("Literal", "String[]", "[\"Yes\",\"No\"]"),
+                    }),
+                ["connections"] = new JsonArray(new JsonObject
+                {
+                    ["source"] = new JsonObject { ["activity"] = "received", ["port"] = "Done" },
+                    ["target"] = new JsonObject { ["activity"] = "reply", ["port"] = "In" },
+                    ["vertices"] = new JsonArray(),
+                }),
+            },
+        };
+        using var saved = await api.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = model, ["publish"] = true }, Ct);
+        Assert.True(saved.StatusCode == HttpStatusCode.OK, await saved.Content.ReadAsStringAsync(Ct));
+        return channel;
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_Show_The_Reply_And_Replay_The_History_When_A_Visitor_Chats_And_Reloads()
+    {
+        await WithBrowserAsync(nameof(Should_Show_The_Reply_And_Replay_The_History_When_A_Visitor_Chats_And_Reloads), async browser =>
+        {
+            // Arrange
+            var channel = await CreateEchoChannelAsync();
+            var page = browser.Page;
+            await page.GotoAsync(new Uri(app.BaseAddress, $"/chat?channel={channel}").ToString());
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+
+            // Act: type and send with Enter.
+            await page.Locator("#chat-input").FillAsync("hello");
+            await page.Locator("#chat-input").PressAsync("Enter");
+
+            // Assert: the reply, its Markdown rendered as elements, the delivery tick and the quick replies.
+            var reply = page.Locator(".chat-msg.bot", new() { HasText = "You said: hello" });
+            await reply.WaitForAsync();
+            Assert.Equal("hello", await reply.Locator("strong").InnerTextAsync());
+            await page.Locator(".chat-msg.user", new() { HasText = "delivered" }).WaitForAsync();
+            var token = await page.EvaluateAsync<string>($"JSON.parse(localStorage.getItem('platform-chat:{channel}')).token");
+            Assert.False(string.IsNullOrEmpty(token));
+
+            // Act: a quick reply.
+            await page.Locator("#chat-quick button", new() { HasText = "Yes" }).ClickAsync();
+            await page.Locator(".chat-msg.bot", new() { HasText = "You said: Yes" }).WaitForAsync();
+
+            // Act: reload; the conversation is resumed with the stored token and the replies come back from the server.
+            await page.ReloadAsync();
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+            await page.Locator(".chat-msg.bot", new() { HasText = "You said: Yes" }).WaitForAsync();
+
+            // Assert: the whole conversation in order, once.
+            var texts = await page.Locator(".chat-msg:not(.system)").AllInnerTextsAsync();
+            var lines = texts.Select(t => t.Split('\n')[0].Trim()).ToList();
+            Assert.Equal(["hello", "You said: hello", "Yes", "You said: Yes"], lines);
+            Assert.Equal(token, await page.EvaluateAsync<string>($"JSON.parse(localStorage.getItem('platform-chat:{channel}')).token"));
+            Assert.Empty(browser.OutsideRequests);
+        });
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_Open_The_Chat_In_A_Frame_When_Another_Site_Embeds_The_Widget()
+    {
+        await WithBrowserAsync(nameof(Should_Open_The_Chat_In_A_Frame_When_Another_Site_Embeds_The_Widget), async browser =>
+        {
+            // Arrange: a page of another origin (another loopback port: Chromium keeps public pages from loading
+            // loopback resources) with the one-line embed.
+            var channel = await CreateEchoChannelAsync();
+            var page = browser.Page;
+            var widget = new Uri(app.BaseAddress, "/chat/widget.js");
+            await using var shop = await HostPageAsync(
+                $"<!DOCTYPE html><html><body><h1>Shop</h1><script src=\"{widget}\" data-channel=\"{channel}\"></script></body></html>");
+            await page.GotoAsync(shop.Urls.First());
+
+            // Act
+            await page.Locator("[data-platform-chat=button]").ClickAsync();
+            var frame = page.FrameLocator("iframe[data-platform-chat=frame]");
+            await frame.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+            await frame.Locator("#chat-input").FillAsync("from the shop");
+            await frame.Locator("#chat-send").ClickAsync();
+
+            // Assert
+            await frame.Locator(".chat-msg.bot", new() { HasText = "You said: from the shop" }).WaitForAsync();
+            await page.Locator("[data-platform-chat=button]").ClickAsync();
+            Assert.False(await page.Locator("iframe[data-platform-chat=frame]").IsVisibleAsync());
+        });
+    }
+
+    /// <summary>A site on another loopback port that serves <paramref name="html"/> at <c>/</c>.</summary>
+    private static async Task<WebApplication> HostPageAsync(string html)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.WebHost.UseUrls($"http://localhost:{FreePort.Next()}");
+        builder.Logging.ClearProviders();
+        var site = builder.Build();
+        site.MapGet("/", () => Results.Content(html, "text/html; charset=utf-8"));
+        await site.StartAsync(Ct);
+        return site;
+    }
+
+    private async Task WithBrowserAsync(string testName, Func<StudioBrowser, Task> test)
+    {
+        await using var browser = await StudioBrowser.LaunchAsync(app.BaseAddress);
+        browser.Context.SetDefaultTimeout(30_000);
+        try
+        {
+            await test(browser);
+        }
+        catch (Exception failure)
+        {
+            var directory = TestPaths.NewArtifactsDirectory(testName);
+            await File.WriteAllTextAsync(Path.Combine(directory, "failure.txt"), failure.ToString());
+            await app.SaveLogsAsync(directory);
+            await browser.SaveArtifactsAsync(directory);
+            TestContext.Current.SendDiagnosticMessage($"Chat browser test artifacts: {directory}");
+            throw new Xunit.Sdk.XunitException($"{failure.Message}\n(artifacts: {directory})", failure);
+        }
+    }
+}
