@@ -352,3 +352,6 @@ public abstract class WebChatTests(ServerFixture server)
 
 /// <summary>The web chat on SQLite.</summary>
 public sealed class SqliteWebChatTests(SqliteServerFixture server) : WebChatTests(server), IClassFixture<SqliteServerFixture>;
+
+/// <summary>The web chat on PostgreSQL.</summary>
+public sealed class PostgresWebChatTests(PostgresServerFixture server) : WebChatTests(server), IClassFixture<PostgresServerFixture>;

@@ -249,3 +249,6 @@ public abstract class WebhookChannelTests(ServerFixture server)
 
 /// <summary>The webhook channel on SQLite.</summary>
 public sealed class SqliteWebhookChannelTests(SqliteServerFixture server) : WebhookChannelTests(server), IClassFixture<SqliteServerFixture>;
+
+/// <summary>The webhook channel on PostgreSQL.</summary>
+public sealed class PostgresWebhookChannelTests(PostgresServerFixture server) : WebhookChannelTests(server), IClassFixture<PostgresServerFixture>;
