@@ -83,6 +83,28 @@ public abstract class MessagingTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Should_Reply_When_A_Telegram_Channel_Polls_For_Updates_Instead_Of_A_Webhook()
+    {
+        // Arrange: no public URL, so the channel polls getUpdates.
+        await using var telegram = await FakeTelegramServer.StartAsync();
+        var channel = "tgpoll-" + Guid.NewGuid().ToString("N")[..8];
+        await PublishAsync(EchoWorkflow(channel));
+        await server.Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = channel, ["kind"] = "Telegram",
+            ["settings"] = new JsonObject { ["botToken"] = telegram.BotToken, ["apiBaseUrl"] = telegram.BaseUrl.ToString(), ["mode"] = "polling" },
+        }, HttpStatusCode.Created);
+
+        // Act
+        telegram.EnqueueUpdate(TelegramPayloads.TextMessage(11, 4300, 90, "polled"));
+        var sent = await WaitForSentAsync(telegram, 1);
+        await server.Admin.DeleteAsync($"/api/channels/{channel}", Ct); // stops the poller
+
+        // Assert
+        Assert.Equal("You said: polled", Assert.Single(sent).PlainText);
+    }
+
+    [Fact]
     public async Task Should_Process_Once_When_Telegram_Redelivers_The_Same_Update()
     {
         await using var telegram = await FakeTelegramServer.StartAsync();
