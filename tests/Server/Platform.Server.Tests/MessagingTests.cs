@@ -105,6 +105,87 @@ public abstract class MessagingTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Should_Answer_The_Challenge_And_Reply_In_The_Thread_When_Slack_Sends_Events()
+    {
+        // Arrange
+        await using var slack = await FakeSlackServer.StartAsync();
+        var channel = "slack-" + Guid.NewGuid().ToString("N")[..8];
+        await server.Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = channel, ["kind"] = "Slack",
+            ["settings"] = new JsonObject { ["botToken"] = slack.BotToken, ["signingSecret"] = slack.SigningSecret, ["apiBaseUrl"] = slack.ApiBaseUrl.ToString() },
+        }, HttpStatusCode.Created);
+        await PublishAsync(EchoWorkflow(channel));
+        async Task<HttpResponseMessage> PostAsync(JsonObject payload, string? secret = null)
+        {
+            var body = payload.ToJsonString();
+            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/channels/{channel}/slack/events") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Slack-Request-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("X-Slack-Signature", FakeSlackServer.Sign(secret ?? slack.SigningSecret, timestamp, body));
+            return await server.Factory.CreateClient().SendAsync(request, Ct);
+        }
+
+        // Act
+        var challenge = await PostAsync(SlackPayloads.UrlVerification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"));
+        var forged = await PostAsync(SlackPayloads.AppMention("C0LAN2Q65", "U061F7AUR", "hi", "1700000000.000100"), secret: "not-the-secret");
+        var mention = await PostAsync(SlackPayloads.AppMention("C0LAN2Q65", "U061F7AUR", "status please", "1700000000.000200", eventId: "Ev" + Guid.NewGuid().ToString("N")[..8]));
+        for (var i = 0; i < 200 && slack.PostedMessages.Count == 0; i++) await Task.Delay(50, Ct);
+
+        // Assert
+        Assert.Contains("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", await challenge.Content.ReadAsStringAsync(Ct));
+        await forged.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, mention.StatusCode);
+        var post = Assert.Single(slack.PostedMessages);
+        Assert.Equal("C0LAN2Q65", post.Channel);
+        Assert.Equal("1700000000.000200", post.ThreadTs);
+        Assert.Contains("You said: status please", post.Text);
+    }
+
+    [Fact]
+    public async Task Should_Reply_By_Sms_When_Twilio_Posts_A_Signed_Message()
+    {
+        // Arrange: Twilio signs the public URL it calls; the channel names it.
+        await using var twilio = await FakeTwilioServer.StartAsync();
+        var channel = "sms-" + Guid.NewGuid().ToString("N")[..8];
+        var publicUrl = $"https://bot.example.com/channels/{channel}/twilio/messages";
+        await server.Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = channel, ["kind"] = "Sms",
+            ["settings"] = new JsonObject
+            {
+                ["accountSid"] = twilio.AccountSid, ["authToken"] = twilio.AuthToken, ["fromNumber"] = "+15005550006",
+                ["apiBaseUrl"] = twilio.BaseUrl.ToString(), ["publicUrl"] = publicUrl,
+            },
+        }, HttpStatusCode.Created);
+        await PublishAsync(EchoWorkflow(channel));
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("MessageSid", "SM" + Guid.NewGuid().ToString("N")), new("AccountSid", twilio.AccountSid), new("From", "+14155550100"),
+            new("To", "+15005550006"), new("Body", "sms works?"), new("NumMedia", "0"),
+        };
+        async Task<HttpResponseMessage> PostAsync(string signature)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/channels/{channel}/twilio/messages") { Content = new FormUrlEncodedContent(fields) };
+            request.Headers.Add("X-Twilio-Signature", signature);
+            return await server.Factory.CreateClient().SendAsync(request, Ct);
+        }
+
+        // Act
+        var tampered = await PostAsync(FakeTwilioServer.Sign(twilio.AuthToken, publicUrl + "?x=1", fields));
+        var signed = await PostAsync(FakeTwilioServer.Sign(twilio.AuthToken, publicUrl, fields));
+        for (var i = 0; i < 200 && twilio.CreatedMessages.Count == 0; i++) await Task.Delay(50, Ct);
+
+        // Assert
+        await tampered.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+        Assert.Contains("<Response", await signed.Content.ReadAsStringAsync(Ct));
+        var sms = Assert.Single(twilio.CreatedMessages);
+        Assert.Equal("+14155550100", sms.To);
+        Assert.Equal("You said: sms works?", sms.Body);
+    }
+
+    [Fact]
     public async Task Should_Process_Once_When_Telegram_Redelivers_The_Same_Update()
     {
         await using var telegram = await FakeTelegramServer.StartAsync();
