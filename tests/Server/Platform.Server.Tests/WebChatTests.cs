@@ -78,6 +78,34 @@ public abstract class WebChatTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Should_Send_Typing_While_A_Workflow_Handles_The_Message()
+    {
+        // Arrange: the workflow calls a slow service (2 s) before it answers.
+        await using var slow = await Platform.Testing.Fakes.LoopbackReceiver.StartAsync(async _ =>
+        {
+            await Task.Delay(2000, Ct);
+            return new Platform.Testing.Fakes.FakeResponse(200, "{}");
+        });
+        var channel = await CreateChannelAsync(echo: false);
+        await server.Admin.SaveAsync(Sequence(UniqueName("slow chat"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
+            Activity("call", "Elsa.SendHttpRequest", ("url", Literal("String", slow.Url("/slow").ToString()))),
+            Activity("reply", "Platform.SendReply", ("text", Literal("String", "done")))), publish: true);
+        await using var chat = await ConnectAsync(channel);
+        await chat.NextAsync("welcome");
+
+        // Act
+        await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "t1", ["text"] = "take your time" });
+        await chat.NextAsync("delivered");
+        var typing = await chat.NextAsync("typing");
+        var reply = await chat.NextAsync("message");
+
+        // Assert
+        Assert.Equal("typing", typing.Str("type"));
+        Assert.Equal("done", reply.Str("text"));
+    }
+
+    [Fact]
     public async Task Should_Replay_Missed_Replies_When_The_Visitor_Reconnects_With_The_Token()
     {
         // Arrange: a reply is stored while the visitor is away.
