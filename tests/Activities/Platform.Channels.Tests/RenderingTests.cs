@@ -4,6 +4,19 @@ namespace Platform.Channels.Tests;
 
 public sealed class RenderingTests
 {
+    [Theory]
+    [InlineData(TextFormat.Html)]
+    [InlineData(TextFormat.TelegramHtml)]
+    [InlineData(TextFormat.SlackMrkdwn)]
+    public void Should_Neutralise_Script_Links_When_Rendering(TextFormat format)
+    {
+        var rendered = MessageRenderer.Render("[click](javascript:alert(1)) [pic](data:text/html;base64,PHNjcmlwdD4=) [ok](https://example.com/a?b=1)", format);
+
+        Assert.DoesNotContain("javascript:", rendered, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("data:text", rendered, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("https://example.com/a?b=1", rendered);
+    }
+
     [Fact]
     public void Should_EscapeHtmlSpecials_When_RenderingTelegramHtml()
     {

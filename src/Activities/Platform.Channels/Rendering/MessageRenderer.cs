@@ -26,8 +26,39 @@ public static class MessageRenderer
 
     /// <summary>Renders <paramref name="markdown"/> into <paramref name="format"/>.</summary>
     public static string Render(string markdown, TextFormat format) => format == TextFormat.Html
-        ? Markdown.ToHtml(markdown ?? "", HtmlPipeline).TrimEnd('\n')
+        ? ToSafeHtml(markdown)
         : PieceSplitter.Serialize(ToPieces(markdown, format));
+
+    /// <summary>True for link targets a reader may follow: http(s), mailto, tel, and relative or fragment links. Everything
+    /// else (<c>javascript:</c>, <c>data:</c>, <c>vbscript:</c>, <c>file:</c>…) could run code or leak files in a mail client or page.</summary>
+    public static bool IsSafeUrl(string? url)
+    {
+        var u = (url ?? "").Trim();
+        var colon = u.IndexOf(':', StringComparison.Ordinal);
+        var slash = u.IndexOfAny(['/', '?', '#']);
+        if (colon < 0 || (slash >= 0 && slash < colon)) return true; // no scheme: relative
+        var scheme = u[..colon].ToLowerInvariant();
+        return scheme is "http" or "https" or "mailto" or "tel";
+    }
+
+    private static string ToSafeHtml(string? markdown)
+    {
+        var document = Markdown.Parse(markdown ?? "", HtmlPipeline);
+        foreach (var link in document.Descendants<LinkInline>())
+            if (!IsSafeUrl(link.GetDynamicUrl?.Invoke() ?? link.Url))
+            {
+                link.GetDynamicUrl = null;
+                link.Url = "#";
+            }
+        foreach (var link in document.Descendants<AutolinkInline>())
+            if (!link.IsEmail && !IsSafeUrl(link.Url)) link.Url = "#";
+        using var writer = new StringWriter();
+        var renderer = new Markdig.Renderers.HtmlRenderer(writer);
+        HtmlPipeline.Setup(renderer);
+        renderer.Render(document);
+        writer.Flush();
+        return writer.ToString().TrimEnd('\n');
+    }
 
     /// <summary>
     /// Renders <paramref name="markdown"/> into <paramref name="format"/> and splits the result into parts of at most
@@ -190,11 +221,12 @@ public static class MessageRenderer
                     Text(html.Tag);
                     break;
                 case AutolinkInline autolink:
-                    Link(autolink.IsEmail ? "mailto:" + autolink.Url : autolink.Url, () => Text(autolink.Url), autolink.Url);
+                    Link(autolink.IsEmail ? "mailto:" + autolink.Url : IsSafeUrl(autolink.Url) ? autolink.Url : "#", () => Text(autolink.Url), autolink.Url);
                     break;
                 case LinkInline link:
                     var label = PlainText(link);
-                    Link(link.GetDynamicUrl?.Invoke() ?? link.Url ?? "", () =>
+                    var target = link.GetDynamicUrl?.Invoke() ?? link.Url ?? "";
+                    Link(IsSafeUrl(target) ? target : "#", () =>
                     {
                         if (label.Length == 0)
                         {
