@@ -1,6 +1,8 @@
 // Usage: dotnet run -c Release --project bench/Platform.Bench.Conversations -- [conversations=500] [messagesEach=10]
-//        [flow=echo|assistant] [transport=websocket|telegram]
+//        [flow=echo|assistant] [transport=websocket|telegram] [thinkMs=5000]
 //
+// Each simulated user waits thinkMs (±50 %) after a reply before sending the next message, as people do; thinkMs=0
+// makes every conversation send as fast as the server answers, which measures the saturated throughput instead.
 // Starts Platform.Server (embedded default: SQLite, in-memory Hangfire) as a child process, publishes the flow, then runs
 // the conversations concurrently; each sends a message and waits for the reply before sending the next.
 // - websocket: one /ws/chat socket per conversation (the built-in web chat channel "web"); latency = message frame sent →
@@ -23,6 +25,7 @@ var messagesEach = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCul
 var flow = args.Length > 2 ? args[2] : "echo";
 var transport = args.Length > 3 ? args[3] : "websocket";
 var channelName = transport == "websocket" ? "web" : "bench";
+var thinkMs = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 5000;
 const string Token = "123456:BENCH-token";
 const string Secret = "bench-secret-token";
 const string AdminKey = "bench-admin-key-0123456789abcdef";
@@ -63,6 +66,7 @@ info.Environment["Platform__DataDirectory"] = temp.Path;
 info.Environment["Platform__ApiKeys__0__Key"] = AdminKey;
 info.Environment["Platform__ApiKeys__0__Role"] = "Admin";
 info.Environment["Platform__Demo__Enabled"] = flow == "assistant" ? "true" : "false";
+info.Environment["Platform__Devices__Simulate"] = flow == "assistant" ? "true" : "false"; // the demo devices answer
 info.Environment["Platform__Mqtt__EmbeddedPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
 info.Environment["Logging__LogLevel__Default"] = "Warning";
 info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -80,7 +84,15 @@ for (var i = 0; ; i++)
     if (i > 300 || server.HasExited) throw new InvalidOperationException($"The server did not start:\n{output}");
     await Task.Delay(100);
 }
-if (flow == "assistant") await Task.Delay(2000); // the demo seeder runs after start
+// The demo seeder runs after start, and the assistant's embedding model is built in the background on first start
+// (about 25 s of CPU): wait until the intent set answers with the model ready, so the run measures the steady state.
+for (var i = 0; flow == "assistant"; i++)
+{
+    using var test = await admin.PostAsJsonAsync("/api/intents/assistant/test", new JsonObject { ["text"] = "hello" });
+    if (test.IsSuccessStatusCode && (await test.Content.ReadAsStringAsync()).Contains("\"embeddings\":\"Ready\"", StringComparison.Ordinal)) break;
+    if (i > 600) throw new InvalidOperationException($"The intent model did not become ready:\n{output}");
+    await Task.Delay(500);
+}
 
 (await admin.PostAsJsonAsync("/api/channels", new JsonObject
 {
@@ -177,24 +189,37 @@ Func<long, string, Task<double>> send = transport == "websocket" ? SendOverSocke
 await Task.WhenAll(Enumerable.Range(0, 20).Select(i => send(1_000_000 + i, questions[i % questions.Length])));
 
 var latencies = new ConcurrentBag<double>();
+var byQuestion = new ConcurrentDictionary<string, ConcurrentBag<double>>();
 var failures = 0;
 var wall = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
 {
-    await Task.Delay(Random.Shared.Next(0, 1000)); // users do not all type at once
+    await Task.Delay(Random.Shared.Next(0, Math.Max(1000, thinkMs))); // users do not all type at once
     for (var m = 0; m < messagesEach; m++)
     {
-        try { latencies.Add(await send(10_000 + c, questions[(c + m) % questions.Length])); }
+        var question = questions[(c + m) % questions.Length];
+        try
+        {
+            var ms = await send(10_000 + c, question);
+            latencies.Add(ms);
+            byQuestion.GetOrAdd(question, _ => []).Add(ms);
+        }
         catch (Exception) { Interlocked.Increment(ref failures); }
+        if (thinkMs > 0) await Task.Delay(thinkMs / 2 + Random.Shared.Next(0, thinkMs + 1));
     }
 }));
 wall.Stop();
 
 var sorted = latencies.Order().ToArray();
 double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-Console.WriteLine($"transport={transport} flow={flow} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
+Console.WriteLine($"transport={transport} flow={flow} thinkMs={thinkMs} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
 Console.WriteLine($"throughput {sorted.Length / wall.Elapsed.TotalSeconds:F0} msg/s over {wall.Elapsed.TotalSeconds:F1} s");
 Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p95 {P(0.95):F1}  p99 {P(0.99):F1}  max {sorted.LastOrDefault():F1}");
+foreach (var (question, bag) in byQuestion.OrderBy(p => p.Key, StringComparer.Ordinal))
+{
+    var q = bag.Order().ToArray();
+    Console.WriteLine($"  {question,-40} n={q.Length,5}  p50 {q[q.Length / 2]:F1}  p99 {q[Math.Min(q.Length - 1, (int)Math.Ceiling(0.99 * q.Length) - 1)]:F1}");
+}
 
 foreach (var ws in sockets.Values) ws.Abort();
 server.Kill(entireProcessTree: true);

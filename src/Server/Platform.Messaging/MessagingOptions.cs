@@ -6,8 +6,8 @@ public sealed class MessagingOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Platform:Messaging";
 
-    /// <summary>Parallel lanes for processing and delivery; one conversation always uses one lane.</summary>
-    public int Lanes { get; set; } = 16;
+    /// <summary>How many messages are processed (and how many delivered) at once; one conversation's messages go one at a time, in order.</summary>
+    public int Lanes { get; set; } = 64;
 
     /// <summary>How long a node holds a message it processes or delivers before another node may take it over.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);

@@ -67,6 +67,10 @@ public static class PersistenceServiceCollectionExtensions
             if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType == typeof(PlatformDatabaseMigrationHostedService))
                 services.RemoveAt(i);
         if (settings.MigrateOnStartup) services.Add(hosted);
+        for (var i = services.Count - 1; i >= 0; i--)
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType == typeof(SqliteCheckpointService))
+                services.RemoveAt(i);
+        if (settings.Provider == PlatformDatabaseProvider.Sqlite) services.AddSingleton<IHostedService, SqliteCheckpointService>();
         return services;
     }
 

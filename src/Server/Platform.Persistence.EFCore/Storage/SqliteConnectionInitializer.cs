@@ -9,7 +9,9 @@ namespace Platform.Persistence.EFCore.Storage;
 /// <summary>
 /// Prepares each physical SQLite connection once: WAL journal (readers do not block the writer), <c>synchronous=NORMAL</c>
 /// (safe against process crashes in WAL mode; a power cut may lose the last commits but never corrupts), a busy timeout so a
-/// writer from another process waits instead of failing with "database is locked". Also registers
+/// writer from another process waits instead of failing with "database is locked", and no automatic WAL checkpoint: the commit
+/// that crosses the checkpoint threshold would copy the WAL back and sync while every other writer waits behind it (hundreds
+/// of milliseconds); <see cref="SqliteCheckpointService"/> checkpoints in the background instead. Also registers
 /// <c>platform_fold()</c> (see <see cref="PlatformDbFunctions.Fold"/>) on every connection object.
 /// </summary>
 /// <remarks>
@@ -55,7 +57,7 @@ internal sealed class SqliteConnectionInitializer : DbConnectionInterceptor
         using (var command = sqlite.CreateCommand())
         {
             command.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"PRAGMA busy_timeout={BusyTimeoutMilliseconds}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+                $"PRAGMA busy_timeout={BusyTimeoutMilliseconds}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;");
             command.ExecuteNonQuery();
         }
         _initialized.AddOrUpdate(handle, handle);
