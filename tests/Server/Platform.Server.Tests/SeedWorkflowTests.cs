@@ -165,6 +165,43 @@ public sealed class SeedWorkflowTests(DemoServerFixture demo) : IClassFixture<De
     }
 
     [Fact]
+    public async Task Should_Answer_In_The_Web_Chat_When_A_Visitor_Asks_The_Assistant()
+    {
+        // Arrange: the built-in web chat channel "web" over a real WebSocket.
+        using var socket = await demo.Factory.Server.CreateWebSocketClient().ConnectAsync(new Uri(demo.Factory.Server.BaseAddress, "/ws/chat?channel=web"), Ct);
+        async Task<JsonObject> ReceiveAsync(string type)
+        {
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer), Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+                var frame = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count))!.AsObject();
+                if (frame["type"]!.GetValue<string>() == type) return frame;
+            }
+        }
+        await ReceiveAsync("welcome");
+
+        // Act
+        await socket.SendAsync(Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "message", ["id"] = "q1", ["text"] = "how many orders came in today?" }.ToJsonString()),
+            System.Net.WebSockets.WebSocketMessageType.Text, true, Ct);
+        var reply = await ReceiveAsync("message");
+
+        // Assert
+        Assert.Equal("5 orders came in today, 575.6 in total.", reply["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Should_Return_Only_What_The_Query_Selects_When_The_Message_Carries_Sql()
+    {
+        // The message text never reaches the SQL: the hostile part changes nothing and drops nothing.
+        var replies = await SayAsync(7007, "how many orders came in today?'; DROP TABLE orders; --");
+        var again = await SayAsync(7008, "how many orders came in today?");
+
+        Assert.Equal("5 orders came in today, 575.6 in total.", replies.Single());
+        Assert.Equal("5 orders came in today, 575.6 in total.", again.Single());
+    }
+
+    [Fact]
     public async Task Should_Post_The_Daily_Report_To_Slack_When_It_Runs()
     {
         using var run = await demo.Admin.PostAsJsonAsync("/elsa/api/workflow-definitions/daily-report/execute", new JsonObject { ["versionOptions"] = "Published" }, Ct);
