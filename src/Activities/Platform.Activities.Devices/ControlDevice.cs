@@ -130,9 +130,7 @@ public sealed class GetDeviceState : Activity
         {
             Device.Set(context, null);
             State.Set(context, null);
-            Message.Set(context, match.IsAmbiguous
-                ? $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(DeviceSentences.Named))}?"
-                : $"I don't know a device called '{name?.Trim()}'{(string.IsNullOrWhiteSpace(room) ? "" : $" in the {room.Trim()}")}.");
+            Message.Set(context, await service.UnknownDeviceMessageAsync(name, room, match, context.CancellationToken));
             context.Complete("UnknownDevice");
             return;
         }

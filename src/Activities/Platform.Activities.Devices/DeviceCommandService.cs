@@ -149,7 +149,8 @@ public sealed class DeviceCommandService
     {
         var match = await ResolveAsync(request.Device, request.Room, ct).ConfigureAwait(false);
         if (match.Device is not { } device)
-            return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null, UnknownMessage(request.Device, request.Room, match)) { Command = command };
+            return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null,
+                await UnknownDeviceMessageAsync(request.Device, request.Room, match, ct).ConfigureAwait(false)) { Command = command };
         DeviceCommandResult Reject(string message) =>
             new(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, message) { Command = command };
 
@@ -310,12 +311,16 @@ public sealed class DeviceCommandService
         _ => command.Replace('_', ' '),
     };
 
-    private static string UnknownMessage(string? text, string? room, DeviceMatch match)
+    /// <summary>The reply when no single device matches: the candidates when several do, else what can be controlled.</summary>
+    public async Task<string> UnknownDeviceMessageAsync(string? text, string? room, DeviceMatch match, CancellationToken ct = default)
     {
         if (match.IsAmbiguous)
             return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}?";
         var what = string.IsNullOrWhiteSpace(text) ? "a device" : $"a device called '{text.Trim()}'";
-        return string.IsNullOrWhiteSpace(room) ? $"I don't know {what}." : $"I don't know {what} in the {room.Trim()}.";
+        var sentence = string.IsNullOrWhiteSpace(room) ? $"I don't know {what}." : $"I don't know {what} in the {room.Trim()}.";
+        var all = await _store.ListAsync(ct).ConfigureAwait(false);
+        return all.Count == 0 ? sentence + " No devices are registered yet."
+            : $"{sentence} I can control: {string.Join(", ", all.Take(10).Select(d => d.Name + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}.";
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);

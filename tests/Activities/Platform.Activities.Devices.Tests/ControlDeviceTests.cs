@@ -110,7 +110,8 @@ public sealed class ControlDeviceTests
 
         // Assert
         Assert.Equal("UnknownDevice", r.Outcome());
-        Assert.Equal("I don't know a device called 'garage door' in the garden.", r.Out("Message"));
+        Assert.StartsWith("I don't know a device called 'garage door' in the garden. I can control: ", r.Out("Message"));
+        Assert.Contains("Kitchen light (kitchen)", r.Out("Message"));
         var entry = Assert.Single(await host.Audit.ReadLatestAsync(10));
         Assert.Equal("UnknownDevice", entry.Result);
         Assert.Equal("bob", entry.UserId);
