@@ -44,6 +44,7 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton<MessageInbox>();
         services.AddHostedService<Telegram.TelegramPollingService>(); // Telegram channels with mode=polling
         Email.EmailServiceCollectionExtensions.AddEmailChannels(services); // IMAP in, SMTP out
+        Mqtt.MqttChannelServiceCollectionExtensions.AddMqttChannels(services); // topics in, reply topic out
         return services;
     }
 }

@@ -6,6 +6,7 @@ using Platform.Messaging.Email;
 namespace Platform.Channels.Integration.Tests;
 
 /// <summary>Mail in over IMAP, a workflow, the reply out over SMTP: the whole way, against the real mail stack.</summary>
+[Collection(ChannelServer.Collection)]
 public sealed class EmailChannelTests
 {
     private static async Task<IReadOnlyList<InboxMessage>> InboxAsync(ChannelServer server) =>
