@@ -76,6 +76,10 @@ public static class StudioEndpointRouteBuilderExtensions
         builders.Add(endpoints.MapMethods("/intents", GetAndHead, context => ServeEmbeddedAsync(context, "intents.html", "text/html; charset=utf-8")));
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "intents.js", GetAndHead,
             context => ServeEmbeddedAsync(context, "intents.js", "text/javascript; charset=utf-8")));
+        // The Channels page (Assets/channels.html and channels.js): channels and their message log through /api/channels and /api/messages.
+        builders.Add(endpoints.MapMethods("/channels", GetAndHead, context => ServeEmbeddedAsync(context, "channels.html", "text/html; charset=utf-8")));
+        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "channels.js", GetAndHead,
+            context => ServeEmbeddedAsync(context, "channels.js", "text/javascript; charset=utf-8")));
 
         foreach (var builder in builders)
         {

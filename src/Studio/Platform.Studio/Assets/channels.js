@@ -1,0 +1,296 @@
+// The Channels page: lists channels (from the API and from the configuration), creates and edits them (secret settings
+// are write-only), deletes them, and shows each channel's inbox and outbox with a Retry button for dead letters.
+// Uses the Studio's API key (sign-in link ?key=… or the key stored by the Studio pages).
+'use strict';
+(function () {
+  const KEY_ITEM = 'platform-studio.api-key';
+  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret'];
+  const $ = (id) => document.getElementById(id);
+  let current = null; // the channel being edited (as answered by the API), or null for a new one
+
+  function readKey() {
+    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
+  }
+
+  function storeKey(key) {
+    try { localStorage.setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
+  }
+
+  function takeKeyFromUrl() {
+    const url = new URL(location.href);
+    if (!url.searchParams.has('key')) return;
+    const key = (url.searchParams.get('key') || '').trim();
+    url.searchParams.delete('key');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    if (key) storeKey(key);
+  }
+
+  async function api(method, path, body) {
+    const response = await fetch(location.origin + path, {
+      method,
+      headers: Object.assign({ Authorization: 'ApiKey ' + readKey() }, body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = { title: text }; }
+    if (response.status === 401) { showSignIn(); throw new Error('The API key was rejected: sign in again.'); }
+    if (!response.ok) {
+      const problem = data || {};
+      const errors = Array.isArray(problem.errors) && problem.errors.length > 1 ? '\n• ' + problem.errors.join('\n• ') : '';
+      throw new Error((problem.title || ('HTTP ' + response.status)) + (problem.detail && !errors && problem.detail !== problem.title ? '\n' + problem.detail : '') + errors);
+    }
+    return data;
+  }
+
+  function status(text, ok) {
+    const el = $('ch-status');
+    el.textContent = text;
+    el.className = ok ? 'in-ok' : 'in-error';
+  }
+
+  function esc(s) {
+    return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  }
+
+  function when(s) {
+    return s ? new Date(s).toLocaleString() : '';
+  }
+
+  // ---- channel list -----------------------------------------------------------------------------------------
+
+  async function loadChannels(select) {
+    const channels = await api('GET', '/api/channels');
+    const list = $('ch-list');
+    list.replaceChildren();
+    for (const c of channels) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.channel = c.name;
+      b.className = current && current.name === c.name ? 'in-active' : '';
+      b.innerHTML = `${esc(c.name)} <span class="in-badge">${esc(c.kind)}</span>` +
+        (c.enabled ? '' : ' <span class="in-badge">disabled</span>') +
+        (c.source === 'Configuration' ? ' <span class="in-badge">config</span>' : '') +
+        (c.error ? ' <span class="in-badge" style="color:#b3261e">error</span>' : '');
+      b.addEventListener('click', () => edit(c));
+      li.append(b);
+      list.append(li);
+    }
+    if (select) {
+      const c = channels.find((x) => x.name.toLowerCase() === select.toLowerCase());
+      if (c) edit(c);
+    }
+    return channels;
+  }
+
+  // ---- editor -----------------------------------------------------------------------------------------------
+
+  function settingRow(key, value, secretSet) {
+    const row = document.createElement('div');
+    row.className = 'in-kv';
+    row.dataset.testid = 'setting';
+    const k = document.createElement('input');
+    k.placeholder = 'name';
+    k.value = key || '';
+    k.className = 'ch-key';
+    k.setAttribute('data-testid', 'setting-name');
+    const v = document.createElement('input');
+    v.className = 'ch-value';
+    v.setAttribute('data-testid', 'setting-value');
+    if (secretSet) {
+      // A stored secret: never shown; an empty input keeps it, a typed value replaces it.
+      row.dataset.secret = 'set';
+      k.readOnly = true;
+      v.type = 'password';
+      v.autocomplete = 'new-password';
+      v.placeholder = '•••• set (type to replace)';
+    } else {
+      v.placeholder = 'value';
+      v.value = value === undefined || value === null ? '' : (typeof value === 'string' ? value : JSON.stringify(value));
+      if (SECRET_NAMES.includes(key)) { v.type = 'password'; v.autocomplete = 'new-password'; }
+    }
+    k.addEventListener('input', () => {
+      if (!row.dataset.secret) v.type = SECRET_NAMES.includes(k.value.trim()) ? 'password' : 'text';
+    });
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.className = 'in-btn in-danger';
+    del.textContent = 'Remove';
+    del.setAttribute('data-testid', 'remove-setting');
+    del.addEventListener('click', () => { row.remove(); });
+    row.append(k, v, del);
+    if (secretSet) {
+      const note = document.createElement('span');
+      note.className = 'in-hint';
+      note.textContent = '•••• set';
+      note.style.gridColumn = '1 / -1';
+      row.append(note);
+    }
+    return row;
+  }
+
+  function edit(c) {
+    current = c && c.name ? c : null;
+    const readOnly = !!(c && c.source === 'Configuration');
+    $('ch-editor').hidden = false;
+    $('ch-title').textContent = current ? `Channel ${current.name}` : 'New channel';
+    $('ch-name').value = current ? current.name : '';
+    $('ch-name').readOnly = !!current;
+    $('ch-kind').value = current ? current.kind : 'Telegram';
+    $('ch-kind').disabled = !!current;
+    $('ch-enabled').checked = current ? current.enabled : true;
+    $('ch-readonly').hidden = !readOnly;
+    $('ch-error').textContent = current && current.error ? 'Configuration error: ' + current.error : '';
+    const endpoints = current ? Object.entries(current.endpoints || {}) : [];
+    $('ch-endpoints').innerHTML = endpoints.length
+      ? 'Give the service these URLs: ' + endpoints.map(([k, u]) => `<div>${esc(k)}: <code data-testid="endpoint">${esc(location.origin + u)}</code></div>`).join('')
+      : '';
+    const settings = $('ch-settings');
+    settings.replaceChildren();
+    if (current) {
+      for (const [k, v] of Object.entries(current.settings || {})) settings.append(settingRow(k, v, false));
+      for (const s of current.secrets || []) settings.append(settingRow(s, null, true));
+    } else {
+      settings.append(settingRow('', '', false));
+    }
+    for (const el of $('ch-editor').querySelectorAll('input, select, button')) {
+      if (readOnly && el.id !== 'ch-name') el.disabled = true;
+      else if (!readOnly && !(el.id === 'ch-kind' && current)) el.disabled = false;
+    }
+    status('', true);
+    for (const b of $('ch-list').querySelectorAll('button')) b.className = current && b.dataset.channel === current.name ? 'in-active' : '';
+    $('ch-messages').hidden = !current;
+    if (current) loadMessages();
+  }
+
+  function parseValue(text) {
+    const t = text.trim();
+    if (t === 'true' || t === 'false' || /^-?\d+(\.\d+)?$/.test(t) || t.startsWith('[') || t.startsWith('{')) {
+      try { return JSON.parse(t); } catch { /* keep the text */ }
+    }
+    return text;
+  }
+
+  function collect() {
+    const settings = {};
+    for (const row of $('ch-settings').children) {
+      const key = row.querySelector('.ch-key').value.trim();
+      const value = row.querySelector('.ch-value').value;
+      if (!key) continue;
+      if (row.dataset.secret === 'set' && value === '') continue; // omitted secrets keep their stored value
+      settings[key] = parseValue(value);
+    }
+    return { name: $('ch-name').value.trim(), kind: $('ch-kind').value, enabled: $('ch-enabled').checked, settings };
+  }
+
+  async function save() {
+    const body = collect();
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(body.name)) {
+      status('The name must be 1-64 letters, digits, - or _ (it appears in URLs), e.g. telegram.', false);
+      return;
+    }
+    try {
+      const saved = current
+        ? await api('PUT', '/api/channels/' + encodeURIComponent(current.name), body)
+        : await api('POST', '/api/channels', body);
+      await loadChannels();
+      edit(saved);
+      status('Saved.', true);
+    } catch (e) {
+      status(e.message, false);
+    }
+  }
+
+  async function remove() {
+    if (!current) { $('ch-editor').hidden = true; return; }
+    if (!confirm(`Delete the channel ${current.name}?`)) return;
+    try {
+      await api('DELETE', '/api/channels/' + encodeURIComponent(current.name));
+      current = null;
+      $('ch-editor').hidden = true;
+      $('ch-messages').hidden = true;
+      await loadChannels();
+    } catch (e) {
+      status(e.message, false);
+    }
+  }
+
+  // ---- messages ---------------------------------------------------------------------------------------------
+
+  function text(payload) {
+    try {
+      const p = JSON.parse(payload);
+      return p.text ?? p.Text ?? payload;
+    } catch { return payload; }
+  }
+
+  async function loadMessages() {
+    if (!current) return;
+    const name = encodeURIComponent(current.name);
+    const inboxEl = $('ch-inbox');
+    const outboxEl = $('ch-outbox');
+    try {
+      const inbox = await api('GET', '/api/messages/inbox?channel=' + name);
+      inboxEl.innerHTML = inbox.items.length === 0 ? '<p class="in-hint">No messages received.</p>' :
+        `<table><thead><tr><th>Received</th><th>Conversation</th><th>Text</th><th>Status</th><th>Error</th></tr></thead><tbody>` +
+        inbox.items.map((m) => `<tr data-testid="inbox-row" data-id="${esc(m.id)}"><td>${esc(when(m.receivedAt))}</td><td>${esc(m.conversationKey)}</td>` +
+          `<td>${esc(text(m.payload))}</td><td>${esc(m.status)}</td><td class="in-error">${esc(m.error)}</td></tr>`).join('') + '</tbody></table>';
+      const outbox = await api('GET', '/api/messages/outbox?channel=' + name);
+      outboxEl.innerHTML = outbox.items.length === 0 ? '<p class="in-hint">No messages sent.</p>' :
+        `<table><thead><tr><th>Created</th><th>Conversation</th><th>Text</th><th>Status</th><th>Attempts</th><th>Last error</th><th></th></tr></thead><tbody>` +
+        outbox.items.map((m) => `<tr data-testid="outbox-row" data-id="${esc(m.id)}" data-status="${esc(m.status)}"><td>${esc(when(m.createdAt))}</td>` +
+          `<td>${esc(m.conversationKey)}</td><td>${esc(text(m.payload))}</td><td data-testid="outbox-status">${esc(m.status)}</td><td>${esc(m.attempts)}</td>` +
+          `<td class="in-error" data-testid="outbox-error">${esc(m.lastError)}</td>` +
+          `<td>${m.status === 'DeadLettered' ? `<button type="button" class="in-btn in-secondary" data-testid="retry" data-id="${esc(m.id)}">Retry</button>` : ''}</td></tr>`).join('') +
+        '</tbody></table>';
+      for (const b of outboxEl.querySelectorAll('button[data-testid="retry"]')) b.addEventListener('click', () => retry(b.dataset.id));
+    } catch (e) {
+      outboxEl.innerHTML = `<p class="in-error">${esc(e.message)}</p>`;
+    }
+  }
+
+  async function retry(id) {
+    try {
+      await api('POST', '/api/messages/outbox/' + encodeURIComponent(id) + '/retry');
+      await loadMessages();
+      // The dispatcher sends in the background: refresh once more shortly after.
+      setTimeout(loadMessages, 1500);
+    } catch (e) {
+      $('ch-outbox').insertAdjacentHTML('afterbegin', `<p class="in-error">${esc(e.message)}</p>`);
+    }
+  }
+
+  // ---- start ------------------------------------------------------------------------------------------------
+
+  function showSignIn() {
+    $('ch-app').hidden = true;
+    $('ch-sign-in').hidden = false;
+  }
+
+  async function start() {
+    takeKeyFromUrl();
+    if (!readKey()) { showSignIn(); return; }
+    $('ch-sign-in').hidden = true;
+    $('ch-app').hidden = false;
+    try {
+      await loadChannels(new URL(location.href).searchParams.get('channel'));
+    } catch (e) {
+      $('ch-list-status').textContent = e.message;
+    }
+  }
+
+  $('ch-sign-in-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    storeKey($('ch-key').value.trim());
+    start();
+  });
+  $('ch-new').addEventListener('click', () => edit(null));
+  $('ch-add-setting').addEventListener('click', () => $('ch-settings').append(settingRow('', '', false)));
+  $('ch-save').addEventListener('click', save);
+  $('ch-delete').addEventListener('click', remove);
+  $('ch-refresh').addEventListener('click', loadMessages);
+  start();
+})();
