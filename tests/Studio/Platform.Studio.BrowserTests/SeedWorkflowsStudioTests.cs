@@ -97,6 +97,10 @@ public sealed class SeedWorkflowsStudioTests : IAsyncLifetime
             Assert.DoesNotContain("not installed", canvasText, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("not found", canvasText, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("Unknown activity", canvasText, StringComparison.OrdinalIgnoreCase);
+            var descriptors = JsonNode.Parse(await api.GetStringAsync("/elsa/api/descriptors/activities"))!["items"]!.AsArray()
+                .Select(d => d!["typeName"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+            foreach (var activity in seed["root"]!["activities"]!.AsArray())
+                Assert.Contains(activity!["type"]!.GetValue<string>(), descriptors);
 
             // Act: move a node (an edit the editor auto-saves) and publish.
             var box = await nodes.First.BoundingBoxAsync() ?? throw new InvalidOperationException("node not visible");
