@@ -87,6 +87,15 @@ public abstract class ActivityExecutionContext : IServiceProvider
     public abstract void AddJournalData(string key, object? value);
 
     /// <summary>
+    /// Reports how far a long-running activity has got. The latest report is kept in the journal record (<c>progress</c>) and,
+    /// for activities that run in the background, saved in the instance while they run (property <c>backgroundProgress</c>).
+    /// </summary>
+    /// <param name="percent">From 0 to 100 (values outside are clamped).</param>
+    /// <param name="message">What the activity is doing, for people watching the instance.</param>
+    public virtual void ReportProgress(double percent, string? message = null) =>
+        AddJournalData("progress", new Dictionary<string, object?> { ["percent"] = Math.Clamp(percent, 0, 100), ["message"] = message });
+
+    /// <summary>
     /// Queues a message for delivery after this run burst is committed (see <see cref="OutboxMessageRequest"/>).
     /// Returns the outbox message id, which is stable across delivery retries.
     /// </summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Platform.Engine.Contracts;
 using Platform.Engine.Models;
+using Platform.Engine.Runtime;
 
 namespace Platform.Scheduling.Hangfire;
 
@@ -16,6 +17,16 @@ public sealed class HangfireBookmarkScheduler(IBackgroundJobClient jobs) : IBook
     public ValueTask ScheduleAsync(string instanceId, string bookmarkId, DateTimeOffset resumeAt, CancellationToken ct)
     {
         jobs.Schedule<ResumeBookmarkJob>(j => j.RunAsync(instanceId, bookmarkId), resumeAt);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Runs background activities as <see cref="RunActivityJob"/> jobs (ids only).</summary>
+public sealed class HangfireBackgroundDispatcher(IBackgroundJobClient jobs) : IBackgroundActivityDispatcher
+{
+    public ValueTask DispatchAsync(string instanceId, string bookmarkId, CancellationToken ct)
+    {
+        jobs.Enqueue<RunActivityJob>(j => j.RunAsync(instanceId, bookmarkId, CancellationToken.None));
         return ValueTask.CompletedTask;
     }
 }
@@ -62,15 +73,23 @@ public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobSt
 /// <summary>
 /// At start-up, schedules a job for every timed bookmark in the engine's own tables. The engine store is the source of truth:
 /// with in-memory job storage nothing survives a restart, and with PostgreSQL duplicates are harmless (resuming is idempotent).
+/// With in-memory storage it also queues again the background activities whose jobs were lost (with PostgreSQL their jobs
+/// are still stored, and running an activity twice is not harmless).
 /// </summary>
-public sealed class TimerRecoveryService(IBookmarkStore bookmarks, IBookmarkScheduler scheduler, TimeProvider clock, ILogger<TimerRecoveryService> logger)
-    : IHostedService
+public sealed class TimerRecoveryService(IBookmarkStore bookmarks, IBookmarkScheduler scheduler, IBackgroundActivityDispatcher background, JobStorage storage,
+    TimeProvider clock, ILogger<TimerRecoveryService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var timed = await bookmarks.FindDueAsync(DateTimeOffset.MaxValue, int.MaxValue, cancellationToken);
         foreach (var b in timed) await scheduler.ScheduleAsync(b.WorkflowInstanceId, b.Id, b.ResumeAt ?? clock.GetUtcNow(), cancellationToken);
         if (timed.Count > 0) logger.LogInformation("Rescheduled {Count} timer(s) from the workflow store.", timed.Count);
+        if (storage is global::Hangfire.InMemory.InMemoryStorage)
+        {
+            var pending = await bookmarks.FindAsync(BackgroundActivities.BookmarkName, null, cancellationToken);
+            foreach (var b in pending) await background.DispatchAsync(b.WorkflowInstanceId, b.Id, cancellationToken);
+            if (pending.Count > 0) logger.LogInformation("Queued {Count} background activit(ies) again from the workflow store.", pending.Count);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -91,8 +110,14 @@ public static class HangfireSchedulingExtensions
     /// Runs the engine's timers and cron triggers on Hangfire, replacing the in-process timer. Adds a Hangfire server
     /// (<paramref name="workerCount"/> workers) unless <paramref name="addServer"/> is false.
     /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="storage">Where Hangfire keeps its jobs.</param>
+    /// <param name="postgresConnectionString">The PostgreSQL connection string (PostgreSql storage).</param>
+    /// <param name="addServer">Whether this process runs jobs.</param>
+    /// <param name="workerCount">Hangfire workers.</param>
+    /// <param name="shutdownTimeout">How long stopping waits for running jobs (default 30 s, like the engine's shutdown).</param>
     public static IServiceCollection AddHangfireScheduling(this IServiceCollection services, HangfireStorageKind storage, string? postgresConnectionString = null,
-        bool addServer = true, int workerCount = 4)
+        bool addServer = true, int workerCount = 4, TimeSpan? shutdownTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (storage == HangfireStorageKind.PostgreSql && string.IsNullOrWhiteSpace(postgresConnectionString))
@@ -100,22 +125,29 @@ public static class HangfireSchedulingExtensions
 
         // In-memory storage belongs to this host's container, not to the process-wide JobStorage.Current: several hosts in one
         // process (tests) must not share, or use after disposal, each other's storage (Hangfire#2151).
+        // PostgreSQL storage likewise: JobStorage.Current is whichever host configured Hangfire last.
         if (storage == HangfireStorageKind.InMemory)
             services.AddSingleton<JobStorage>(_ => new global::Hangfire.InMemory.InMemoryStorage());
+        else
+            services.AddSingleton<JobStorage>(_ =>
+            {
+                var options = new global::Hangfire.PostgreSql.PostgreSqlStorageOptions();
+                return new global::Hangfire.PostgreSql.PostgreSqlStorage(
+                    new global::Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(postgresConnectionString!, options), options);
+            });
+        // The job activator too: Hangfire's default is JobActivator.Current, the container of whichever host configured Hangfire
+        // last, so a job could run with another host's services.
+        services.AddSingleton<JobActivator>(sp => new global::Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, config) =>
-        {
-            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
-            if (storage == HangfireStorageKind.PostgreSql)
-                global::Hangfire.PostgreSql.PostgreSqlBootstrapperConfigurationExtensions.UsePostgreSqlStorage(config,
-                    o => o.UseNpgsqlConnection(postgresConnectionString));
-            else config.UseStorage(sp.GetRequiredService<JobStorage>());
-        });
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings()
+                .UseStorage(sp.GetRequiredService<JobStorage>()));
         if (addServer)
             services.AddHangfireServer(o =>
             {
                 o.WorkerCount = workerCount;
                 o.SchedulePollingInterval = TimeSpan.FromMilliseconds(250);
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+                o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(30);
             });
 
         // Replace the in-process timer with Hangfire jobs (the in-process loop then stays idle).
@@ -123,6 +155,9 @@ public static class HangfireSchedulingExtensions
         services.AddSingleton<IBookmarkScheduler, HangfireBookmarkScheduler>();
         services.AddTransient<ResumeBookmarkJob>();
         services.AddTransient<CronTriggerJob>();
+        services.RemoveAll<IBackgroundActivityDispatcher>();
+        services.AddSingleton<IBackgroundActivityDispatcher, HangfireBackgroundDispatcher>();
+        services.AddTransient<RunActivityJob>();
         services.AddSingleton<IWorkflowPublicationHandler, CronPublicationHandler>();
         services.AddHostedService<TimerRecoveryService>();
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Platform.Engine.Contracts;
+using Platform.Engine.Runtime;
 
 namespace Platform.Scheduling.Hangfire;
 
@@ -49,6 +50,19 @@ public sealed class CronTriggerJob(IWorkflowRuntime runtime, ITriggerStore trigg
         }
         await runtime.StartAsync(new StartWorkflowRequest(definitionId) { DefinitionVersionId = trigger.DefinitionVersionId, TriggerActivityId = activityId });
     }
+}
+
+/// <summary>
+/// Runs a background activity (one marked <c>Kind = ActivityKind.Job</c> or <c>customProperties.runInBackground</c>) and
+/// resumes its instance with the outputs and outcomes. Takes only ids. NEVER rename this class, its namespace or its method:
+/// stored jobs refer to them. A bookmark that is gone (resumed, cancelled) is skipped. On server shutdown the activity's
+/// token is cancelled and nothing is resumed, so Hangfire runs the job again.
+/// </summary>
+public sealed class RunActivityJob(WorkflowRuntime runtime)
+{
+    /// <summary>Runs the activity waiting on <paramref name="bookmarkId"/>. Hangfire passes its shutdown token as <paramref name="cancellationToken"/>.</summary>
+    public Task RunAsync(string instanceId, string bookmarkId, CancellationToken cancellationToken) =>
+        runtime.RunBackgroundActivityAsync(instanceId, bookmarkId, cancellationToken);
 }
 
 /// <summary>Trigger names this module schedules.</summary>

@@ -13,6 +13,7 @@ using Xunit;
 
 namespace Platform.Scheduling.Hangfire.Tests;
 
+[Collection("Hangfire hosts")] // hosts in one process share Hangfire's static configuration; run them one at a time
 public class HangfireSchedulingTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private static IHost BuildHost(InMemoryStore store, HangfireStorageKind kind = HangfireStorageKind.InMemory, string? pg = null, bool addServer = true)

@@ -22,6 +22,12 @@ public interface IWorkflowRuntime
 
     /// <summary>Continues an instance that has scheduled work left (after a crash). Used at start-up.</summary>
     Task<RunWorkflowResult?> ContinueAsync(string instanceId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Runs a Faulted instance again from the activity that failed: clears the fault and runs that activity anew.
+    /// Throws <see cref="WorkflowRequestException"/>: NotFound for an unknown id, Conflict when the instance is not faulted.
+    /// </summary>
+    Task<RunWorkflowResult> RetryAsync(string instanceId, CancellationToken ct = default);
 }
 
 public sealed record StartWorkflowRequest(string DefinitionId)

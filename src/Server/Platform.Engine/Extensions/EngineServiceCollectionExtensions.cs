@@ -86,6 +86,12 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<TimerBookmarkScheduler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBookmarkScheduler, TimerBookmarkScheduler>(sp => sp.GetRequiredService<TimerBookmarkScheduler>()));
         services.AddHostedService(sp => sp.GetRequiredService<TimerBookmarkScheduler>());
+
+        // Background activities run in-process unless a scheduler (Hangfire) replaces the dispatcher; shutdown waits for running bursts.
+        services.TryAddSingleton<InProcessBackgroundDispatcher>();
+        services.TryAddSingleton<IBackgroundActivityDispatcher>(sp => sp.GetRequiredService<InProcessBackgroundDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<InProcessBackgroundDispatcher>());
+        services.AddHostedService<WorkflowRuntimeShutdown>();
         return services;
     }
 }

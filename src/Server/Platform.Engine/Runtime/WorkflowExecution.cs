@@ -11,7 +11,7 @@ namespace Platform.Engine.Runtime;
 /// One burst of execution of an instance: runs scheduled work items until none are left, the workflow ends, or it faults.
 /// Not thread-safe; the runtime holds the instance's lock while a burst runs.
 /// </summary>
-internal sealed class WorkflowExecution
+internal sealed partial class WorkflowExecution
 {
     /// <summary>Guards against endless loops in a flowchart.</summary>
     public const int MaxStepsPerBurst = 10_000;
@@ -82,11 +82,24 @@ internal sealed class WorkflowExecution
 
         Bookmark? bookmark = null;
         ActivityExecutionRecord record;
+        var attempt = 1;
         if (item.BookmarkId is not null)
         {
             bookmark = State.Bookmarks.FirstOrDefault(b => b.Id == item.BookmarkId);
             if (bookmark is null) return false;
             State.Bookmarks.Remove(bookmark);
+            attempt = BackgroundActivities.AttemptOf(bookmark);
+        }
+        if (bookmark?.Name == BackgroundActivities.RetryBookmarkName)
+        {
+            // A retry runs the activity afresh: a new execution with its own journal record.
+            item = new WorkItem(activity.Id) { IsTrigger = bookmark.Payload.ValueOf("isTrigger") is true };
+            bookmark = null;
+            record = NewRecord(activity);
+            record.Payload["attempt"] = attempt;
+        }
+        else if (bookmark is not null)
+        {
             record = _changed.GetValueOrDefault(bookmark.ActivityInstanceId)
                      ?? await Journal.FindAsync(bookmark.ActivityInstanceId, CancellationToken)
                      ?? NewRecord(activity);
@@ -108,13 +121,15 @@ internal sealed class WorkflowExecution
                 _changed.Remove(record.Id);
                 return false;
             }
-            if (bookmark is null) await activity.ExecuteAsync(context);
+            if (bookmark is null && !item.IsTrigger && BackgroundActivities.RunsInBackground(activity)) SuspendForBackground(context, attempt);
+            else if (bookmark is null) await activity.ExecuteAsync(context);
+            else if (bookmark.Name == BackgroundActivities.BookmarkName) ApplyBackgroundResult(context, activity, record);
             else await activity.ResumeAsync(context);
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested) { throw; }
         catch (Exception e)
         {
-            return HandleFault(activity, record, e);
+            return HandleFault(activity, record, e, item, attempt);
         }
 
         State.Bookmarks.AddRange(context.Bookmarks);
@@ -167,13 +182,14 @@ internal sealed class WorkflowExecution
         return first;
     }
 
-    private bool HandleFault(Activity activity, ActivityExecutionRecord record, Exception e)
+    private bool HandleFault(Activity activity, ActivityExecutionRecord record, Exception e, WorkItem item, int attempt)
     {
         var code = e is ActivityFaultException afe ? afe.Code : FaultCodes.Unhandled;
         var message = e is ActivityFaultException ? e.Message : $"{e.GetType().Name}: {e.Message}";
         record.Status = ActivityStatus.Faulted;
         record.Exception = ExceptionState.From(e);
         record.CompletedAt = Clock.GetUtcNow();
+        if (TryScheduleRetry(activity, record, e, item, attempt, message)) return false;
         var incident = new Incident(activity.Id, activity.NodeId, activity.Type, code, message, Clock.GetUtcNow()) { Exception = ExceptionState.From(e) };
         State.Incidents.Add(incident);
         Instance.IncidentCount = State.Incidents.Count;

@@ -9,7 +9,7 @@ using Platform.Engine.Models;
 namespace Platform.Engine.Runtime;
 
 /// <summary>The engine's <see cref="IWorkflowRuntime"/>: loads, runs and commits instances, one burst at a time per instance.</summary>
-public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
+public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
 {
     /// <summary>The bookmark name a Run Workflow activity waits on; its key is the child instance id.</summary>
     public const string SubWorkflowBookmarkName = "Elsa.RunWorkflow";
@@ -168,6 +168,7 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
     private async Task<RunWorkflowResult> RunAndCommitAsync(WorkflowInstance instance, FlowchartGraph graph, string? inboxMessageId = null)
     {
         // Runs are not tied to the caller's cancellation: a burst that started completes and commits, so nothing is half-done.
+        using var inFlight = TrackRun(); // host shutdown waits for it (WorkflowRuntimeShutdown)
         var execution = new WorkflowExecution(instance, graph, _engine, CancellationToken.None);
         await execution.RunAsync();
         var stored = instance.State.Bookmarks.Select(b => new StoredBookmark
@@ -185,6 +186,7 @@ public sealed class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
 
         foreach (var b in stored.Where(b => b.ResumeAt is not null))
             foreach (var s in _schedulers) await s.ScheduleAsync(instance.Id, b.Id, b.ResumeAt!.Value, CancellationToken.None);
+        await DispatchBackgroundAsync(execution);
 
         if (instance.Status == WorkflowStatus.Finished && instance.ParentInstanceId is not null)
             await NotifyParentAsync(instance);
