@@ -10,7 +10,7 @@ public interface IOutboxListener
 }
 
 /// <summary>The durable inbox: messages stored (once) before the channel is answered, then processed.</summary>
-public interface IInboxStore
+public partial interface IInboxStore
 {
     /// <summary>
     /// Stores the message unless one with the same deduplication key exists. Returns the stored message: the given one
@@ -36,7 +36,7 @@ public interface IInboxStore
 }
 
 /// <summary>The durable outbox: messages written with workflow state, delivered with retries.</summary>
-public interface IOutboxStore
+public partial interface IOutboxStore
 {
     Task<OutboxMessage?> FindAsync(string id, CancellationToken ct = default);
 

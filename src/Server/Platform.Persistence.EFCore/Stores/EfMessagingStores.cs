@@ -6,7 +6,7 @@ using Platform.Persistence.EFCore.Storage;
 namespace Platform.Persistence.EFCore.Stores;
 
 /// <summary>The durable inbox on the platform database. Claims are conditional updates, so with several nodes one wins.</summary>
-public sealed class EfInboxStore(IDbContextFactory<PlatformDbContext> factory, PlatformWriteGate gate) : IInboxStore
+public sealed partial class EfInboxStore(IDbContextFactory<PlatformDbContext> factory, PlatformWriteGate gate) : IInboxStore
 {
     /// <inheritdoc />
     public async Task<(InboxMessage Message, bool Added)> AddAsync(InboxMessage message, CancellationToken ct = default)
@@ -105,7 +105,7 @@ public sealed class EfInboxStore(IDbContextFactory<PlatformDbContext> factory, P
 }
 
 /// <summary>The durable outbox on the platform database. Rows are inserted by the workflow commit; this store delivers them.</summary>
-public sealed class EfOutboxStore(IDbContextFactory<PlatformDbContext> factory, PlatformWriteGate gate) : IOutboxStore
+public sealed partial class EfOutboxStore(IDbContextFactory<PlatformDbContext> factory, PlatformWriteGate gate) : IOutboxStore
 {
     /// <inheritdoc />
     public async Task<OutboxMessage?> FindAsync(string id, CancellationToken ct = default)
