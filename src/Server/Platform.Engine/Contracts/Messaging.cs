@@ -47,11 +47,31 @@ public partial interface IOutboxStore
     /// <paramref name="leaseUntil"/> as its next attempt time and one more attempt. False when another node holds it or it is not pending.</summary>
     Task<bool> TryClaimAsync(string id, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct = default);
 
-    /// <summary>Saves the result of an attempt (status, parts delivered, next attempt, error, sent time).</summary>
+    /// <summary>Saves the result of an attempt (status, parts delivered, next attempt, error, sent time, the service's message ids). Leaves the
+    /// delivery report fields (<see cref="OutboxMessage.DeliveryStatus"/>…) as they are: reports may arrive while an attempt is being saved.</summary>
     Task UpdateAsync(OutboxMessage message, CancellationToken ct = default);
 
     /// <summary>Inserts messages outside a workflow commit (sent from the API or an operator's retry).</summary>
     Task AddAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken ct = default);
 
     Task<Page<OutboxMessage>> ListAsync(string? channel, OutboxStatus? status, string? conversationKey, PageArgs page, CancellationToken ct = default);
+
+    /// <summary>
+    /// Records a service's delivery report on the outbox row it names (<see cref="DeliveryStatusUpdate.OutboxMessageId"/> of
+    /// <see cref="DeliveryStatusUpdate.Channel"/>), or else on the row of that channel whose <see cref="OutboxMessage.ProviderMessageIds"/> is the
+    /// reported id. The status only moves forward (<see cref="DeliveryStatuses"/>); a failure also sets <see cref="OutboxMessage.LastError"/>.
+    /// Returns the row as stored afterwards, or null when no row matches (the report is for a message this store does not know).
+    /// </summary>
+    Task<OutboxMessage?> RecordDeliveryStatusAsync(DeliveryStatusUpdate update, CancellationToken ct = default);
+}
+
+/// <summary>Conversations: the inbox and outbox rows grouped by conversation key.</summary>
+public interface IConversationStore
+{
+    /// <summary>Conversations with the newest activity first, optionally of one channel.</summary>
+    Task<Page<ConversationSummary>> ListAsync(string? channel, PageArgs page, CancellationToken ct = default);
+
+    /// <summary>The newest <paramref name="take"/> inbox and the newest <paramref name="take"/> outbox rows of a conversation, or null
+    /// when it has none.</summary>
+    Task<ConversationMessages?> GetAsync(string conversationKey, int take, CancellationToken ct = default);
 }

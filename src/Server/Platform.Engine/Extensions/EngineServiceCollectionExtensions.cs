@@ -76,6 +76,7 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<IActivityExecutionStore>(sp => sp.GetRequiredService<InMemoryStore>());
         services.TryAddSingleton<IInboxStore>(sp => sp.GetRequiredService<InMemoryStore>());
         services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<InMemoryStore>());
+        services.TryAddSingleton<IConversationStore>(sp => sp.GetRequiredService<InMemoryStore>());
 
         services.TryAddSingleton<IInstanceLock, InProcessInstanceLock>();
         services.TryAddSingleton<WorkflowRuntime>();

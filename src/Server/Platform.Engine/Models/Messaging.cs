@@ -39,6 +39,78 @@ public sealed class OutboxMessage
     public DateTimeOffset NextAttemptAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>The ids the service gave the delivered parts (Twilio <c>SM…</c>, Telegram <c>chat:message</c>, Slack <c>ts</c>), comma-separated in
+    /// part order; null until a part is delivered.</summary>
+    public string? ProviderMessageIds { get; set; }
+
+    /// <summary>What the service reported about the delivery after it accepted the message (Twilio status callbacks: <c>queued</c>, <c>sent</c>,
+    /// <c>delivered</c>, <c>undelivered</c>, <c>failed</c>…); null when it reported nothing. See <see cref="DeliveryStatuses"/>.</summary>
+    public string? DeliveryStatus { get; set; }
+
+    /// <summary>The service's error code with a failed <see cref="DeliveryStatus"/> (Twilio <c>30003</c>), or null.</summary>
+    public string? DeliveryErrorCode { get; set; }
+
+    /// <summary>When <see cref="DeliveryStatus"/> was last recorded.</summary>
+    public DateTimeOffset? DeliveryUpdatedAt { get; set; }
+}
+
+/// <summary>A delivery report from a service about a message it accepted (a Twilio status callback).</summary>
+public sealed record DeliveryStatusUpdate
+{
+    /// <summary>The channel that received the report; only its own outbox rows are updated.</summary>
+    public required string Channel { get; init; }
+
+    /// <summary>The outbox message the report names (the status callback URL carries it), or null to find it by <see cref="ProviderMessageId"/>.</summary>
+    public string? OutboxMessageId { get; init; }
+
+    /// <summary>The service's id of the message (Twilio <c>MessageSid</c>).</summary>
+    public required string ProviderMessageId { get; init; }
+
+    /// <summary>The reported status, lower case (<c>delivered</c>, <c>undelivered</c>…).</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The service's error code, or null.</summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>The reason to show as <see cref="OutboxMessage.LastError"/> when the status is a failure.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>When the report arrived.</summary>
+    public DateTimeOffset At { get; init; }
+}
+
+/// <summary>
+/// The order of reported delivery statuses. Reports can arrive out of order (a late <c>sent</c> after <c>delivered</c>), so a row only moves
+/// forward: queued/accepted/scheduled → sending → sent → delivered → read; a failure (<c>failed</c>, <c>undelivered</c>, <c>canceled</c>) is
+/// final. For a message split into parts the row shows the furthest status any part reached, and a failed part marks the whole message failed.
+/// </summary>
+public static class DeliveryStatuses
+{
+    private static readonly Dictionary<string, int> Ranks = new(StringComparer.Ordinal)
+    {
+        ["accepted"] = 1, ["scheduled"] = 1, ["queued"] = 1, ["sending"] = 2, ["sent"] = 3, ["delivered"] = 4, ["read"] = 5,
+        ["undelivered"] = 6, ["failed"] = 6, ["canceled"] = 6,
+    };
+
+    /// <summary>The statuses that mean the message did not arrive.</summary>
+    public static IReadOnlyList<string> Failures { get; } = ["undelivered", "failed", "canceled"];
+
+    /// <summary>The rank of a status: unknown statuses rank like <c>queued</c> (recorded only on a row with no status yet); null ranks 0.</summary>
+    public static int Rank(string? status) => status is null ? 0 : Ranks.GetValueOrDefault(status, 1);
+
+    /// <summary>True for <c>failed</c>, <c>undelivered</c> and <c>canceled</c>.</summary>
+    public static bool IsFailure(string? status) => Rank(status) == 6;
+
+    /// <summary>The known statuses a row with <paramref name="status"/> may move forward from.</summary>
+    public static IReadOnlyList<string> Before(string status)
+    {
+        var rank = Rank(status);
+        return [.. Ranks.Where(r => r.Value < rank).Select(r => r.Key)];
+    }
+
+    /// <summary>True when a row whose status is <paramref name="current"/> takes <paramref name="reported"/>.</summary>
+    public static bool Advances(string? current, string reported) => current is null || Before(reported).Contains(current);
 }
 
 /// <summary>Where an inbox message is in its processing.</summary>
@@ -71,3 +143,47 @@ public sealed class InboxMessage
     public string? WorkflowInstanceId { get; set; }
     public string? Error { get; set; }
 }
+
+/// <summary>Which way a message went.</summary>
+public enum MessageDirection
+{
+    /// <summary>Received (an inbox row).</summary>
+    In,
+    /// <summary>Sent, or to be sent (an outbox row).</summary>
+    Out,
+}
+
+/// <summary>One conversation (the inbox and outbox rows that share a conversation key), as listed.</summary>
+public sealed record ConversationSummary
+{
+    /// <summary>The conversation key (<c>kind:channel:chat[:thread]</c>).</summary>
+    public required string Key { get; init; }
+
+    /// <summary>The channel name.</summary>
+    public required string Channel { get; init; }
+
+    /// <summary>Messages received.</summary>
+    public long InboundCount { get; init; }
+
+    /// <summary>Messages sent or queued.</summary>
+    public long OutboundCount { get; init; }
+
+    /// <summary>The newest message's time: received at, or queued at for replies.</summary>
+    public DateTimeOffset LastActivityAt { get; init; }
+
+    /// <summary>Which way the newest message went.</summary>
+    public MessageDirection LastDirection { get; init; }
+
+    /// <summary>The newest message's payload (inbox: the incoming message JSON; outbox: the envelope JSON).</summary>
+    public string? LastPayload { get; init; }
+}
+
+/// <summary>The newest messages of one conversation, each list in time order.</summary>
+/// <param name="Key">The conversation key.</param>
+/// <param name="Channel">The channel name.</param>
+/// <param name="Inbound">The newest inbox rows, oldest first.</param>
+/// <param name="Outbound">The newest outbox rows, oldest first.</param>
+/// <param name="InboundCount">All inbox rows of the conversation.</param>
+/// <param name="OutboundCount">All outbox rows of the conversation.</param>
+public sealed record ConversationMessages(string Key, string Channel, IReadOnlyList<InboxMessage> Inbound, IReadOnlyList<OutboxMessage> Outbound,
+    long InboundCount, long OutboundCount);

@@ -3,7 +3,7 @@ using Platform.Engine.Models;
 
 namespace Platform.Engine.Stores;
 
-public sealed partial class InMemoryStore : IInboxStore, IOutboxStore
+public sealed partial class InMemoryStore : IInboxStore, IOutboxStore, IConversationStore
 {
     private readonly Dictionary<string, InboxMessage> _inbox = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _inboxByKey = new(StringComparer.Ordinal);
@@ -122,8 +122,77 @@ public sealed partial class InMemoryStore : IInboxStore, IOutboxStore
 
     Task IOutboxStore.UpdateAsync(OutboxMessage message, CancellationToken ct)
     {
-        lock (_gate) _outbox[message.Id] = Copy(message);
+        lock (_gate)
+        {
+            var copy = Copy(message);
+            if (_outbox.TryGetValue(message.Id, out var stored))
+            {
+                // Delivery reports are recorded separately (RecordDeliveryStatusAsync): keep them.
+                copy.DeliveryStatus = stored.DeliveryStatus;
+                copy.DeliveryErrorCode = stored.DeliveryErrorCode;
+                copy.DeliveryUpdatedAt = stored.DeliveryUpdatedAt;
+                if (DeliveryStatuses.IsFailure(stored.DeliveryStatus)) copy.LastError = stored.LastError;
+            }
+            _outbox[message.Id] = copy;
+        }
         return Task.CompletedTask;
+    }
+
+    Task<OutboxMessage?> IOutboxStore.RecordDeliveryStatusAsync(DeliveryStatusUpdate update, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var row = update.OutboxMessageId is { } id
+                ? _outbox.GetValueOrDefault(id)
+                : _outbox.Values.FirstOrDefault(m => m.Channel == update.Channel && m.ProviderMessageIds == update.ProviderMessageId);
+            if (row is null || row.Channel != update.Channel) return Task.FromResult<OutboxMessage?>(null);
+            if (DeliveryStatuses.Advances(row.DeliveryStatus, update.Status))
+            {
+                row.DeliveryStatus = update.Status;
+                row.DeliveryErrorCode = update.ErrorCode;
+                row.DeliveryUpdatedAt = update.At;
+                if (DeliveryStatuses.IsFailure(update.Status)) row.LastError = update.Error;
+            }
+            return Task.FromResult<OutboxMessage?>(Copy(row));
+        }
+    }
+
+    // Conversations
+    Task<Page<ConversationSummary>> IConversationStore.ListAsync(string? channel, PageArgs page, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var messages = _inbox.Values.Where(m => channel is null || m.Channel == channel)
+                .Select(m => (m.ConversationKey, m.Channel, At: m.ReceivedAt, Direction: MessageDirection.In, m.Payload, m.Id))
+                .Concat(_outbox.Values.Where(m => m.ConversationKey is not null && (channel is null || m.Channel == channel))
+                    .Select(m => (ConversationKey: m.ConversationKey!, m.Channel, At: m.CreatedAt, Direction: MessageDirection.Out, m.Payload, m.Id)));
+            var all = messages.GroupBy(m => m.ConversationKey, StringComparer.Ordinal).Select(g =>
+                {
+                    var last = g.OrderByDescending(m => m.At).ThenByDescending(m => m.Direction).First();
+                    return new ConversationSummary
+                    {
+                        Key = g.Key, Channel = last.Channel, InboundCount = g.LongCount(m => m.Direction == MessageDirection.In),
+                        OutboundCount = g.LongCount(m => m.Direction == MessageDirection.Out), LastActivityAt = last.At, LastDirection = last.Direction,
+                        LastPayload = last.Payload,
+                    };
+                })
+                .OrderByDescending(c => c.LastActivityAt).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
+            return Task.FromResult(new Page<ConversationSummary>(all.Skip(page.Skip).Take(page.Take).ToList(), all.Count));
+        }
+    }
+
+    Task<ConversationMessages?> IConversationStore.GetAsync(string conversationKey, int take, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var inbound = _inbox.Values.Where(m => m.ConversationKey == conversationKey).OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
+            var outbound = _outbox.Values.Where(m => m.ConversationKey == conversationKey).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
+            if (inbound.Count == 0 && outbound.Count == 0) return Task.FromResult<ConversationMessages?>(null);
+            var channel = inbound.Count > 0 ? inbound[^1].Channel : outbound[^1].Channel;
+            return Task.FromResult<ConversationMessages?>(new ConversationMessages(conversationKey, channel,
+                inbound.Skip(Math.Max(0, inbound.Count - take)).Select(Copy).ToList(), outbound.Skip(Math.Max(0, outbound.Count - take)).Select(Copy).ToList(),
+                inbound.Count, outbound.Count));
+        }
     }
 
     Task IOutboxStore.AddAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken ct)

@@ -16,7 +16,9 @@ internal sealed class InboxMessageConfiguration : IEntityTypeConfiguration<Inbox
         b.Property(x => x.Payload).IsJsonText();
         b.HasIndex(x => x.DeduplicationKey).IsUnique();
         b.HasIndex(x => new { x.Status, x.ReceivedAt });
-        b.HasIndex(x => x.ConversationKey);
+        // Conversations: a thread in time order, and the newest activity per conversation (IConversationStore).
+        b.HasIndex(x => new { x.ConversationKey, x.ReceivedAt });
+        b.HasIndex(x => new { x.Channel, x.ReceivedAt });
     }
 }
 
@@ -28,8 +30,10 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         b.HasKey(x => x.Id);
         b.Property(x => x.Payload).IsJsonText();
         b.HasIndex(x => new { x.Status, x.NextAttemptAt });
-        b.HasIndex(x => x.ConversationKey);
+        b.HasIndex(x => new { x.ConversationKey, x.CreatedAt });
         b.HasIndex(x => x.WorkflowInstanceId);
+        // Delivery reports that name no outbox row are matched by the service's message id.
+        b.HasIndex(x => new { x.Channel, x.ProviderMessageIds });
     }
 }
 

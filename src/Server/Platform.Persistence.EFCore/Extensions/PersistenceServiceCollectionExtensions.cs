@@ -60,6 +60,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IActivityExecutionStore, EfActivityExecutionStore>(services);
         AddStore<IInboxStore, EfInboxStore>(services);
         AddStore<IOutboxStore, EfOutboxStore>(services);
+        AddStore<IConversationStore, EfConversationStore>(services);
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();
         var hosted = ServiceDescriptor.Singleton<IHostedService, PlatformDatabaseMigrationHostedService>();

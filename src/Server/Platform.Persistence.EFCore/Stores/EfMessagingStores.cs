@@ -143,11 +143,43 @@ public sealed partial class EfOutboxStore(IDbContextFactory<PlatformDbContext> f
         using (await gate.EnterAsync(ct).ConfigureAwait(false))
         {
             await using var db = factory.CreateDbContext();
+            // A delivery report may have come in since the attempt began: its failure reason stays (the report fields are not written here).
+            var failures = DeliveryStatuses.Failures;
             await db.Set<OutboxMessage>().Where(m => m.Id == message.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, message.Status).SetProperty(m => m.Attempts, message.Attempts)
                     .SetProperty(m => m.PartsDelivered, message.PartsDelivered).SetProperty(m => m.NextAttemptAt, message.NextAttemptAt)
-                    .SetProperty(m => m.SentAt, message.SentAt).SetProperty(m => m.LastError, message.LastError), ct).ConfigureAwait(false);
+                    .SetProperty(m => m.SentAt, message.SentAt)
+                    .SetProperty(m => m.LastError, m => m.DeliveryStatus != null && failures.Contains(m.DeliveryStatus) ? m.LastError : message.LastError)
+                    .SetProperty(m => m.ProviderMessageIds, message.ProviderMessageIds), ct).ConfigureAwait(false);
         }
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxMessage?> RecordDeliveryStatusAsync(DeliveryStatusUpdate update, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        await using var db = factory.CreateDbContext();
+        var id = update.OutboxMessageId;
+        if (id is null)
+        {
+            id = await db.Set<OutboxMessage>().AsNoTracking()
+                .Where(m => m.Channel == update.Channel && m.ProviderMessageIds == update.ProviderMessageId)
+                .Select(m => m.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            if (id is null) return null;
+        }
+
+        // One conditional update: the status moves only forward, so reports arriving out of order (or twice) cannot undo a later one.
+        var before = DeliveryStatuses.Before(update.Status);
+        var failure = DeliveryStatuses.IsFailure(update.Status);
+        using (await gate.EnterAsync(ct).ConfigureAwait(false))
+        {
+            await db.Set<OutboxMessage>()
+                .Where(m => m.Id == id && m.Channel == update.Channel && (m.DeliveryStatus == null || before.Contains(m.DeliveryStatus)))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.DeliveryStatus, update.Status).SetProperty(m => m.DeliveryErrorCode, update.ErrorCode)
+                    .SetProperty(m => m.DeliveryUpdatedAt, update.At)
+                    .SetProperty(m => m.LastError, m => failure ? update.Error : m.LastError), ct).ConfigureAwait(false);
+        }
+        return await db.Set<OutboxMessage>().AsNoTracking().FirstOrDefaultAsync(m => m.Id == id && m.Channel == update.Channel, ct).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -172,5 +204,83 @@ public sealed partial class EfOutboxStore(IDbContextFactory<PlatformDbContext> f
         var total = await q.LongCountAsync(ct).ConfigureAwait(false);
         var items = await q.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Skip(page.Skip).Take(page.Take).ToListAsync(ct).ConfigureAwait(false);
         return new Page<OutboxMessage>(items, total);
+    }
+}
+
+/// <summary>Conversations over the inbox and outbox tables, grouped by conversation key (indexes on key + time and channel + time).</summary>
+public sealed class EfConversationStore(IDbContextFactory<PlatformDbContext> factory) : IConversationStore
+{
+    private sealed class Activity
+    {
+        public string Key { get; init; } = "";
+        public string Channel { get; init; } = "";
+        public long In { get; init; }
+        public long Out { get; init; }
+        public DateTimeOffset Last { get; init; }
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<ConversationSummary>> ListAsync(string? channel, PageArgs page, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await using var db = factory.CreateDbContext();
+        var inbox = db.Set<InboxMessage>().AsNoTracking();
+        var outbox = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.ConversationKey != null);
+        if (channel is not null)
+        {
+            inbox = inbox.Where(m => m.Channel == channel);
+            outbox = outbox.Where(m => m.Channel == channel);
+        }
+
+        var received = inbox.GroupBy(m => new { m.ConversationKey, m.Channel })
+            .Select(g => new Activity { Key = g.Key.ConversationKey, Channel = g.Key.Channel, In = g.LongCount(), Out = 0, Last = g.Max(m => m.ReceivedAt) });
+        var sent = outbox.GroupBy(m => new { m.ConversationKey, m.Channel })
+            .Select(g => new Activity { Key = g.Key.ConversationKey!, Channel = g.Key.Channel, In = 0, Out = g.LongCount(), Last = g.Max(m => m.CreatedAt) });
+        var conversations = received.Concat(sent).GroupBy(a => a.Key)
+            .Select(g => new Activity { Key = g.Key, Channel = g.Max(a => a.Channel)!, In = g.Sum(a => a.In), Out = g.Sum(a => a.Out), Last = g.Max(a => a.Last) });
+
+        var total = await conversations.LongCountAsync(ct).ConfigureAwait(false);
+        var rows = await conversations.OrderByDescending(a => a.Last).ThenBy(a => a.Key).Skip(page.Skip).Take(page.Take).ToListAsync(ct).ConfigureAwait(false);
+        if (rows.Count == 0) return new Page<ConversationSummary>([], total);
+
+        // The newest message of each listed conversation, for its text.
+        var keys = rows.Select(r => r.Key).ToList();
+        var lastIn = await inbox.Where(m => keys.Contains(m.ConversationKey)).GroupBy(m => m.ConversationKey)
+            .Select(g => g.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).First()).ToListAsync(ct).ConfigureAwait(false);
+        var lastOut = await outbox.Where(m => keys.Contains(m.ConversationKey!)).GroupBy(m => m.ConversationKey)
+            .Select(g => g.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).First()).ToListAsync(ct).ConfigureAwait(false);
+        var inByKey = lastIn.ToDictionary(m => m.ConversationKey, StringComparer.Ordinal);
+        var outByKey = lastOut.ToDictionary(m => m.ConversationKey!, StringComparer.Ordinal);
+
+        var items = rows.Select(r =>
+        {
+            inByKey.TryGetValue(r.Key, out var i);
+            outByKey.TryGetValue(r.Key, out var o);
+            var outbound = o is not null && (i is null || o.CreatedAt >= i.ReceivedAt);
+            return new ConversationSummary
+            {
+                Key = r.Key, Channel = r.Channel, InboundCount = r.In, OutboundCount = r.Out, LastActivityAt = r.Last,
+                LastDirection = outbound ? MessageDirection.Out : MessageDirection.In, LastPayload = outbound ? o!.Payload : i?.Payload,
+            };
+        }).ToList();
+        return new Page<ConversationSummary>(items, total);
+    }
+
+    /// <inheritdoc />
+    public async Task<ConversationMessages?> GetAsync(string conversationKey, int take, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(conversationKey);
+        await using var db = factory.CreateDbContext();
+        var inbox = db.Set<InboxMessage>().AsNoTracking().Where(m => m.ConversationKey == conversationKey);
+        var outbox = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.ConversationKey == conversationKey);
+        var inCount = await inbox.LongCountAsync(ct).ConfigureAwait(false);
+        var outCount = await outbox.LongCountAsync(ct).ConfigureAwait(false);
+        if (inCount == 0 && outCount == 0) return null;
+        var inbound = await inbox.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).Take(take).ToListAsync(ct).ConfigureAwait(false);
+        var outbound = await outbox.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(take).ToListAsync(ct).ConfigureAwait(false);
+        inbound.Reverse();
+        outbound.Reverse();
+        var channel = inbound.Count > 0 ? inbound[^1].Channel : outbound[^1].Channel;
+        return new ConversationMessages(conversationKey, channel, inbound, outbound, inCount, outCount);
     }
 }

@@ -80,12 +80,15 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.HasKey("Id")
                         .HasName("pk_inbox_messages");
 
-                    b.HasIndex("ConversationKey")
-                        .HasDatabaseName("ix_inbox_messages_conversation_key");
-
                     b.HasIndex("DeduplicationKey")
                         .IsUnique()
                         .HasDatabaseName("ix_inbox_messages_deduplication_key");
+
+                    b.HasIndex("Channel", "ReceivedAt")
+                        .HasDatabaseName("ix_inbox_messages_channel_received_at");
+
+                    b.HasIndex("ConversationKey", "ReceivedAt")
+                        .HasDatabaseName("ix_inbox_messages_conversation_key_received_at");
 
                     b.HasIndex("Status", "ReceivedAt")
                         .HasDatabaseName("ix_inbox_messages_status_received_at");
@@ -120,6 +123,18 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DeliveryErrorCode")
+                        .HasColumnType("text")
+                        .HasColumnName("delivery_error_code");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasColumnType("text")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<DateTimeOffset?>("DeliveryUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivery_updated_at");
+
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
@@ -137,6 +152,10 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasColumnType("json")
                         .HasColumnName("payload");
 
+                    b.Property<string>("ProviderMessageIds")
+                        .HasColumnType("text")
+                        .HasColumnName("provider_message_ids");
+
                     b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("sent_at");
@@ -153,11 +172,14 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.HasKey("Id")
                         .HasName("pk_outbox_messages");
 
-                    b.HasIndex("ConversationKey")
-                        .HasDatabaseName("ix_outbox_messages_conversation_key");
-
                     b.HasIndex("WorkflowInstanceId")
                         .HasDatabaseName("ix_outbox_messages_workflow_instance_id");
+
+                    b.HasIndex("Channel", "ProviderMessageIds")
+                        .HasDatabaseName("ix_outbox_messages_channel_provider_message_ids");
+
+                    b.HasIndex("ConversationKey", "CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_conversation_key_created_at");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_status_next_attempt_at");

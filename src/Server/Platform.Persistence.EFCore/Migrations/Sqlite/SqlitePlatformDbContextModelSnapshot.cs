@@ -75,12 +75,15 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_inbox_messages");
 
-                    b.HasIndex("ConversationKey")
-                        .HasDatabaseName("ix_inbox_messages_conversation_key");
-
                     b.HasIndex("DeduplicationKey")
                         .IsUnique()
                         .HasDatabaseName("ix_inbox_messages_deduplication_key");
+
+                    b.HasIndex("Channel", "ReceivedAt")
+                        .HasDatabaseName("ix_inbox_messages_channel_received_at");
+
+                    b.HasIndex("ConversationKey", "ReceivedAt")
+                        .HasDatabaseName("ix_inbox_messages_conversation_key_received_at");
 
                     b.HasIndex("Status", "ReceivedAt")
                         .HasDatabaseName("ix_inbox_messages_status_received_at");
@@ -116,6 +119,18 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DeliveryErrorCode")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_error_code");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<string>("DeliveryUpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_updated_at");
+
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
@@ -134,6 +149,10 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("payload");
 
+                    b.Property<string>("ProviderMessageIds")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_message_ids");
+
                     b.Property<string>("SentAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("sent_at");
@@ -150,11 +169,14 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_outbox_messages");
 
-                    b.HasIndex("ConversationKey")
-                        .HasDatabaseName("ix_outbox_messages_conversation_key");
-
                     b.HasIndex("WorkflowInstanceId")
                         .HasDatabaseName("ix_outbox_messages_workflow_instance_id");
+
+                    b.HasIndex("Channel", "ProviderMessageIds")
+                        .HasDatabaseName("ix_outbox_messages_channel_provider_message_ids");
+
+                    b.HasIndex("ConversationKey", "CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_conversation_key_created_at");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_status_next_attempt_at");
