@@ -10,7 +10,7 @@ using Platform.Server.Mapping;
 
 namespace Platform.Server.Apis;
 
-/// <summary>Workflow instances in Elsa 3.8 shape: list, get, journal, variables, cancel and delete.</summary>
+/// <summary>Workflow instances in Elsa 3.8 shape: list, get, journal, variables, cancel, retry and delete.</summary>
 public static class WorkflowInstancesApi
 {
     private const int DefaultPageSize = 100;
@@ -33,6 +33,7 @@ public static class WorkflowInstancesApi
         api.MapPost("/cancel/workflow-instances/{id}", CancelAsync).RequireWriteAccess();
         api.MapPost("/bulk-actions/cancel/workflow-instances", BulkCancelAsync).RequireWriteAccess();
         api.MapPost("/bulk-actions/cancel/workflow-instances/by-id", BulkCancelAsync).RequireWriteAccess();
+        api.MapPost("/workflow-instances/{id}/retry", RetryAsync).RequireWriteAccess();
         api.MapDelete("/workflow-instances/{id}", DeleteAsync).RequireWriteAccess();
         api.MapPost("/bulk-actions/delete/workflow-instances", BulkDeleteAsync).RequireWriteAccess();
         api.MapPost("/bulk-actions/delete/workflow-instances/by-id", BulkDeleteAsync).RequireWriteAccess();
@@ -170,6 +171,37 @@ public static class WorkflowInstancesApi
         services.Logger.LogInformation("Cancelled workflow instance {InstanceId}", id);
         var cancelled = await services.InstanceStore.FindAsync(id, ct) ?? instance;
         return TypedResults.Ok(InstanceMapper.ToSummary(cancelled));
+    }
+
+    /// <summary>
+    /// Runs a faulted instance again from the activity that failed (its incident is cleared; activities that completed before
+    /// do not run again). 404 for an unknown id, 409 when the instance is not Faulted or faulted outside an activity.
+    /// </summary>
+    public static async Task<Results<Ok<WorkflowInstanceSummaryModel>, ProblemHttpResult>> RetryAsync(
+        [AsParameters] WorkflowApiServices services, string id, CancellationToken ct)
+    {
+        var instance = await services.InstanceStore.FindAsync(id, ct);
+        if (instance is null) return Problems.InstanceNotFound(id);
+        if (instance.SubStatus != WorkflowSubStatus.Faulted)
+        {
+            return Problems.Conflict($"Workflow instance '{id}' cannot be retried.",
+                $"It is {instance.SubStatus}; only Faulted instances can be retried. Retry runs the failed activity again and continues from there.");
+        }
+        RunWorkflowResult result;
+        try
+        {
+            result = await services.Runtime.RetryAsync(id, ct);
+        }
+        catch (WorkflowRequestException e) when (e.Code == WorkflowRequestException.NotFound)
+        {
+            return Problems.InstanceNotFound(id);
+        }
+        catch (WorkflowRequestException e) when (e.Code == WorkflowRequestException.Conflict)
+        {
+            return Problems.Conflict($"Workflow instance '{id}' cannot be retried.", e.Message); // e.g. retried concurrently, or faulted outside an activity
+        }
+        services.Logger.LogInformation("Retried workflow instance {InstanceId}: now {SubStatus}", id, result.SubStatus);
+        return TypedResults.Ok(InstanceMapper.ToSummary(result.Instance));
     }
 
     /// <summary>Cancels several instances; answers how many were cancelled.</summary>
