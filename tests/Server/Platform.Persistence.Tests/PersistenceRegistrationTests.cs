@@ -115,7 +115,7 @@ public sealed class PersistenceRegistrationTests : IDisposable
     {
         var services = new ServiceCollection().AddPlatformPersistence(Config(("Platform:Database:MigrateOnStartup", "false")), _data.Path);
 
-        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType != null && d.ImplementationType.Name == "PlatformDatabaseMigrationHostedService");
         Assert.Contains(services, d => d.ServiceType == typeof(PlatformDatabaseMigrator));
     }
 }
