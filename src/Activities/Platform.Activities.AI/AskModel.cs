@@ -63,11 +63,23 @@ public sealed class ChatModelClient : IDisposable
 
     /// <summary>Asks the model; returns the answer text.</summary>
     /// <exception cref="InvalidOperationException">Not configured.</exception>
-    public async Task<string> AskAsync(string? system, string user, CancellationToken cancellationToken = default)
+    public Task<string> AskAsync(string? system, string user, CancellationToken cancellationToken = default) =>
+        AskAsync(system, [], user, cancellationToken);
+
+    /// <summary>Asks the model with earlier turns of the conversation: the system message, then the turns in order (as
+    /// user and assistant messages), then <paramref name="user"/>. Returns the answer text.</summary>
+    /// <exception cref="InvalidOperationException">Not configured.</exception>
+    public async Task<string> AskAsync(string? system, IReadOnlyList<ConversationTurn> turns, string user, CancellationToken cancellationToken = default)
     {
         if (!IsConfigured) throw new InvalidOperationException(NotConfiguredMessage);
+        ArgumentNullException.ThrowIfNull(turns);
         var history = new ChatHistory();
         if (!string.IsNullOrWhiteSpace(system)) history.AddSystemMessage(system);
+        foreach (var turn in turns)
+        {
+            if (turn.Role == ConversationRole.Assistant) history.AddAssistantMessage(turn.Text);
+            else history.AddUserMessage(turn.Text);
+        }
         history.AddUserMessage(user);
         var settings = new OpenAIPromptExecutionSettings { Temperature = Options.Temperature, MaxTokens = Options.MaxTokens };
         var answer = await _service.GetChatMessageContentAsync(history, settings, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -96,6 +108,12 @@ public sealed class ChatModelClient : IDisposable
 /// Asks a chat model (an OpenAI-compatible endpoint through Semantic Kernel) and returns its answer. Outcomes: <c>Done</c>,
 /// <c>NotConfigured</c> when no endpoint is configured, <c>Failed</c> when the call fails (see <see cref="Error"/>).
 /// </summary>
+/// <remarks>
+/// In a workflow started by a message, the last <see cref="HistoryTurns"/> turns of the conversation (from
+/// <see cref="IConversationMemory"/>) go to the model as user and assistant messages between the system message and
+/// the prompt, so "and in the bedroom?" is understood. The message the workflow is handling now is not part of that
+/// history: put it into <see cref="Text"/> or the prompt.
+/// </remarks>
 [Activity("Platform", "AI", "Asks a chat model (OpenAI-compatible endpoint) and returns its answer.")]
 [FlowNode("Done", "NotConfigured", "Failed")]
 public class AskModel : Activity
@@ -112,6 +130,14 @@ public class AskModel : Activity
     [Input(Description = "Optional text the prompt is about (e.g. the user's message); sent after the prompt.", UIHint = "multiline", Order = 2)]
     public Input<string> Text { get; set; } = new("");
 
+    /// <summary>How many earlier turns of the conversation go to the model (default 10; 0 sends none).</summary>
+    [Input(Description = "How many earlier turns of the conversation (messages and replies) go to the model before the prompt. Default 10; 0 sends none.", Order = 3)]
+    public Input<int?> HistoryTurns { get; set; } = new(DefaultHistoryTurns);
+
+    /// <summary>The conversation whose turns are sent; empty means the conversation of the message that started or resumed the workflow.</summary>
+    [Input(Description = "Optional conversation key (channel:chat[:thread]) whose history is sent. Empty: the conversation of the workflow's message.", Order = 4)]
+    public Input<string> Conversation { get; set; } = new("");
+
     /// <summary>The model's answer.</summary>
     [Output(Description = "The model's answer.")]
     public Output<string> Answer { get; set; } = new();
@@ -119,6 +145,12 @@ public class AskModel : Activity
     /// <summary>Why the call failed or was not made.</summary>
     [Output(Description = "Why the call failed (Failed) or was not made (NotConfigured).")]
     public Output<string> Error { get; set; } = new();
+
+    /// <summary>The default of <see cref="HistoryTurns"/>.</summary>
+    public const int DefaultHistoryTurns = 10;
+
+    /// <summary>The most turns <see cref="HistoryTurns"/> may ask for.</summary>
+    public const int MaxHistoryTurns = 100;
 
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
@@ -142,9 +174,11 @@ public class AskModel : Activity
         }
         try
         {
-            var answer = await client.AskAsync(System.Get(context), user, context.CancellationToken);
+            var turns = await HistoryAsync(context);
+            var answer = await client.AskAsync(System.Get(context), turns, user, context.CancellationToken);
             Answer.Set(context, answer);
             context.AddJournalData("model", client.Options.Model);
+            context.AddJournalData("historyTurns", turns.Count);
             context.Complete("Done");
         }
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is HttpOperationException or HttpRequestException or TaskCanceledException or KernelException or InvalidOperationException or global::System.ClientModel.ClientResultException)
@@ -154,6 +188,28 @@ public class AskModel : Activity
             context.Logger.LogWarning(e, "Ask Model failed");
             Error.Set(context, message);
             context.Complete("Failed");
+        }
+    }
+
+    /// <summary>The earlier turns of the conversation, oldest first, without the message being handled now. Empty when the
+    /// workflow has no conversation or the host has no memory; a memory that fails is logged and skipped (the model is still asked).</summary>
+    private async Task<IReadOnlyList<ConversationTurn>> HistoryAsync(ActivityExecutionContext context)
+    {
+        var count = Math.Clamp(HistoryTurns.Get(context) ?? DefaultHistoryTurns, 0, MaxHistoryTurns);
+        var key = Conversation.Get(context) is { Length: > 0 } k && !string.IsNullOrWhiteSpace(k) ? k.Trim() : ConversationMemory.ConversationKeyOf(context);
+        if (count == 0 || key is null || context.GetService(typeof(IConversationMemory)) is not IConversationMemory memory) return [];
+        try
+        {
+            // One more than asked: the message being handled is left out when a finished run already counts it as processed.
+            var turns = await memory.GetRecentTurnsAsync(key, count + 1, context.CancellationToken);
+            var current = context.Properties.TryGetValue(ConversationMemory.LastMessageIdProperty, out var id) ? id?.ToString() : null;
+            return turns.Where(t => !(t.Role == ConversationRole.User && current is not null && t.MessageId == current)).TakeLast(count).ToList();
+        }
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            context.Logger.LogWarning(e, "Ask Model: the conversation history of {Conversation} could not be read; asking without it", key);
+            context.AddJournalData("historyError", e.Message);
+            return [];
         }
     }
 }

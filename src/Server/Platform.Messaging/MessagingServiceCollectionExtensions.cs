@@ -42,6 +42,7 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton<InboxProcessor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();
+        services.TryAddSingleton<Platform.Activities.IConversationMemory, ConversationMemoryFromMessages>(); // the last turns of a conversation (AskModel history)
         services.AddHostedService<Telegram.TelegramPollingService>(); // Telegram channels with mode=polling
         Email.EmailServiceCollectionExtensions.AddEmailChannels(services); // IMAP in, SMTP out
         Mqtt.MqttChannelServiceCollectionExtensions.AddMqttChannels(services); // topics in, reply topic out

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Activities.Core;
+using Platform.Activities.Messaging;
 using Platform.Engine;
 using Platform.Engine.Contracts;
 using Platform.Engine.Models;
+using Platform.Messaging;
 using Platform.Server.Extensions;
 using Platform.Testing;
 
@@ -25,7 +27,8 @@ public sealed class AiHost : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(NullLogger<>));
-        services.AddWorkflowEngine(e => e.AddActivitiesFrom<CorePack>().AddActivitiesFrom<AiPack>());
+        services.AddWorkflowEngine(e => e.AddActivitiesFrom<CorePack>().AddActivitiesFrom<AiPack>().AddActivitiesFrom<MessagingPack>());
+        services.AddSingleton<IConversationMemory, ConversationMemoryFromMessages>(); // what AddPlatformMessaging registers, over the engine's stores
         services.AddPlatformAi(configuration, _dir.Path);
         Services = services.BuildServiceProvider();
     }
