@@ -11,6 +11,17 @@ public interface ITrigger
     IEnumerable<string?> GetTriggerKeys(TriggerIndexContext context);
 }
 
+/// <summary>
+/// A trigger that takes only some of the events under its key, for example messages whose text matches a pattern. The engine
+/// asks it before starting an instance; when no trigger accepts an event, the event is treated as unhandled (a message gets
+/// the channel's fallback reply).
+/// </summary>
+public interface ITriggerFilter
+{
+    /// <summary>True when this trigger starts a workflow for an event with this input. Inputs are read as literals.</summary>
+    bool Accepts(TriggerIndexContext context, IReadOnlyDictionary<string, object?> input);
+}
+
 /// <summary>Evaluates a trigger's inputs when a workflow is published (literals only; no instance exists yet).</summary>
 public abstract class TriggerIndexContext
 {

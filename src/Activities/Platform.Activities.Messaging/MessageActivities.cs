@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using Platform.Channels;
 
 namespace Platform.Activities.Messaging;
@@ -5,11 +7,15 @@ namespace Platform.Activities.Messaging;
 /// <summary>Starts the workflow when a message arrives on a channel (or on any channel); later in a flow, waits for the next
 /// message of the conversation.</summary>
 [Activity("Platform", "Messaging", "Starts the workflow when a chat, SMS or e-mail message arrives on a channel.", Kind = ActivityKind.Trigger, DisplayName = "Message Received")]
-public sealed class MessageReceived : Activity, ITrigger
+public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter
 {
     /// <summary>The channel name to listen on; empty for every channel.</summary>
     [Input(Description = "The channel to listen on (its configured name). Empty: every channel.")]
     public Input<string> Channel { get; set; } = new("");
+
+    /// <summary>A regular expression the text must match (case-insensitive); empty for every message.</summary>
+    [Input(Description = "Only messages whose text matches this regular expression (case-insensitive), e.g. ^(order|status)\\b. Empty: every message.")]
+    public Input<string> TextPattern { get; set; } = new("");
 
     /// <summary>The message (id, channel, conversation, text, sender, attachments…).</summary>
     [Output(Description = "The message: text, sender {id, displayName}, channel, conversation, attachments.")]
@@ -22,6 +28,10 @@ public sealed class MessageReceived : Activity, ITrigger
     /// <inheritdoc />
     public IEnumerable<string?> GetTriggerKeys(TriggerIndexContext context) =>
         [context.Get(Channel) is { Length: > 0 } channel ? channel.Trim() : MessagingNames.AnyChannel];
+
+    /// <inheritdoc />
+    public bool Accepts(TriggerIndexContext context, IReadOnlyDictionary<string, object?> input) =>
+        TextPatterns.Matches(context.Get(TextPattern), input.GetValueOrDefault("text") as string);
 
     /// <inheritdoc />
     protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
@@ -44,10 +54,22 @@ public sealed class MessageReceived : Activity, ITrigger
     }
 }
 
-/// <summary>Suspends the workflow until the next message of its conversation arrives ("Which room?" → "kitchen").</summary>
-[Activity("Platform", "Messaging", "Waits for the next message in the conversation that started the workflow.", DisplayName = "Wait For Message")]
+/// <summary>Suspends the workflow until the next message of its conversation arrives ("Which room?" → "kitchen"), or until
+/// the timeout passes.</summary>
+[Activity("Platform", "Messaging", "Waits for the next message in the conversation that started the workflow; takes Timeout when none comes in time.", DisplayName = "Wait For Message")]
+[FlowNode(DoneOutcome, TimeoutOutcome)]
 public sealed class WaitForMessage : Activity
 {
+    /// <summary>The outcome taken when no message came within <see cref="Timeout"/>.</summary>
+    public const string TimeoutOutcome = "Timeout";
+
+    /// <summary>The bookmark name of the timeout (a durable timer, like Delay's).</summary>
+    public const string TimeoutBookmarkName = MessagingNames.WaitForMessage + ".Timeout";
+
+    /// <summary>How long to wait; zero or empty waits without a limit.</summary>
+    [Input(Description = "How long to wait for the answer: 00:05:00, 30s, 5m, 1h. Empty or 0: no limit. When it passes, the Timeout port is taken.")]
+    public Input<TimeSpan> Timeout { get; set; } = new(TimeSpan.Zero);
+
     /// <summary>The message that arrived.</summary>
     [Output(Description = "The message that arrived.")]
     public Output<object?> Message { get; set; } = new();
@@ -60,12 +82,21 @@ public sealed class WaitForMessage : Activity
     protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
         Conversations.Wait(context);
+        if (Timeout.Get(context) is var timeout && timeout > TimeSpan.Zero)
+            context.CreateBookmark(new BookmarkRequest(TimeoutBookmarkName) { ResumeAt = context.UtcNow + timeout });
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     protected override ValueTask ResumeAsync(ActivityExecutionContext context)
     {
+        if (context.ResumedBookmark?.Name == TimeoutBookmarkName)
+        {
+            // Nothing came in time; the engine drops the message bookmark with this completion, so a late answer starts afresh.
+            Text.Set(context, "");
+            context.Complete(TimeoutOutcome);
+            return ValueTask.CompletedTask;
+        }
         Conversations.Accept(context, context.ResumeInput, Message, Text);
         context.Complete();
         return ValueTask.CompletedTask;
@@ -115,47 +146,190 @@ public sealed class SendReply : Activity
     }
 }
 
-/// <summary>Sends a message on any configured channel: an e-mail, an SMS, a Slack or Telegram post, an MQTT publish.</summary>
-[Activity("Platform", "Messaging", "Sends a message on a configured channel to a recipient (e-mail address, phone number, chat id, topic).", DisplayName = "Send Message")]
+/// <summary>
+/// Sends a message on any configured channel: an e-mail, an SMS, a Slack or Telegram post, an MQTT publish; to one target
+/// or to several at once (the multi-channel fan-out), with a result per target.
+/// </summary>
+[Activity("Platform", "Messaging", "Sends a message on configured channels to recipients (e-mail address, phone number, chat id, topic); several targets at once, with a Sent/Failed result per target.", DisplayName = "Send Message")]
+[FlowNode(SentOutcome, FailedOutcome)]
 public sealed class SendMessage : Activity
 {
+    /// <summary>Every target was queued (or, with <see cref="WaitForDelivery"/>, delivered).</summary>
+    public const string SentOutcome = "Sent";
+
+    /// <summary>At least one target could not be queued (or, with <see cref="WaitForDelivery"/>, was not delivered in time).</summary>
+    public const string FailedOutcome = "Failed";
+
+    private const string TimeoutBookmark = MessagingNames.DeliveryBookmark + ".Timeout";
+
     /// <summary>The channel name.</summary>
-    [Input(Description = "The channel to send on (its configured name).")]
+    [Input(Description = "The channel to send on (its configured name).", Order = 0)]
     public Input<string> Channel { get; set; } = new("");
 
     /// <summary>The recipient, in the channel's terms.</summary>
-    [Input(Description = "The recipient: e-mail address, E.164 phone number, Slack channel id, Telegram chat id, MQTT topic, web chat conversation.")]
+    [Input(Description = "The recipient: e-mail address, E.164 phone number, Slack channel id, Telegram chat id, MQTT topic, web chat conversation.", Order = 1)]
     public Input<string> To { get; set; } = new("");
 
+    /// <summary>More targets, each <c>channel:recipient</c>.</summary>
+    [Input(Description = "More targets at once, each as channel:recipient, e.g. email:manager@example.com, slack:#reports, sms:+15550100.", UIHint = "multi-text", Order = 2)]
+    public Input<string[]> Targets { get; set; } = new([]);
+
     /// <summary>A subject (e-mail).</summary>
-    [Input(Description = "The subject (e-mail only).")]
+    [Input(Description = "The subject (e-mail only).", Order = 3)]
     public Input<string> Subject { get; set; } = new("");
 
     /// <summary>The message (Markdown).</summary>
-    [Input(Description = "The message text (Markdown).", UIHint = "multi-line")]
+    [Input(Description = "The message text (Markdown), rendered for each channel: HTML for e-mail and Telegram, mrkdwn for Slack, plain text for SMS.", UIHint = "multi-line", Order = 4)]
     public Input<string> Text { get; set; } = new("");
 
-    /// <summary>The outbox message id.</summary>
-    [Output(Description = "The outbox message id.")]
+    /// <summary>Whether to wait until every message is delivered or dead-lettered before going on.</summary>
+    [Input(Description = "Wait until every message is delivered (or has failed for good) before going on. Off: go on once they are queued; the outbox delivers them with retries.", Order = 5)]
+    public Input<bool> WaitForDelivery { get; set; } = new(false);
+
+    /// <summary>How long to wait for the deliveries.</summary>
+    [Input(Description = "With Wait For Delivery: how long to wait; targets still pending then count as failed.", Order = 6)]
+    public Input<TimeSpan> DeliveryTimeout { get; set; } = new(TimeSpan.FromMinutes(5));
+
+    /// <summary>The outbox message id (of the first target).</summary>
+    [Output(Description = "The outbox message id (of the first target).")]
     public Output<string> MessageId { get; set; } = new();
+
+    /// <summary>One result per target.</summary>
+    [Output(Description = "One result per target: {channel, to, messageId, status (queued, sent, failed, pending), error}.")]
+    public Output<List<Dictionary<string, object?>>> Results { get; set; } = new();
 
     /// <inheritdoc />
     protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
+        var targets = new List<(string Channel, string To, string? Problem)>();
         var channel = Channel.Get(context)?.Trim();
         var to = To.Get(context)?.Trim();
-        if (string.IsNullOrEmpty(channel))
-            throw new ActivityFaultException(FaultCodes.Configuration, "Send Message needs a Channel: the name of a channel configured under /api/channels.", nonRetryable: true);
-        if (string.IsNullOrEmpty(to))
-            throw new ActivityFaultException(FaultCodes.Configuration, $"Send Message on '{channel}' needs a recipient (To).", nonRetryable: true);
-        var envelope = new OutgoingEnvelope { Text = Text.Get(context) ?? "", To = to, Subject = Subject.Get(context) is { Length: > 0 } s ? s : null };
-        var id = context.AddOutboxMessage(new OutboxMessageRequest(channel, envelope.ToJson()));
-        MessageId.Set(context, id);
-        context.AddJournalData("channel", channel);
-        context.AddJournalData("to", to);
-        context.Complete();
+        if (!string.IsNullOrEmpty(channel) || !string.IsNullOrEmpty(to))
+            targets.Add((channel ?? "", to ?? "", string.IsNullOrEmpty(channel) ? $"The recipient '{to}' has no channel: set the Channel input."
+                : string.IsNullOrEmpty(to) ? $"Send Message on '{channel}' needs a recipient (To)." : null));
+        foreach (var line in Targets.Get(context) ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var c = colon > 0 ? line[..colon].Trim() : "";
+            var t = colon > 0 ? line[(colon + 1)..].Trim() : line.Trim();
+            targets.Add((c, t, c.Length == 0 || t.Length == 0 ? $"The target '{line.Trim()}' is not channel:recipient (e.g. email:manager@example.com)." : null));
+        }
+        if (targets.Count == 0)
+            throw new ActivityFaultException(FaultCodes.Configuration,
+                "Send Message has no target: set Channel and To (a channel configured under /api/channels and a recipient), or list Targets as channel:recipient.",
+                nonRetryable: true);
+
+        var wait = WaitForDelivery.Get(context);
+        var subject = Subject.Get(context) is { Length: > 0 } s ? s : null;
+        var text = Text.Get(context) ?? "";
+        var results = new List<Dictionary<string, object?>>();
+        foreach (var (c, t, problem) in targets)
+        {
+            string? id = null;
+            if (problem is null)
+            {
+                var envelope = new OutgoingEnvelope { Text = text, To = t, Subject = subject, NotifyDelivery = wait };
+                id = context.AddOutboxMessage(new OutboxMessageRequest(c, envelope.ToJson()));
+            }
+            results.Add(new Dictionary<string, object?>
+            {
+                ["channel"] = c, ["to"] = t, ["messageId"] = id,
+                ["status"] = problem is not null ? DeliveryStatus.Failed : wait ? DeliveryStatus.Pending : "queued", ["error"] = problem,
+            });
+        }
+        MessageId.Set(context, results.Select(r => r["messageId"] as string).FirstOrDefault(i => i is not null) ?? "");
+        context.AddJournalData("targets", string.Join(", ", targets.Select(x => $"{x.Channel}:{x.To}")));
+
+        if (wait && results.Any(r => r["messageId"] is not null))
+        {
+            Wait(context, results);
+            if (DeliveryTimeout.Get(context) is var timeout && timeout > TimeSpan.Zero)
+                context.CreateBookmark(new BookmarkRequest(TimeoutBookmark, context.ActivityInstanceId)
+                {
+                    ResumeAt = context.UtcNow + timeout, Payload = { ["results"] = results },
+                });
+            return ValueTask.CompletedTask;
+        }
+        Finish(context, results);
         return ValueTask.CompletedTask;
     }
+
+    /// <inheritdoc />
+    protected override async ValueTask ResumeAsync(ActivityExecutionContext context)
+    {
+        var results = ReadResults(context.ResumedBookmark?.Payload.TryGetValue("results", out var stored) == true ? stored : null);
+        var timedOut = context.ResumedBookmark?.Name == TimeoutBookmark;
+        var pending = results.Where(r => r["messageId"] is string).ToList();
+        var statuses = context.GetService(typeof(IMessageDeliveryStatus)) as IMessageDeliveryStatus;
+        if (statuses is not null && pending.Count > 0)
+        {
+            var now = await statuses.GetAsync(pending.ConvertAll(r => (string)r["messageId"]!), context.CancellationToken);
+            for (var i = 0; i < pending.Count; i++)
+            {
+                pending[i]["status"] = now[i].Status;
+                pending[i]["error"] = now[i].Error;
+            }
+        }
+        if (!timedOut && results.Any(r => r["status"] as string == DeliveryStatus.Pending))
+        {
+            Wait(context, results); // some are still on their way; the timeout's bookmark stays
+            return;
+        }
+        foreach (var r in results.Where(r => r["status"] as string == DeliveryStatus.Pending))
+            r["error"] = $"Not delivered within {DeliveryTimeout.Get(context)}" + (r["error"] is string e ? $": {e}" : ".");
+        Finish(context, results);
+    }
+
+    private static void Wait(ActivityExecutionContext context, List<Dictionary<string, object?>> results) =>
+        context.CreateBookmark(new BookmarkRequest(MessagingNames.DeliveryBookmark, context.ActivityInstanceId)
+        {
+            Payload = { ["results"] = results },
+        });
+
+    private void Finish(ActivityExecutionContext context, List<Dictionary<string, object?>> results)
+    {
+        Results.Set(context, results);
+        var failed = results.Count(r => r["status"] as string is not ("queued" or DeliveryStatus.Sent));
+        context.AddJournalData("failed", failed);
+        context.Complete(failed > 0 ? FailedOutcome : SentOutcome);
+    }
+
+    private static List<Dictionary<string, object?>> ReadResults(object? value) =>
+        value is System.Collections.IEnumerable items and not string
+            ? items.OfType<IEnumerable<KeyValuePair<string, object?>>>().Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value)).ToList()
+            : [];
+}
+
+/// <summary>The text patterns of <see cref="MessageReceived"/>: compiled once, case-insensitive, with a match timeout.</summary>
+public static class TextPatterns
+{
+    private static readonly ConcurrentDictionary<string, Regex?> Cache = new(StringComparer.Ordinal);
+
+    /// <summary>How long one match may take before it counts as no match (a pattern that backtracks badly).</summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Why <paramref name="pattern"/> is not a valid regular expression; null when it is (or is empty).</summary>
+    public static string? Problem(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern)) return null;
+        try { _ = Compile(pattern); return null; }
+        catch (ArgumentException e) { return $"The text pattern '{pattern}' is not a valid regular expression: {e.Message}"; }
+    }
+
+    /// <summary>True when the pattern is empty, or the text matches it. An invalid pattern or a match that times out matches nothing.</summary>
+    public static bool Matches(string? pattern, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(pattern)) return true;
+        if (Cache.Count > 1000) Cache.Clear();
+        var regex = Cache.GetOrAdd(pattern, p => { try { return Compile(p); } catch (ArgumentException) { return null; } });
+        if (regex is null) return false;
+        try { return regex.IsMatch(text ?? ""); }
+        catch (RegexMatchTimeoutException) { return false; }
+    }
+
+    private static Regex Compile(string pattern) =>
+        new(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, MatchTimeout);
 }
 
 /// <summary>The conversation state the messaging activities keep in the instance's properties.</summary>

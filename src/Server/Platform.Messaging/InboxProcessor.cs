@@ -130,6 +130,9 @@ public sealed class InboxProcessor : BackgroundService
             .Concat(await _triggers.FindAsync(MessagingNames.MessageReceived, MessagingNames.AnyChannel, ct).ConfigureAwait(false))
             .DistinctBy(t => (t.DefinitionVersionId, t.ActivityId)).OrderBy(t => t.DefinitionId, StringComparer.Ordinal).ThenBy(t => t.ActivityId, StringComparer.Ordinal)
             .ToList();
+        // Triggers with a text pattern take only the messages that match it.
+        for (var i = triggers.Count - 1; i >= 0; i--)
+            if (!await _runtime.TriggerAcceptsAsync(triggers[i], input, ct).ConfigureAwait(false)) triggers.RemoveAt(i);
         if (triggers.Count > 0)
         {
             var properties = new Dictionary<string, object?>

@@ -39,6 +39,8 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton<OutboxDispatcher>();
         services.AddSingleton<IOutboxListener>(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.TryAddSingleton<IMessageDeliveryStatus, OutboxDeliveryStatus>();
+        services.AddHostedService<DeliveryWatcher>(); // resumes a Send Message that waits for its deliveries
         services.TryAddSingleton<InboxProcessor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();

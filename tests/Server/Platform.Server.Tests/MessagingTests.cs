@@ -229,6 +229,96 @@ public abstract class MessagingTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Should_Take_The_Timeout_Port_When_No_Answer_Comes_In_Time()
+    {
+        // Arrange: "Which room?" waits 1 s; no answer → "Too slow"; a later message starts the workflow afresh.
+        await using var telegram = await FakeTelegramServer.StartAsync();
+        var channel = await CreateTelegramChannelAsync(telegram);
+        var model = Sequence(UniqueName("timeout"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
+            Activity("ask", "Platform.SendReply", ("text", Literal("String", "Which room?"))),
+            Activity("wait", "Platform.WaitForMessage", ("timeout", Literal("TimeSpan", "00:00:01"))),
+            Activity("answer", "Platform.SendReply", ("text", Js("'Got ' + getOutput('wait', 'Text')"))));
+        model["root"]!["activities"]!.AsArray().Add(Activity("late", "Platform.SendReply", ("text", Literal("String", "Too slow, ask me again."))));
+        model["root"]!["connections"]!.AsArray().Add(Connect("wait", "late", "Timeout"));
+        await PublishAsync(model);
+
+        // Act
+        await DeliverAsync(channel, TelegramPayloads.TextMessage(21, 5101, 10, "turn on the light"));
+        var afterTimeout = await WaitForSentAsync(telegram, 2);
+        await DeliverAsync(channel, TelegramPayloads.TextMessage(22, 5101, 11, "kitchen"));
+        var sent = await WaitForSentAsync(telegram, 3);
+
+        // Assert: the late "kitchen" did not resume the timed-out instance; it started a new conversation turn.
+        Assert.Equal(["Which room?", "Too slow, ask me again."], afterTimeout.Take(2).Select(s => s.PlainText));
+        Assert.Equal("Which room?", sent[2].PlainText);
+    }
+
+    [Fact]
+    public async Task Should_Start_Only_Workflows_Whose_Text_Pattern_Matches_And_Fall_Back_Otherwise()
+    {
+        // Arrange
+        await using var telegram = await FakeTelegramServer.StartAsync();
+        var channel = await CreateTelegramChannelAsync(telegram, fallback: "I only know about orders.");
+        await PublishAsync(Sequence(UniqueName("orders-only"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel)), ("textPattern", Literal("String", @"^\s*orders?\b"))),
+            Activity("reply", "Platform.SendReply", ("text", Literal("String", "Here are your orders.")))));
+
+        // Act
+        await DeliverAsync(channel, TelegramPayloads.TextMessage(31, 5201, 10, "Orders please"));
+        await WaitForSentAsync(telegram, 1);
+        await DeliverAsync(channel, TelegramPayloads.TextMessage(32, 5201, 11, "what's the weather?"));
+        var sent = await WaitForSentAsync(telegram, 2);
+
+        // Assert
+        Assert.Equal(["Here are your orders.", "I only know about orders."], sent.Select(s => s.PlainText));
+    }
+
+    [Fact]
+    public async Task Should_Refuse_To_Save_When_The_Text_Pattern_Is_Not_A_Regular_Expression()
+    {
+        var model = Sequence(UniqueName("bad-pattern"), null,
+            Activity("received", "Platform.MessageReceived", ("textPattern", Literal("String", "order(s"))),
+            Activity("reply", "Platform.SendReply", ("text", Literal("String", "x"))));
+
+        using var response = await server.Admin.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = model, ["publish"] = true }, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not a valid regular expression", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_Report_Sent_And_Failed_Per_Target_When_Send_Message_Fans_Out_And_Waits_For_Delivery()
+    {
+        // Arrange: one message to two Telegram chats and to a channel that does not exist, waiting for the deliveries.
+        await using var telegram = await FakeTelegramServer.StartAsync();
+        var channel = await CreateTelegramChannelAsync(telegram);
+        var missing = "missing-" + Guid.NewGuid().ToString("N")[..8];
+        var model = Sequence(UniqueName("fan-out"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
+            Activity("fan", "Platform.SendMessage",
+                ("channel", Literal("String", channel)), ("to", Literal("String", "7001")),
+                ("targets", Literal("String[]", new JsonArray($"{channel}:7002", $"{missing}:7003", "no-colon-here").ToJsonString())),
+                ("text", Literal("String", "Stock is low.")), ("waitForDelivery", Literal("Boolean", true))));
+        model["root"]!["activities"]!.AsArray().Add(Activity("report", "Platform.SendReply",
+            ("text", Js("getOutput('fan', 'Results').map(r => r.to + '=' + r.status).join(', ')"))));
+        model["root"]!["connections"]!.AsArray().Add(Connect("fan", "report", "Failed"));
+        await PublishAsync(model);
+
+        // Act
+        await DeliverAsync(channel, TelegramPayloads.TextMessage(41, 5301, 10, "tell everyone"));
+        var sent = await WaitForSentAsync(telegram, 3);
+
+        // Assert: both chats got it; the report names each target's result, after the deliveries were final.
+        Assert.Equal(["7001", "7002"], sent.Where(s => s.PlainText == "Stock is low.").Select(s => s.ChatId).Order());
+        var report = sent.Single(s => s.ChatId == "5301").PlainText;
+        Assert.Equal("7001=sent, 7002=sent, 7003=failed, no-colon-here=failed", report);
+        var dead = await OutboxAsync(missing, "DeadLettered");
+        Assert.Contains("is not configured", Assert.Single(dead)!["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Should_Answer_With_The_Fallback_When_No_Workflow_Listens_On_The_Channel()
     {
         await using var telegram = await FakeTelegramServer.StartAsync();

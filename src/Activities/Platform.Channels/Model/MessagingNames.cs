@@ -9,6 +9,10 @@ public static class MessagingNames
     /// <summary>The bookmark of a workflow waiting for the next message of its conversation (key: the conversation key).</summary>
     public const string WaitForMessage = "Platform.WaitForMessage";
 
+    /// <summary>The bookmark of a Send Message waiting for its deliveries (key: the activity instance id; payload
+    /// <c>messageIds</c>: the outbox ids).</summary>
+    public const string DeliveryBookmark = "Platform.SendMessage.Delivery";
+
     /// <summary>The trigger key that matches every channel.</summary>
     public const string AnyChannel = "*";
 

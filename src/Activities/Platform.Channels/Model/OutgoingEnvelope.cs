@@ -28,6 +28,10 @@ public sealed record OutgoingEnvelope
     /// <summary>The thread to post in, or null (the conversation's thread is used).</summary>
     public string? ThreadId { get; init; }
 
+    /// <summary>True when the sending activity waits for the delivery: the dispatcher tells it when the message is sent or
+    /// dead-lettered (see <see cref="MessagingNames.DeliveryBookmark"/>).</summary>
+    public bool NotifyDelivery { get; init; }
+
     /// <summary>Serialisation options for envelopes (camelCase).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

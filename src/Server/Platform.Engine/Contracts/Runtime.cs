@@ -28,6 +28,12 @@ public interface IWorkflowRuntime
     /// Throws <see cref="WorkflowRequestException"/>: NotFound for an unknown id, Conflict when the instance is not faulted.
     /// </summary>
     Task<RunWorkflowResult> RetryAsync(string instanceId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Whether a stored trigger takes an event with this input: true unless its activity is an <c>ITriggerFilter</c> that
+    /// declines (a Message Received whose text pattern does not match). Uses the cached graph of the published version.
+    /// </summary>
+    Task<bool> TriggerAcceptsAsync(StoredTrigger trigger, IReadOnlyDictionary<string, object?> input, CancellationToken ct = default);
 }
 
 public sealed record StartWorkflowRequest(string DefinitionId)

@@ -27,6 +27,9 @@ public sealed class WorkflowMaterializer
         _cache.GetOrAdd(definition.Id, _ => Build(definition.Root, definition.Variables, out List<ValidationProblem> _));
 
     /// <summary>Drops the cached graph of a version (after it is saved again).</summary>
+    public bool TryGetCached(string definitionVersionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FlowchartGraph? graph) =>
+        _cache.TryGetValue(definitionVersionId, out graph);
+
     public void Invalidate(string definitionVersionId) => _cache.TryRemove(definitionVersionId, out _);
 
     /// <summary>Builds a graph without caching and returns the problems found (unknown types, dangling connections…).</summary>

@@ -268,15 +268,4 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
     private static bool IsActivity(JsonObject node) => Str(node["type"]) is { Length: > 0 };
 
     private static string? Str(JsonNode? n) => n.Str();
-
-    private sealed class LiteralTriggerIndexContext(string definitionId) : TriggerIndexContext
-    {
-        public override string DefinitionId => definitionId;
-        public override T? Get<T>(Input<T> input) where T : default
-        {
-            if (input is null || input.Expression.Type is not (ExpressionTypes.Literal or ExpressionTypes.Object)) return default;
-            try { return ValueConverter.Convert<T>(input.Expression.Value); }
-            catch (Exception e) when (e is FormatException or InvalidCastException or System.Text.Json.JsonException) { return default; }
-        }
-    }
 }

@@ -135,6 +135,8 @@ internal sealed partial class WorkflowExecution
         State.Bookmarks.AddRange(context.Bookmarks);
         if (context.Bookmarks.Count > 0) record.HasBookmarks = true;
         if (context.Outcomes is null && context.Bookmarks.Count > 0) return false; // suspended
+        // A completed activity waits for nothing more: a message that arrived drops the timeout's bookmark, and vice versa.
+        if (record.HasBookmarks && State.Bookmarks.RemoveAll(b => b.ActivityInstanceId == record.Id) > 0) record.HasBookmarks = false;
         var outcomes = context.Outcomes ?? [Activity.DoneOutcome];
         record.Outcomes = outcomes;
         record.Status = ActivityStatus.Completed;

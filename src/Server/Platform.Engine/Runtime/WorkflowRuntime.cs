@@ -215,6 +215,19 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         }
     }
 
+    public async Task<bool> TriggerAcceptsAsync(StoredTrigger trigger, IReadOnlyDictionary<string, object?> input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        if (!_materializer.TryGetCached(trigger.DefinitionVersionId, out var graph))
+        {
+            var definition = await _definitions.FindAsync(new WorkflowDefinitionFilter { Id = trigger.DefinitionVersionId }, ct);
+            if (definition is null) return false; // deleted meanwhile: it starts nothing
+            graph = _materializer.Materialize(definition);
+        }
+        return !graph.ById.TryGetValue(trigger.ActivityId, out var activity) || activity is not ITriggerFilter filter
+               || filter.Accepts(new LiteralTriggerIndexContext(trigger.DefinitionId), input);
+    }
+
     private async Task<WorkflowInstance> LoadAsync(string instanceId, CancellationToken ct)
     {
         var instance = await _instances.FindAsync(instanceId, ct)

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Engine.Contracts;
 using Platform.Activities.Core;
 using Platform.Engine;
 using Platform.Messaging;
@@ -41,6 +43,7 @@ public static class PlatformHostExtensions
             .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
         services.AddPlatformData(configuration, dataDirectory);
         services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, MessageReceivedPatternValidator>());
         services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
