@@ -165,9 +165,13 @@ public sealed class TrainedIntentSet
     /// <summary>The port names: the intents in the set's order, then <c>OutOfScope</c>.</summary>
     public IReadOnlyList<string> Outcomes => OutcomesOf(Set);
 
-    /// <summary>The port names of a set: its intents, then <c>OutOfScope</c>.</summary>
+    /// <summary>The port names of a set: its intents, then <c>MissingSlot</c> when an intent has required entities, then <c>OutOfScope</c>.</summary>
     public static IReadOnlyList<string> OutcomesOf(IntentSet set) =>
-        [.. set.Intents.Select(i => i.Name).Distinct(StringComparer.Ordinal), IntentSetRules.OutOfScopeOutcome];
+    [
+        .. set.Intents.Select(i => i.Name).Distinct(StringComparer.Ordinal),
+        .. set.Intents.Any(i => i.Required.Count > 0) ? [IntentSetRules.MissingSlotOutcome] : Array.Empty<string>(),
+        IntentSetRules.OutOfScopeOutcome,
+    ];
 
     /// <summary>Finds the entities of a text.</summary>
     public IReadOnlyList<EntityMatch> FindEntities(string text, DateTimeOffset now) => EntityRecognizer.Recognize(text, now, TimeZone);

@@ -77,6 +77,27 @@ public sealed record IntentDefinition
 
     /// <summary>A note for analysts.</summary>
     public string? Description { get; init; }
+
+    /// <summary>
+    /// The entities this intent cannot do without (slots), in the order they are asked for. When the text lacks one,
+    /// <c>RecognizeIntent</c> completes on <c>MissingSlot</c> with the slot's question, and the next text it gets is
+    /// searched for the missing entity. Optional: an intent without required entities is routed at once.
+    /// </summary>
+    public IReadOnlyList<IntentSlot> Required { get; init; } = [];
+}
+
+/// <summary>A required entity of an intent and the question that asks for it, e.g. <c>{ "entity": "room", "prompt": "Which room?" }</c>.</summary>
+public sealed record IntentSlot
+{
+    /// <summary>The entity name: a list or regex entity of the set, or the built-in <c>number</c> or <c>datetime</c>.</summary>
+    public required string Entity { get; init; }
+
+    /// <summary>The question that asks for it; null asks "Please tell me the {entity}." (underscores become spaces).</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>The question to ask: <see cref="Prompt"/>, or the default question.</summary>
+    [JsonIgnore]
+    public string Question => string.IsNullOrWhiteSpace(Prompt) ? $"Please tell me the {Entity.Replace('_', ' ').Replace('-', ' ')}." : Prompt.Trim();
 }
 
 /// <summary>An entity of an intent set: a closed list with synonyms, or a regular expression.</summary>
@@ -124,6 +145,10 @@ public static partial class IntentSetRules
     /// <summary>The port taken when no intent is confident enough.</summary>
     public const string OutOfScopeOutcome = "OutOfScope";
 
+    /// <summary>The port taken when the recognised intent lacks a required entity (see <see cref="IntentDefinition.Required"/>);
+    /// only sets with required entities have it.</summary>
+    public const string MissingSlotOutcome = "MissingSlot";
+
     /// <summary>The activity type name prefix of per-set RecognizeIntent types.</summary>
     public const string TypeNamePrefix = "Platform.RecognizeIntent.";
 
@@ -152,6 +177,8 @@ public static partial class IntentSetRules
             }
             if (string.Equals(intent.Name, OutOfScopeOutcome, StringComparison.OrdinalIgnoreCase) || Platform.Intents.Classification.IntentNames.IsOutOfScope(intent.Name))
                 problems.Add($"The intent name '{intent.Name}' is reserved for the out-of-scope port: put such sentences into outOfScopeExamples.");
+            if (string.Equals(intent.Name, MissingSlotOutcome, StringComparison.OrdinalIgnoreCase))
+                problems.Add($"The intent name '{intent.Name}' is reserved for the port that asks for a missing entity: choose another name.");
             if (!seen.Add(intent.Name)) problems.Add($"The intent '{intent.Name}' appears twice: merge the examples into one intent.");
             var examples = intent.Examples.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => e.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count();
             if (examples < MinExamples)
@@ -163,6 +190,21 @@ public static partial class IntentSetRules
             problems.Add($"The time zone '{tz}' is unknown: use an IANA id such as Europe/Berlin or Asia/Shanghai.");
         foreach (var b in set.BuiltInEntities ?? [])
             if (b is not ("number" or "datetime")) problems.Add($"The built-in entity '{b}' is unknown: use number and/or datetime.");
+        var known = new HashSet<string>(set.Entities.Select(e => e.Name).Concat(set.BuiltInEntities ?? ["number", "datetime"]), StringComparer.Ordinal);
+        foreach (var intent in set.Intents)
+        {
+            var required = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var slot in intent.Required)
+            {
+                if (string.IsNullOrWhiteSpace(slot.Entity))
+                    problems.Add($"The intent '{intent.Name}' has a required entity without a name: give its entity, e.g. {{\"entity\": \"room\", \"prompt\": \"Which room?\"}}.");
+                else if (!known.Contains(slot.Entity))
+                    problems.Add($"The intent '{intent.Name}' requires the entity '{slot.Entity}', which the set does not define: add a list or regex entity of that name " +
+                        $"(names are case-sensitive), or use number or datetime. Defined: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))}.");
+                else if (!required.Add(slot.Entity))
+                    problems.Add($"The intent '{intent.Name}' requires the entity '{slot.Entity}' twice: keep one.");
+            }
+        }
         var entityNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var e in set.Entities)
         {

@@ -8,8 +8,16 @@ namespace Platform.Activities.AI;
 /// declares them, and are all returned in <see cref="Entities"/>.
 /// </summary>
 /// <remarks>
-/// Besides this generic type (the set is an input), every intent set is offered as its own type
-/// <c>Platform.RecognizeIntent.{setId}</c> whose ports are the set's intents plus <c>OutOfScope</c>.
+/// <para>Besides this generic type (the set is an input), every intent set is offered as its own type
+/// <c>Platform.RecognizeIntent.{setId}</c> whose ports are the set's intents plus <c>OutOfScope</c>.</para>
+/// <para>Slot filling: when the recognised intent has required entities (<see cref="IntentDefinition.Required"/>) that
+/// the text lacks, the activity completes on <c>MissingSlot</c> with <see cref="Question"/> and remembers the intent
+/// and the entities found (in the instance properties). Connect <c>MissingSlot</c> to Send Reply (the question), then
+/// Wait For Message, and back into this activity with the new message as <see cref="Text"/>: the answer is searched for
+/// the missing entities only (a bare "kitchen" fills <c>room</c>), merged with the earlier ones, and once all are there
+/// the activity completes on the original intent's port. An answer that fills nothing and is another intent starts
+/// over with that intent; otherwise the question is asked again, up to <see cref="MaxQuestions"/> times, and then the
+/// activity gives up on <c>OutOfScope</c>.</para>
 /// </remarks>
 [Activity("Platform", "AI", "Recognises the intent of a text with an intent set: one port per intent, plus OutOfScope.")]
 [FlowNode(IntentSetRules.OutOfScopeOutcome)]
@@ -38,6 +46,25 @@ public class RecognizeIntent : Activity
     /// <summary>Entity name → value (numbers as decimals, dates as DateTimeOffset, list entities as their canonical value).</summary>
     [Output(Description = "Entity name → value of every entity found (also written to variables of the same name).")]
     public Output<Dictionary<string, object?>> Entities { get; set; } = new();
+
+    /// <summary>How many times a missing entity is asked for before giving up (default 3).</summary>
+    [Input(Description = "Slot filling: how many times a missing entity is asked for before the activity gives up on OutOfScope. Default 3.", Order = 2)]
+    public Input<int?> MaxQuestions { get; set; } = new(DefaultMaxQuestions);
+
+    /// <summary>On <c>MissingSlot</c>: the question that asks for the missing entity (send it with Send Reply).</summary>
+    [Output(Description = "MissingSlot: the question for the missing entity, e.g. \"Which room?\" (send it with Send Reply).")]
+    public Output<string> Question { get; set; } = new();
+
+    /// <summary>On <c>MissingSlot</c>: the name of the missing entity; on giving up, the entity that was never given.</summary>
+    [Output(Description = "MissingSlot: the name of the missing entity (e.g. room).")]
+    public Output<string> Slot { get; set; } = new();
+
+    /// <summary>On <c>MissingSlot</c>: the values of a missing list entity (for quick-reply buttons), else empty.</summary>
+    [Output(Description = "MissingSlot: the values of a missing list entity, for Send Reply's quick replies.")]
+    public Output<List<string>> Choices { get; set; } = new();
+
+    /// <summary>The default of <see cref="MaxQuestions"/>.</summary>
+    public const int DefaultMaxQuestions = 3;
 
     /// <summary>The set of a per-set type (set by the type's factory); when set, <see cref="IntentSet"/> is ignored.</summary>
     public string? PinnedIntentSet { get; set; }
@@ -69,7 +96,20 @@ public class RecognizeIntent : Activity
             ?? throw new ActivityFaultException(FaultCodes.Configuration,
                 $"The intent set '{setId}' does not exist. Create it on the Studio's Intents page (or POST /api/intents), or pick another set.", nonRetryable: true);
         var text = Text.Get(context) ?? "";
-        var result = await trained.RecognizeAsync(text, context.UtcNow, context.CancellationToken);
+        var pending = PendingSlots.Read(context);
+        IntentRecognition? result = null;
+        if (pending is not null)
+        {
+            PendingSlots.Clear(context);
+            // Still asking for something the set (maybe saved again meanwhile) requires: else the text is a new request.
+            if (string.Equals(pending.Set, trained.Set.Id, StringComparison.OrdinalIgnoreCase)
+                && Slots.Missing(trained.Set, pending.Intent, pending.ToValues()).Any(s => s.Entity == pending.Slot))
+            {
+                result = await ContinueAsync(context, trained, pending, text);
+                if (result is null) return;
+            }
+        }
+        result ??= await trained.RecognizeAsync(text, context.UtcNow, context.CancellationToken);
 
         Intent.Set(context, result.Intent);
         Confidence.Set(context, Math.Round(result.Confidence, 4));
@@ -81,7 +121,93 @@ public class RecognizeIntent : Activity
         context.AddJournalData("intentSet", trained.Set.Id);
         context.AddJournalData("intentSetVersion", trained.Set.Version);
         if (result.OutOfScope && result.TopIntent.Length > 0) context.AddJournalData("topIntent", result.TopIntent);
+        if (!result.OutOfScope && Slots.Missing(trained.Set, result.Intent, entities) is [var missing, ..])
+        {
+            Ask(context, trained.Set, new PendingSlots
+            {
+                Set = trained.Set.Id, Intent = result.Intent, Confidence = result.Confidence, Entities = PendingSlots.FromValues(entities), Slot = missing.Entity,
+            });
+            return;
+        }
         context.Complete(result.Intent);
+    }
+
+    /// <summary>
+    /// Takes the text as the answer to a question for a missing entity. Completes the activity (returns null) when the answer
+    /// fills slots, or repeats or gives up the question; returns the recognition of the text when it is a new request instead.
+    /// </summary>
+    private async Task<IntentRecognition?> ContinueAsync(ActivityExecutionContext context, TrainedIntentSet trained, PendingSlots pending, string text)
+    {
+        var set = trained.Set;
+        var entities = pending.ToValues();
+        var found = TrainedIntentSet.ToDictionary(trained.FindEntities(text, context.UtcNow));
+        var filled = new List<string>();
+        foreach (var slot in Slots.Missing(set, pending.Intent, entities))
+        {
+            if (!found.TryGetValue(slot.Entity, out var value) || value is null) continue;
+            entities[slot.Entity] = value;
+            filled.Add(slot.Entity);
+        }
+        context.AddJournalData("intentSet", set.Id);
+        context.AddJournalData("intentSetVersion", set.Version);
+        context.AddJournalData("pendingIntent", pending.Intent);
+        if (filled.Count > 0)
+        {
+            context.AddJournalData("slotsFilled", filled);
+            Entities.Set(context, entities);
+            await EntityVariables.AssignAsync(context, entities);
+            Intent.Set(context, pending.Intent);
+            Confidence.Set(context, Math.Round(pending.Confidence, 4));
+            if (Slots.Missing(set, pending.Intent, entities) is [var next, ..])
+            {
+                Ask(context, set, pending with { Entities = PendingSlots.FromValues(entities), Slot = next.Entity, Questions = 1 });
+                return null;
+            }
+            Alternatives.Set(context, [new Dictionary<string, object?> { ["intent"] = pending.Intent, ["confidence"] = Math.Round(pending.Confidence, 4) }]);
+            context.Complete(pending.Intent);
+            return null;
+        }
+
+        // Nothing filled: a new request changes the subject; anything else gets the question again, or ends it.
+        var result = await trained.RecognizeAsync(text, context.UtcNow, context.CancellationToken);
+        if (!result.OutOfScope && result.Intent != pending.Intent)
+        {
+            context.AddJournalData("slotAbandoned", pending.Slot);
+            return result;
+        }
+        var max = Math.Max(1, MaxQuestions.Get(context) ?? DefaultMaxQuestions);
+        Entities.Set(context, entities);
+        if (pending.Questions < max)
+        {
+            Intent.Set(context, pending.Intent);
+            Confidence.Set(context, Math.Round(pending.Confidence, 4));
+            Ask(context, set, pending with { Questions = pending.Questions + 1 });
+            return null;
+        }
+        context.AddJournalData("slotAbandoned", pending.Slot);
+        context.Logger.LogInformation("Recognize Intent: no {Slot} for {Intent} after {Questions} question(s); giving up", pending.Slot, pending.Intent, pending.Questions);
+        Intent.Set(context, IntentSetRules.OutOfScopeOutcome);
+        Confidence.Set(context, 0d);
+        Alternatives.Set(context, []);
+        Slot.Set(context, pending.Slot);
+        context.Complete(IntentSetRules.OutOfScopeOutcome);
+        return null;
+    }
+
+    /// <summary>Remembers what is pending and completes on <c>MissingSlot</c> with the question. A repeated question lists the choices.</summary>
+    private void Ask(ActivityExecutionContext context, IntentSet set, PendingSlots pending)
+    {
+        var slot = set.Intents.First(i => i.Name == pending.Intent).Required.First(s => s.Entity == pending.Slot);
+        var choices = Slots.Choices(set, slot.Entity);
+        var question = slot.Question;
+        if (pending.Questions > 1 && choices.Count is > 0 and <= 10) question = $"{question} ({string.Join(", ", choices)})";
+        pending.Write(context);
+        Question.Set(context, question);
+        Slot.Set(context, slot.Entity);
+        Choices.Set(context, choices);
+        context.AddJournalData("missingSlot", slot.Entity);
+        context.AddJournalData("question", pending.Questions);
+        context.Complete(IntentSetRules.MissingSlotOutcome);
     }
 }
 

@@ -118,6 +118,33 @@ public sealed class IntentsApiTests
         Assert.Contains("at least 3", problem["detail"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Should_KeepRequiredEntitiesAndTheirQuestions_When_ASetWithSlotsIsSaved()
+    {
+        // Arrange
+        using var dir = new TempDirectory("ai-api");
+        await using var factory = new Factory(dir.Path);
+        var admin = factory.Client(AdminKey);
+        var body = AssistantJson();
+        body["intents"]![0]!["required"] = new JsonArray(new JsonObject { ["entity"] = "room", ["prompt"] = " Which room? " }, new JsonObject { ["entity"] = "number" });
+
+        // Act
+        await ReadAsync(await admin.PutAsJsonAsync("/api/intents/assistant", body), HttpStatusCode.Created);
+        var set = await ReadAsync(await admin.GetAsync("/api/intents/assistant"), HttpStatusCode.OK);
+        var descriptors = await ReadAsync(await admin.GetAsync("/elsa/api/descriptors/activities"), HttpStatusCode.OK);
+
+        // Assert
+        var required = set["intents"]![0]!["required"]!.AsArray();
+        Assert.Equal("room", required[0]!["entity"]!.GetValue<string>());
+        Assert.Equal("Which room?", required[0]!["prompt"]!.GetValue<string>());
+        Assert.Equal("number", required[1]!["entity"]!.GetValue<string>());
+        Assert.Null(required[1]!["prompt"]);
+        Assert.Empty(set["intents"]![1]!["required"]!.AsArray());
+        var type = Assert.Single(descriptors["items"]!.AsArray(), d => d!["typeName"]!.GetValue<string>() == "Platform.RecognizeIntent.assistant")!;
+        Assert.Equal(["device_on", "device_off", "orders_today", "MissingSlot", "OutOfScope"],
+            type["ports"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToArray());
+    }
+
     [Theory]
     [InlineData("""{"id":"bad id!","intents":[]}""", "id")]
     [InlineData("""{"id":"s1","intents":[]}""", "no intents")]
@@ -125,6 +152,8 @@ public sealed class IntentsApiTests
     [InlineData("""{"id":"s1","intents":[{"name":"a","examples":["x","y","z"]}],"threshold":3}""", "threshold")]
     [InlineData("""{"id":"s1","intents":[{"name":"OutOfScope","examples":["x","y","z"]}]}""", "reserved")]
     [InlineData("""{"id":"s1","intents":[{"name":"a","examples":["x","y","z"]}],"timeZone":"Mars/Olympus"}""", "time zone")]
+    [InlineData("""{"id":"s1","intents":[{"name":"a","examples":["x","y","z"],"required":[{"entity":"room","prompt":"Which room?"}]}]}""", "which the set does not define")]
+    [InlineData("""{"id":"s1","intents":[{"name":"MissingSlot","examples":["x","y","z"]}]}""", "reserved")]
     public async Task Should_Answer400WithHowToFix_When_TheSetIsNotValid(string json, string expected)
     {
         // Arrange

@@ -19,8 +19,11 @@ public static class IntentsApi
     public sealed record IntentSetRequest(string? Id, string? Name, string? Description, List<IntentRequest?>? Intents,
         List<string?>? OutOfScopeExamples, List<EntityRequest?>? Entities, List<string?>? BuiltInEntities, string? TimeZone, double? Threshold);
 
-    /// <summary>An intent as sent by a client.</summary>
-    public sealed record IntentRequest(string? Name, List<string?>? Examples, string? Description);
+    /// <summary>An intent as sent by a client; <c>required</c> (optional) lists the entities it needs, with their questions.</summary>
+    public sealed record IntentRequest(string? Name, List<string?>? Examples, string? Description, List<SlotRequest?>? Required = null);
+
+    /// <summary>A required entity of an intent and the question that asks for it: <c>{"entity": "room", "prompt": "Which room?"}</c>.</summary>
+    public sealed record SlotRequest(string? Entity, string? Prompt);
 
     /// <summary>An entity as sent by a client: <c>kind</c> list (values) or regex (pattern).</summary>
     public sealed record EntityRequest(string? Name, string? Kind, List<EntityValueRequest?>? Values, string? Pattern);
@@ -142,6 +145,8 @@ public static class IntentsApi
             Name = i?.Name?.Trim() ?? "",
             Examples = Clean(i?.Examples),
             Description = i?.Description,
+            Required = (i?.Required ?? []).Where(r => r is not null)
+                .Select(r => new IntentSlot { Entity = r!.Entity?.Trim() ?? "", Prompt = string.IsNullOrWhiteSpace(r.Prompt) ? null : r.Prompt.Trim() }).ToList(),
         }).ToList(),
         OutOfScopeExamples = Clean(r.OutOfScopeExamples),
         Entities = (r.Entities ?? []).Select(e => new IntentEntityDefinition

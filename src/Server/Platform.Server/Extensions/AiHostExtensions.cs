@@ -182,8 +182,9 @@ public sealed class IntentActivityTypes : IHostedService
             Namespace = "Platform.RecognizeIntent",
             Name = id,
             DisplayName = $"Recognize Intent: {set.DisplayName}",
-            Description = $"Recognises the intents of the set '{set.DisplayName}' ({string.Join(", ", outcomes.Take(outcomes.Count - 1))}); " +
-                "one port per intent, plus OutOfScope. Edit the set on the Intents page.",
+            Description = $"Recognises the intents of the set '{set.DisplayName}' ({string.Join(", ", set.Intents.Select(i => i.Name))}); " +
+                "one port per intent, plus OutOfScope" + (outcomes.Contains(IntentSetRules.MissingSlotOutcome) ? " and MissingSlot (a required entity is missing: ask the Question, wait for the answer, come back here)" : "") +
+                ". Edit the set on the Intents page.",
             Inputs = generic.Inputs.Where(i => i.Name != nameof(RecognizeIntent.IntentSet)).ToList(),
             Outcomes = outcomes,
             CustomProperties = new Dictionary<string, object?> { ["intentSet"] = id },

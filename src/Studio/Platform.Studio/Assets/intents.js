@@ -88,9 +88,11 @@
         <div class="in-field" style="flex: 1"><label>Intent name (port)</label><input class="in-intent-name" data-testid="intent-name" placeholder="device_on"></div>
         <button type="button" class="in-btn in-danger in-remove" data-testid="remove-intent">Remove</button>
       </div>
-      <div class="in-field"><label>Example sentences, one per line (at least 3)</label><textarea class="in-intent-examples" data-testid="intent-examples"></textarea></div>`;
+      <div class="in-field"><label>Example sentences, one per line (at least 3)</label><textarea class="in-intent-examples" data-testid="intent-examples"></textarea></div>
+      <div class="in-field"><label>Required entities (optional), one per line as <code>entity: question</code>, e.g. <code>room: Which room?</code>. A missing one leaves on the MissingSlot port with the question.</label><textarea class="in-intent-required" data-testid="intent-required" spellcheck="false" style="min-height: 48px"></textarea></div>`;
     box.querySelector('.in-intent-name').value = intent?.name || '';
     box.querySelector('.in-intent-examples').value = (intent?.examples || []).join('\n');
+    box.querySelector('.in-intent-required').value = (intent?.required || []).map((r) => (r.prompt ? `${r.entity}: ${r.prompt}` : r.entity)).join('\n');
     box.querySelector('.in-remove').addEventListener('click', () => box.remove());
     return box;
   }
@@ -130,6 +132,11 @@
       intents: [...document.querySelectorAll('#in-intents .in-intent')].map((box) => ({
         name: box.querySelector('.in-intent-name').value.trim(),
         examples: lines(box.querySelector('.in-intent-examples').value),
+        required: lines(box.querySelector('.in-intent-required').value).map((line) => {
+          const colon = line.indexOf(':');
+          return colon < 0 ? { entity: line, prompt: null } : { entity: line.slice(0, colon).trim(), prompt: line.slice(colon + 1).trim() || null };
+        }),
+        description: (current?.intents || []).find((x) => x.name === box.querySelector('.in-intent-name').value.trim())?.description ?? null,
       })).filter((i) => i.name || i.examples.length),
       outOfScopeExamples: lines($('in-oos').value),
       entities,
