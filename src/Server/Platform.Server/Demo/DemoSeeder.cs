@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using System.Text.Json;
@@ -60,7 +59,7 @@ internal sealed partial class DemoSeeder(IConfiguration configuration, IDataSour
         {
             await connection.OpenAsync(ct);
             await using var command = connection.CreateCommand();
-            command.CommandText = ShopSql(clock.GetUtcNow());
+            command.CommandText = DemoShop.Sql(clock.GetUtcNow(), DataSourceProviderKind.Sqlite);
             await command.ExecuteNonQueryAsync(ct);
         }
         var now = clock.GetUtcNow();
@@ -70,35 +69,6 @@ internal sealed partial class DemoSeeder(IConfiguration configuration, IDataSour
             Description = "Demo shop (customers, orders, inventory), created on first start.", CreatedAt = now, UpdatedAt = now,
         }, ct);
         LogDatabase(logger, path);
-    }
-
-    /// <summary>The demo shop, with orders dated relative to <paramref name="now"/> so that "today" always has some.</summary>
-    internal static string ShopSql(DateTimeOffset now)
-    {
-        string Day(int daysAgo, int hour) => now.UtcDateTime.Date.AddDays(-daysAgo).AddHours(hour).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        var orders = new List<string>();
-        var id = 1;
-        var rows = new (int DaysAgo, int Hour, int Customer, string Status, decimal Total)[]
-        {
-            (0, 0, 1, "paid", 129.90m), (0, 0, 2, "paid", 45.00m), (0, 0, 3, "pending", 12.50m), (0, 0, 4, "paid", 310.00m), (0, 0, 5, "shipped", 78.20m),
-            (1, 9, 1, "shipped", 64.00m), (1, 14, 3, "shipped", 19.99m), (1, 16, 6, "paid", 220.00m),
-            (2, 10, 2, "shipped", 99.00m), (2, 11, 4, "cancelled", 15.00m), (3, 8, 5, "shipped", 42.42m), (5, 13, 6, "shipped", 500.00m),
-        };
-        foreach (var r in rows)
-            orders.Add($"({id++}, {r.Customer}, '{Day(r.DaysAgo, r.Hour)}', '{r.Status}', {r.Total.ToString(CultureInfo.InvariantCulture)})");
-        return $"""
-            CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, city TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), created_at TEXT NOT NULL,
-                status TEXT NOT NULL, total REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, quantity INTEGER NOT NULL, reorder_level INTEGER NOT NULL);
-            DELETE FROM orders; DELETE FROM customers; DELETE FROM inventory;
-            INSERT INTO customers VALUES (1, 'Ada Lovelace', 'ada@example.com', 'London'), (2, 'Grace Hopper', 'grace@example.com', 'New York'),
-                (3, 'Alan Turing', 'alan@example.com', 'Manchester'), (4, 'Margaret Hamilton', 'margaret@example.com', 'Boston'),
-                (5, '李雷', 'lilei@example.com', '上海'), (6, 'Katherine Johnson', 'katherine@example.com', 'Hampton');
-            INSERT INTO orders VALUES {string.Join(", ", orders)};
-            INSERT INTO inventory VALUES ('LAMP-01', 'Desk lamp', 42, 10), ('BULB-E27', 'LED bulb E27', 7, 20), ('PLUG-EU', 'Smart plug', 0, 5),
-                ('THERM-2', 'Thermostat', 15, 5), ('LOCK-9', 'Smart door lock', 3, 2);
-            """;
     }
 
     private async Task SeedIntentsAsync(CancellationToken ct)
