@@ -39,6 +39,17 @@ public sealed class DeviceSimulator : IAsyncDisposable
     /// <summary>When true (the default), <see cref="StartAsync"/> publishes every device's initial state, retained.</summary>
     public bool PublishInitialState { get; init; } = true;
 
+    /// <summary>
+    /// Ids of devices the simulator leaves alone although they are in the registry: it publishes no state for them and never
+    /// answers their commands, as if they were switched off. ControlDevice then takes its Timeout outcome for them.
+    /// </summary>
+    public IReadOnlyCollection<string> Offline
+    {
+        get => _offline;
+        init => _offline = new HashSet<string>(value ?? [], StringComparer.OrdinalIgnoreCase);
+    }
+    private readonly HashSet<string> _offline = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The number of commands answered so far.</summary>
     public int CommandsHandled => _commands;
     private int _commands;
@@ -101,7 +112,7 @@ public sealed class DeviceSimulator : IAsyncDisposable
         try
         {
             var devices = (await _store.ListAsync(ct).ConfigureAwait(false))
-                .Where(d => d.Transport.Kind == DeviceTransportKind.Mqtt && MqttTopics.IsValidTopic(d.CommandTopic)).ToList();
+                .Where(d => d.Transport.Kind == DeviceTransportKind.Mqtt && MqttTopics.IsValidTopic(d.CommandTopic) && !_offline.Contains(d.Id)).ToList();
             _devicesByTopic = devices.GroupBy(d => d.CommandTopic, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
             foreach (var gone in _subscriptions.Keys.Where(t => !_devicesByTopic.ContainsKey(t)).ToList())
             {
@@ -174,7 +185,7 @@ public sealed class DeviceSimulator : IAsyncDisposable
 }
 
 /// <summary>Runs a <see cref="DeviceSimulator"/> for the host's lifetime (<c>--simulate-devices</c>).</summary>
-public sealed class DeviceSimulatorHostedService(IMqttConnection mqtt, IDeviceStore store, ILogger<DeviceSimulator> logger) : BackgroundService
+public sealed class DeviceSimulatorHostedService(IMqttConnection mqtt, IDeviceStore store, DevicesOptions options, ILogger<DeviceSimulator> logger) : BackgroundService
 {
     private DeviceSimulator? _simulator;
 
@@ -186,7 +197,7 @@ public sealed class DeviceSimulatorHostedService(IMqttConnection mqtt, IDeviceSt
             logger.LogWarning("The device simulator needs an MQTT broker: set Platform:Mqtt:Host or enable the embedded broker (Platform:Mqtt:EmbeddedPort).");
             return;
         }
-        _simulator = new DeviceSimulator(mqtt, store, logger);
+        _simulator = new DeviceSimulator(mqtt, store, logger) { Offline = options.SimulateOffline };
         try { await _simulator.StartAsync(stoppingToken).ConfigureAwait(false); }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }

@@ -20,6 +20,9 @@ public sealed class DevicesOptions
     /// <summary>When true, a <see cref="DeviceSimulator"/> answers the registry's MQTT devices.</summary>
     public bool Simulate { get; set; }
 
+    /// <summary>Ids of registry devices the simulator leaves unanswered, to try out what happens when a device is offline.</summary>
+    public IReadOnlyCollection<string> SimulateOffline { get; set; } = [];
+
     /// <summary>The registry file.</summary>
     public string RegistryPath => Path.Combine(DataDirectory, "devices.json");
 

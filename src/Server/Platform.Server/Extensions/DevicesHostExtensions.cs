@@ -15,7 +15,8 @@ public static class DevicesHostExtensions
     /// default 1883, 0 = off), the device registry (<c>{dataDirectory}/devices.json</c>, seeded with demo devices on first
     /// start of the embedded default unless <c>Platform:Devices:SeedDemoDevices=false</c>), the state cache, the audit log
     /// (<c>{dataDirectory}/audit/devices.jsonl</c>) and, with <c>--simulate-devices</c> or <c>Platform:Devices:Simulate=true</c>,
-    /// the device simulator, and registers <see cref="ControlDevice"/> and <see cref="GetDeviceState"/> with the engine.
+    /// the device simulator (which leaves the devices listed in <c>Platform:Devices:SimulateOffline</c> unanswered), and
+    /// registers <see cref="ControlDevice"/> and <see cref="GetDeviceState"/> with the engine.
     /// Call it after <c>AddWorkflowEngine</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The MQTT settings are not valid; the message says how to fix them.</exception>
@@ -31,7 +32,10 @@ public static class DevicesHostExtensions
         var simulate = Flag(section["Simulate"]) ?? Flag(configuration["simulate-devices"])
                        ?? (Environment.GetCommandLineArgs().Contains(SimulateSwitch, StringComparer.OrdinalIgnoreCase) ? true : (bool?)null) ?? false;
         var seed = Flag(section["SeedDemoDevices"]) ?? !mqtt.HasExternalBroker;
-        services.AddDevices(new DevicesOptions { DataDirectory = dataDirectory, SeedDemoDevices = seed, Simulate = simulate });
+        // SimulateOffline: "porch-light,garage-door", or one id per index (SimulateOffline:0, SimulateOffline:1, ...).
+        var offline = section.GetSection("SimulateOffline").GetChildren().Select(c => c.Value).Append(section["SimulateOffline"])
+            .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+        services.AddDevices(new DevicesOptions { DataDirectory = dataDirectory, SeedDemoDevices = seed, Simulate = simulate, SimulateOffline = offline });
         // The engine's registry is created by the first AddWorkflowEngine call; single activities added later are picked up by it.
         services.AddWorkflowEngine(engine => engine.AddActivity<ControlDevice>().AddActivity<GetDeviceState>());
         return services;
