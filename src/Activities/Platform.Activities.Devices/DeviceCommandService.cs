@@ -317,7 +317,9 @@ public sealed class DeviceCommandService
         if (match.IsAmbiguous)
             return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}?";
         var what = string.IsNullOrWhiteSpace(text) ? "a device" : $"a device called '{text.Trim()}'";
-        var sentence = string.IsNullOrWhiteSpace(room) ? $"I don't know {what}." : $"I don't know {what} in the {room.Trim()}.";
+        var sentence = string.IsNullOrWhiteSpace(room)
+            ? string.IsNullOrWhiteSpace(text) ? "I don't know which device you mean." : $"I don't know {what}."
+            : $"I don't know {what} in the {room.Trim()}.";
         var all = await _store.ListAsync(ct).ConfigureAwait(false);
         return all.Count == 0 ? sentence + " No devices are registered yet."
             : $"{sentence} I can control: {string.Join(", ", all.Take(10).Select(d => d.Name + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}.";
