@@ -11,22 +11,28 @@ using Platform.Engine.Runtime;
 
 namespace Platform.Scheduling.Hangfire;
 
-/// <summary>Schedules timed bookmarks as Hangfire jobs (through <see cref="IBackgroundJobClient"/>, never the static API).</summary>
-public sealed class HangfireBookmarkScheduler(IBackgroundJobClient jobs) : IBookmarkScheduler
+/// <summary>
+/// Schedules timed bookmarks as Hangfire jobs (through <see cref="IBackgroundJobClient"/>, never the static API) and records each
+/// job id in the <see cref="BookmarkJobIndex"/> for the recovery sweep.
+/// </summary>
+public sealed class HangfireBookmarkScheduler(IBackgroundJobClient jobs, JobStorage storage, TimeProvider clock) : IBookmarkScheduler
 {
     public ValueTask ScheduleAsync(string instanceId, string bookmarkId, DateTimeOffset resumeAt, CancellationToken ct)
     {
-        jobs.Schedule<ResumeBookmarkJob>(j => j.RunAsync(instanceId, bookmarkId), resumeAt);
+        var jobId = jobs.Schedule<ResumeBookmarkJob>(j => j.RunAsync(instanceId, bookmarkId), resumeAt);
+        var untilDue = resumeAt - clock.GetUtcNow();
+        BookmarkJobIndex.Record(storage, bookmarkId, jobId, (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero) + TimeSpan.FromDays(1));
         return ValueTask.CompletedTask;
     }
 }
 
-/// <summary>Runs background activities as <see cref="RunActivityJob"/> jobs (ids only).</summary>
-public sealed class HangfireBackgroundDispatcher(IBackgroundJobClient jobs) : IBackgroundActivityDispatcher
+/// <summary>Runs background activities as <see cref="RunActivityJob"/> jobs (ids only), recording each job id in the <see cref="BookmarkJobIndex"/>.</summary>
+public sealed class HangfireBackgroundDispatcher(IBackgroundJobClient jobs, JobStorage storage) : IBackgroundActivityDispatcher
 {
     public ValueTask DispatchAsync(string instanceId, string bookmarkId, CancellationToken ct)
     {
-        jobs.Enqueue<RunActivityJob>(j => j.RunAsync(instanceId, bookmarkId, CancellationToken.None));
+        var jobId = jobs.Enqueue<RunActivityJob>(j => j.RunAsync(instanceId, bookmarkId, CancellationToken.None));
+        BookmarkJobIndex.Record(storage, bookmarkId, jobId, TimeSpan.FromDays(1));
         return ValueTask.CompletedTask;
     }
 }
@@ -71,20 +77,31 @@ public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobSt
 }
 
 /// <summary>
-/// At start-up, schedules a job for every timed bookmark in the engine's own tables. The engine store is the source of truth:
-/// with in-memory job storage nothing survives a restart, and with PostgreSQL duplicates are harmless (resuming is idempotent).
-/// With in-memory storage it also queues again the background activities whose jobs were lost (with PostgreSQL their jobs
-/// are still stored, and running an activity twice is not harmless).
+/// At start-up, schedules a job for every timed bookmark in the engine's own tables that has no job waiting for it. The engine
+/// store is the source of truth: with in-memory job storage nothing survives a restart, and with PostgreSQL a timer whose job
+/// is still scheduled is left alone (duplicates would be harmless, since resuming is idempotent, but cost work).
+/// With in-memory storage it also queues again every background activity (its job died with the previous process); with
+/// PostgreSQL, <see cref="JobRecoveryService"/> queues those whose job was lost.
 /// </summary>
 public sealed class TimerRecoveryService(IBookmarkStore bookmarks, IBookmarkScheduler scheduler, IBackgroundActivityDispatcher background, JobStorage storage,
     TimeProvider clock, ILogger<TimerRecoveryService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var inMemory = storage is global::Hangfire.InMemory.InMemoryStorage;
         var timed = await bookmarks.FindDueAsync(DateTimeOffset.MaxValue, int.MaxValue, cancellationToken);
-        foreach (var b in timed) await scheduler.ScheduleAsync(b.WorkflowInstanceId, b.Id, b.ResumeAt ?? clock.GetUtcNow(), cancellationToken);
-        if (timed.Count > 0) logger.LogInformation("Rescheduled {Count} timer(s) from the workflow store.", timed.Count);
-        if (storage is global::Hangfire.InMemory.InMemoryStorage)
+        var rescheduled = 0;
+        using (var connection = storage.GetConnection())
+        {
+            foreach (var b in timed)
+            {
+                if (!inMemory && BookmarkJobIndex.HasWaitingJob(connection, b.Id)) continue;
+                await scheduler.ScheduleAsync(b.WorkflowInstanceId, b.Id, b.ResumeAt ?? clock.GetUtcNow(), cancellationToken);
+                rescheduled++;
+            }
+        }
+        if (rescheduled > 0) logger.LogInformation("Rescheduled {Count} timer(s) from the workflow store.", rescheduled);
+        if (inMemory)
         {
             var pending = await bookmarks.FindAsync(BackgroundActivities.BookmarkName, null, cancellationToken);
             foreach (var b in pending) await background.DispatchAsync(b.WorkflowInstanceId, b.Id, cancellationToken);
@@ -120,6 +137,7 @@ public static class HangfireSchedulingExtensions
         bool addServer = true, int workerCount = 4, TimeSpan? shutdownTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<HangfireSchedulingOptions>(); // recovery interval and grace period; the host binds Platform:Scheduling
         if (storage == HangfireStorageKind.PostgreSql && string.IsNullOrWhiteSpace(postgresConnectionString))
             throw new InvalidOperationException("Hangfire on PostgreSQL needs a connection string: set ConnectionStrings:Platform (the platform database is used).");
 
@@ -160,12 +178,22 @@ public static class HangfireSchedulingExtensions
         services.AddTransient<RunActivityJob>();
         services.AddSingleton<IWorkflowPublicationHandler, CronPublicationHandler>();
         services.AddHostedService<TimerRecoveryService>();
+        // Lost jobs (a crash between a commit and its enqueue) are queued again; after TimerRecoveryService, which reschedules at start.
+        services.TryAddSingleton<JobRecoveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRecoveryService>());
 
-        // Multi-node: each instance runs on one node at a time (a PostgreSQL advisory lock instead of the in-process one).
+        // Multi-node: each instance runs on one node at a time (a PostgreSQL advisory lock instead of the in-process one), and each
+        // background activity is claimed by one job at a time.
         if (storage == HangfireStorageKind.PostgreSql)
         {
             services.RemoveAll<IInstanceLock>();
             services.AddSingleton<IInstanceLock>(new PostgresInstanceLock(postgresConnectionString!));
+            services.RemoveAll<IBackgroundActivityClaim>();
+            services.AddSingleton<IBackgroundActivityClaim>(new PostgresBackgroundActivityClaim(postgresConnectionString!));
+        }
+        else
+        {
+            services.TryAddSingleton<IBackgroundActivityClaim, InProcessBackgroundActivityClaim>();
         }
         return services;
     }

@@ -13,6 +13,7 @@ namespace Platform.Engine.Runtime;
 public sealed partial class WorkflowRuntime
 {
     private static readonly TimeSpan ProgressSaveInterval = TimeSpan.FromMilliseconds(200);
+    private readonly InProcessBackgroundActivityClaim _localClaims = new(); // when no IBackgroundActivityClaim is registered
     private int _inFlight;
 
     /// <summary>Bursts running now (started, not yet committed).</summary>
@@ -84,11 +85,21 @@ public sealed partial class WorkflowRuntime
 
     /// <summary>
     /// Runs the background activity waiting on <paramref name="bookmarkId"/> and resumes the instance with its results.
-    /// Called by the in-process executor and by Hangfire's <c>RunActivityJob</c>. Skips bookmarks that are gone (resumed or
-    /// cancelled). When <paramref name="ct"/> is cancelled (host shutdown) it throws and resumes nothing, so the job runs again.
+    /// Called by the in-process executor and by Hangfire's <c>RunActivityJob</c>. Idempotent by bookmark id: it first takes the
+    /// bookmark's <see cref="IBackgroundActivityClaim"/> (held until the resume has committed) and skips when another run holds
+    /// it; it skips bookmarks that are gone (resumed or cancelled). So a job enqueued twice runs the activity once. When
+    /// <paramref name="ct"/> is cancelled (host shutdown) it throws and resumes nothing, so the job runs again.
     /// </summary>
     public async Task RunBackgroundActivityAsync(string instanceId, string bookmarkId, CancellationToken ct = default)
     {
+        var claims = _engine.Services.GetService<IBackgroundActivityClaim>() ?? _localClaims;
+        await using var claim = await claims.TryClaimAsync(bookmarkId, ct);
+        if (claim is null)
+        {
+            _logger.LogInformation("Background activity {BookmarkId} of {InstanceId} is being run by another job; this one is skipped.", bookmarkId, instanceId);
+            return;
+        }
+        // Read after claiming: a run that held the claim before has resumed the instance (the bookmark is gone) or died (it is still there).
         var instance = await _instances.FindAsync(instanceId, ct);
         var bookmark = instance?.State.Bookmarks.FirstOrDefault(b => b.Id == bookmarkId && b.Name == BackgroundActivities.BookmarkName);
         if (instance is null || bookmark is null || instance.Status == WorkflowStatus.Finished)
