@@ -39,7 +39,7 @@ public sealed class FormatResult : Activity
     public Input<object?> Rows { get; set; } = new((object?)null);
 
     /// <summary>The channel the text is for.</summary>
-    [Input(Description = "The channel the text is for: chat and slack get Markdown, email HTML, sms compact lines.",
+    [Input(Description = "The channel the text is for: chat and slack get Markdown, email HTML, sms compact lines. For Send Reply and Send Message choose chat: they render its Markdown table for each channel themselves (an HTML table in e-mail, a monospace block in Telegram and Slack, a line per row in SMS); email's raw HTML is for other uses, such as an HTTP request.",
         UIHint = "dropdown", Options = ["chat", "slack", "email", "sms"], Order = 1)]
     public Input<string> Channel { get; set; } = new("chat");
 

@@ -122,4 +122,37 @@ public sealed class RenderingTests
 
         Assert.Equal("• a\n  ◦ b\n• c", text);
     }
+
+    private const string StockTable = "**Running low**\n\n| product | in stock |\n|---|---:|\n| Desk lamp <b> | 2 |\n| USB-C cable | 10 |";
+
+    [Fact]
+    public void Should_Render_A_Bordered_Html_Table_When_An_Email_Carries_A_Markdown_Table()
+    {
+        var html = MessageRenderer.Render(StockTable, TextFormat.Html);
+
+        Assert.Contains("<table border=\"1\"", html, StringComparison.Ordinal);
+        Assert.Contains("<th>product</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>Desk lamp &lt;b&gt;</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("| product |", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_Write_One_Compact_Line_Per_Row_When_A_Table_Goes_By_Sms()
+    {
+        var text = MessageRenderer.Render(StockTable, TextFormat.PlainText);
+
+        Assert.Equal("Running low\n\nproduct: Desk lamp <b>, in stock: 2\nproduct: USB-C cable, in stock: 10", text);
+    }
+
+    [Theory]
+    [InlineData(TextFormat.TelegramHtml, "<pre>", "</pre>")]
+    [InlineData(TextFormat.SlackMrkdwn, "```", "```")]
+    public void Should_Align_Columns_In_A_Monospace_Block_When_A_Chat_App_Gets_A_Table(TextFormat format, string open, string close)
+    {
+        var text = MessageRenderer.Render(StockTable, format);
+
+        var block = text[(text.IndexOf(open, StringComparison.Ordinal) + open.Length)..text.LastIndexOf(close, StringComparison.Ordinal)].Trim('\n');
+        Assert.Equal(["product        in stock", "-------------  --------", "Desk lamp &lt;b&gt;  2", "USB-C cable    10"],
+            block.Split('\n').Select(l => l.TrimEnd()));
+    }
 }

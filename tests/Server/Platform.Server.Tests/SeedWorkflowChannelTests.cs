@@ -219,6 +219,24 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
         Assert.Contains("5 orders came in today", reply.HtmlBody, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Should_Send_The_Low_Stock_Table_As_An_Html_Table_When_A_Mail_Asks()
+    {
+        // Arrange
+        var owner = Services.NewMailUser("owner");
+
+        // Act
+        await MailAsync(owner, demo.AssistantMailbox, "Stock", "which products are running low?");
+        var reply = await ReplyByMailAsync(owner);
+
+        // Assert: FormatResult's Markdown table is a real table in the HTML part and a line per product in the text part.
+        Assert.Contains("<table", reply.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("<th>product</th>", reply.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("| product |", reply.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("product: ", reply.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("| product |", reply.TextBody, StringComparison.Ordinal);
+    }
+
     // ---- devices on mosquitto ----
 
     /// <summary>The test's own subscription on mosquitto, recording what arrives.</summary>

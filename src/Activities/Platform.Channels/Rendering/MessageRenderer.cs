@@ -1,5 +1,6 @@
 using Markdig;
 using Markdig.Extensions.EmphasisExtras;
+using Markdig.Extensions.Tables;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
 
@@ -7,22 +8,28 @@ namespace Platform.Channels.Rendering;
 
 /// <summary>
 /// Renders the platform's Markdown subset into each channel's format, and splits long texts into parts that fit a
-/// channel's limit. Raw HTML in the Markdown is never passed through: it shows as text.
+/// channel's limit. Raw HTML in the Markdown is never passed through: it shows as text. Pipe tables become an HTML table
+/// in e-mail, an aligned monospace block in Telegram and Slack, and one compact line per row in plain text (SMS).
 /// </summary>
 public static class MessageRenderer
 {
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
         .UseEmphasisExtras(EmphasisExtraOptions.Strikethrough)
         .UseAutoLinks()
+        .UsePipeTables()
         .DisableHtml()
         .Build();
 
     private static readonly MarkdownPipeline HtmlPipeline = new MarkdownPipelineBuilder()
         .UseEmphasisExtras(EmphasisExtraOptions.Strikethrough)
         .UseAutoLinks()
+        .UsePipeTables()
         .UseSoftlineBreakAsHardlineBreak()
         .DisableHtml()
         .Build();
+
+    /// <summary>The widest a table column gets in a monospace block before its cells are shortened with "…".</summary>
+    public const int MaxTableColumnWidth = 32;
 
     /// <summary>Renders <paramref name="markdown"/> into <paramref name="format"/>.</summary>
     public static string Render(string markdown, TextFormat format) => format == TextFormat.Html
@@ -57,7 +64,8 @@ public static class MessageRenderer
         HtmlPipeline.Setup(renderer);
         renderer.Render(document);
         writer.Flush();
-        return writer.ToString().TrimEnd('\n');
+        // Mail clients show a bare <table> without any lines; give it borders and padding they all understand.
+        return writer.ToString().TrimEnd('\n').Replace("<table>", "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\" style=\"border-collapse:collapse\">", StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -116,6 +124,9 @@ public static class MessageRenderer
         {
             switch (block)
             {
+                case Table table:
+                    WriteTable(table);
+                    break;
                 case HeadingBlock heading:
                     Open(Style.Heading);
                     WriteInlines(heading.Inline);
@@ -150,6 +161,53 @@ public static class MessageRenderer
                     break;
             }
         }
+
+        private void WriteTable(Table table)
+        {
+            var rows = table.OfType<TableRow>()
+                .Select(r => (r.IsHeader, Cells: r.OfType<TableCell>().Select(CellText).ToList()))
+                .Where(r => r.Cells.Count > 0).ToList();
+            if (rows.Count == 0) return;
+            var header = rows[0].IsHeader ? rows[0].Cells : null;
+            var body = header is null ? rows : rows.Skip(1).ToList();
+
+            if (dialect is PlainDialect)
+            {
+                // SMS: one compact line per row, "name: value" when the table has a header.
+                for (var i = 0; i < body.Count; i++)
+                {
+                    if (i > 0) Break(CutQuality.Line);
+                    var cells = body[i].Cells;
+                    Text(string.Join(", ", cells.Select((c, k) => header is not null && k < header.Count && header[k].Length > 0 ? $"{header[k]}: {c}" : c)));
+                }
+                if (body.Count == 0 && header is not null) Text(string.Join(", ", header));
+                return;
+            }
+
+            // Chat apps have no tables: an aligned monospace block.
+            var columns = rows.Max(r => r.Cells.Count);
+            var widths = Enumerable.Range(0, columns)
+                .Select(k => Math.Min(MaxTableColumnWidth, rows.Max(r => k < r.Cells.Count ? r.Cells[k].Length : 0))).ToArray();
+            var lines = new List<string>();
+            string Line(List<string> cells) => string.Join("  ", Enumerable.Range(0, columns).Select(k =>
+            {
+                var c = k < cells.Count ? cells[k] : "";
+                if (c.Length > widths[k]) c = c[..(widths[k] - 1)] + "…";
+                return k == columns - 1 ? c : c.PadRight(widths[k]);
+            })).TrimEnd();
+            if (header is not null)
+            {
+                lines.Add(Line(header));
+                lines.Add(string.Join("  ", widths.Select(w => new string('-', Math.Max(1, w)))));
+            }
+            lines.AddRange(body.Select(r => Line(r.Cells)));
+            Open(Style.Pre);
+            Text(string.Join("\n", lines));
+            Close();
+        }
+
+        private static string CellText(TableCell cell) => string.Join(" ", cell.OfType<ParagraphBlock>()
+            .Select(p => p.Inline is null ? "" : PlainText(p.Inline))).Trim();
 
         private void WriteList(ListBlock list, int depth)
         {
