@@ -41,6 +41,7 @@ public static class PlatformHostExtensions
         services.AddPlatformPersistence(configuration, dataDirectory);
         services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>()
             .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
+        services.AddPlatformEngineOptions(configuration); // Platform:Engine: default retry policy, shutdown timeout
         services.AddPlatformData(configuration, dataDirectory);
         services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, MessageReceivedPatternValidator>());

@@ -1,6 +1,7 @@
 using System.Net;
 using Hangfire;
 using Hangfire.Dashboard;
+using Platform.Engine.Runtime;
 using Platform.Persistence.EFCore;
 using Platform.Scheduling.Hangfire;
 using Platform.Server.Security;
@@ -23,18 +24,29 @@ public static class SchedulingHostExtensions
 
     /// <summary>
     /// Registers Hangfire for the configured database. Call after <c>AddPlatformPersistence</c> (it reads the registered
-    /// <see cref="PlatformDatabaseSettings"/>). <c>Platform:Scheduling:WorkerCount</c> sets the Hangfire workers (default 4).
+    /// <see cref="PlatformDatabaseSettings"/>). Binds <c>Platform:Scheduling</c> (<see cref="HangfireSchedulingOptions"/>:
+    /// <c>WorkerCount</c>, <c>RecoveryInterval</c>, <c>RecoveryGracePeriod</c>); Hangfire's shutdown waits as long as the engine's
+    /// (<c>Platform:Engine:ShutdownTimeout</c>, default 30 s).
     /// </summary>
+    /// <exception cref="InvalidOperationException">A value is out of range; the message names the key.</exception>
     public static WebApplicationBuilder AddPlatformScheduling(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var settings = builder.Services.LastOrDefault(d => d.ServiceType == typeof(PlatformDatabaseSettings))?.ImplementationInstance as PlatformDatabaseSettings
             ?? throw new InvalidOperationException("AddPlatformScheduling needs the platform database: call AddPlatformPersistence first.");
-        var workers = builder.Configuration.GetValue("Platform:Scheduling:WorkerCount", 4);
+        var section = builder.Configuration.GetSection(HangfireSchedulingOptions.SectionName);
+        var scheduling = section.Get<HangfireSchedulingOptions>() ?? new HangfireSchedulingOptions();
+        if (scheduling.WorkerCount < 1)
+            throw new InvalidOperationException($"{HangfireSchedulingOptions.SectionName}:WorkerCount is {scheduling.WorkerCount}; use 1 or more (default 4).");
+        if (scheduling.RecoveryGracePeriod < TimeSpan.Zero)
+            throw new InvalidOperationException($"{HangfireSchedulingOptions.SectionName}:RecoveryGracePeriod must not be negative; use e.g. 00:00:30.");
+        var shutdown = builder.Configuration.GetValue<TimeSpan?>($"{EngineRuntimeOptionsValidator.SectionName}:ShutdownTimeout") is { } t && t >= TimeSpan.Zero
+            ? t : TimeSpan.FromSeconds(30);
         if (settings.Provider == PlatformDatabaseProvider.PostgreSql)
-            builder.Services.AddHangfireScheduling(HangfireStorageKind.PostgreSql, settings.ConnectionString, workerCount: workers);
+            builder.Services.AddHangfireScheduling(HangfireStorageKind.PostgreSql, settings.ConnectionString, workerCount: scheduling.WorkerCount, shutdownTimeout: shutdown);
         else
-            builder.Services.AddHangfireScheduling(HangfireStorageKind.InMemory, workerCount: workers);
+            builder.Services.AddHangfireScheduling(HangfireStorageKind.InMemory, workerCount: scheduling.WorkerCount, shutdownTimeout: shutdown);
+        builder.Services.AddOptions<HangfireSchedulingOptions>().Bind(section);
         return builder;
     }
 
