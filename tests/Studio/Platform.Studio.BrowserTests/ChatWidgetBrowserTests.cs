@@ -21,7 +21,7 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A new web chat channel with an echo workflow: "You said: &lt;text&gt;" with quick replies Yes and No.</summary>
-    private async Task<string> CreateEchoChannelAsync()
+    private async Task<string> CreateEchoChannelAsync(string replyScript = "'You said: **' + getInput('text') + '**'")
     {
         var channel = "chat-" + Guid.NewGuid().ToString("N")[..10];
         using var api = app.CreateClient(withApiKey: true);
@@ -44,7 +44,7 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
                     new JsonObject
                     {
                         ["id"] = "reply", ["type"] = "Platform.SendReply", ["version"] = 1,
-                        ["text"] = Input("JavaScript", "String", "'You said: **' + getInput('text') + '**'"),
+                        ["text"] = Input("JavaScript", "String", replyScript),
                         ["quickReplies"] = Input("Literal", "String[]", "[\"Yes\",\"No\"]"),
                     }),
                 ["connections"] = new JsonArray(new JsonObject
@@ -58,6 +58,32 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
         using var saved = await api.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = model, ["publish"] = true }, Ct);
         Assert.True(saved.StatusCode == HttpStatusCode.OK, await saved.Content.ReadAsStringAsync(Ct));
         return channel;
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_Show_A_Table_With_Text_Cells_When_A_Reply_Carries_A_Markdown_Table()
+    {
+        await WithBrowserAsync(nameof(Should_Show_A_Table_With_Text_Cells_When_A_Reply_Carries_A_Markdown_Table), async browser =>
+        {
+            // Arrange: a reply with a title and a pipe table, one cell of which is markup a visitor typed.
+            var channel = await CreateEchoChannelAsync(
+                "'**Running low**\\n\\n| product | in stock |\\n|---|---:|\\n| Desk lamp | 2 |\\n| ' + getInput('text') + ' | 0 |'");
+            var page = browser.Page;
+            await page.GotoAsync(new Uri(app.BaseAddress, $"/chat?channel={channel}").ToString());
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+
+            // Act
+            await page.Locator("#chat-input").FillAsync("<img src=x onerror=alert(1)>");
+            await page.Locator("#chat-input").PressAsync("Enter");
+
+            // Assert: a real table, the typed markup as text in its cell and never as an element.
+            var table = page.Locator(".chat-msg.bot table");
+            await table.WaitForAsync();
+            Assert.Equal(["product", "in stock"], await table.Locator("th").AllInnerTextsAsync());
+            Assert.Equal(["Desk lamp", "2", "<img src=x onerror=alert(1)>", "0"], await table.Locator("td").AllInnerTextsAsync());
+            Assert.Equal(0, await page.Locator(".chat-msg.bot img").CountAsync());
+            Assert.Equal("Running low", await page.Locator(".chat-msg.bot strong").First.InnerTextAsync());
+        });
     }
 
     [Fact(Timeout = 300_000)]

@@ -87,6 +87,39 @@
     return a;
   }
 
+  // A pipe table: a header row, a |---|:--:| separator, then rows. Cells are set with textContent, never as HTML.
+  function cellsOf(line) {
+    var t = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+    return t.split(/(?<!\\)\|/).map(function (c) { return c.trim().replace(/\\\|/g, '|'); });
+  }
+
+  function tableOf(lines) {
+    var start = 0;
+    while (start < lines.length && lines[start].indexOf('|') < 0) start++;
+    if (lines.length - start < 2 || !/^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$/.test(lines[start + 1])) return null;
+    var wrap = document.createElement('div');
+    wrap.className = 'table';
+    if (start > 0) {
+      var p = document.createElement('p');
+      lines.slice(0, start).forEach(function (l, n) { if (n > 0) p.appendChild(document.createElement('br')); inline(l, p); });
+      wrap.appendChild(p);
+    }
+    var table = document.createElement('table');
+    var head = document.createElement('tr');
+    cellsOf(lines[start]).forEach(function (c) { var th = document.createElement('th'); inline(c, th); head.appendChild(th); });
+    var thead = document.createElement('thead'); thead.appendChild(head); table.appendChild(thead);
+    var tbody = document.createElement('tbody');
+    lines.slice(start + 2).forEach(function (l) {
+      if (!l.trim()) return;
+      var tr = document.createElement('tr');
+      cellsOf(l).forEach(function (c) { var td = document.createElement('td'); inline(c, td); tr.appendChild(td); });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+    wrap.appendChild(table);
+    return wrap;
+  }
+
   function renderMarkdown(text, parent) {
     var parts = String(text).replace(/\r\n?/g, '\n').split(/^```[^\n]*\n([\s\S]*?)^```\s*$/m);
     parts.forEach(function (part, i) {
@@ -101,6 +134,8 @@
       part.split(/\n{2,}/).forEach(function (block) {
         if (!block.trim()) return;
         var lines = block.split('\n');
+        var table = tableOf(lines);
+        if (table) { parent.appendChild(table); return; }
         if (lines.every(function (l) { return /^\s*([-*+]|\d+[.)])\s+/.test(l); })) {
           var ordered = /^\s*\d/.test(lines[0]);
           var listEl = document.createElement(ordered ? 'ol' : 'ul');
