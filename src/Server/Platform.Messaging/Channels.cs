@@ -118,7 +118,8 @@ public sealed class EfChannelStore : IChannelStore
         using (await _gate.EnterAsync(ct).ConfigureAwait(false))
         {
             await using var db = await _factory.CreateDbContextAsync(ct).ConfigureAwait(false);
-            var row = await db.Set<ChannelEntity>().FirstOrDefaultAsync(c => c.Name == channel.Name, ct).ConfigureAwait(false);
+            // Tracked: the platform's contexts do not track queries by default, and an untracked row would not be updated.
+            var row = await db.Set<ChannelEntity>().AsTracking().FirstOrDefaultAsync(c => c.Name == channel.Name, ct).ConfigureAwait(false);
             var settings = (JsonObject)channel.Settings.DeepClone();
             if (row is not null && JsonNode.Parse(row.Settings) is JsonObject previous)
                 foreach (var (key, value) in previous)
