@@ -16,6 +16,7 @@ app.MapWorkflowApi();
 app.MapHttpWorkflows();
 app.MapDataSourcesApi();
 app.MapChannelsApi();
+app.MapConversationsApi();
 app.MapChannelInboundApi();
 app.MapWebhookChannelApi();
 app.MapChatApi(); // also adds the WebSocket middleware
