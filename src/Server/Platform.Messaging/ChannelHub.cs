@@ -101,8 +101,33 @@ internal sealed class HttpChannelProviders(ChannelAdapterFactory factory)
     {
         AccountSid = c.Require("accountSid"), AuthToken = c.Require("authToken"), FromNumber = c.Get("fromNumber"),
         MessagingServiceSid = c.Get("messagingServiceSid"), ApiBaseUrl = Url(c, "apiBaseUrl") ?? new Uri("https://api.twilio.com/"),
-        StatusCallbackUrl = Url(c, "statusCallbackUrl"),
+        StatusCallbackUrl = TwilioStatusCallbackUrl(c),
     }));
+
+    /// <summary>
+    /// Where Twilio reports the delivery status of an SMS channel's messages: the <c>statusCallbackUrl</c> setting; else the
+    /// <c>publicBaseUrl</c> setting (the server's public address, such as <c>https://bot.example.com</c>) plus
+    /// <c>/channels/{name}/twilio/status</c>; else the <c>publicUrl</c> setting (the inbound URL configured at Twilio) with its
+    /// <c>/twilio/messages</c> changed to <c>/twilio/status</c>. Null when none is set: messages then go out without a status callback.
+    /// </summary>
+    public static Uri? TwilioStatusCallbackUrl(ChannelConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (Url(c, "statusCallbackUrl") is { } explicitUrl) return explicitUrl;
+        if (Url(c, "publicBaseUrl") is { } baseUrl)
+        {
+            if (baseUrl.Scheme is not ("http" or "https") || baseUrl.Query.Length > 0)
+                throw new ChannelConfigurationException($"Channel '{c.Name}': 'publicBaseUrl' must be the server's public http(s) address without a query, such as https://bot.example.com, not '{baseUrl}'.");
+            return new Uri(baseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + TwilioChannel.StatusCallbackPath(c.Name));
+        }
+        const string inbound = "/twilio/messages";
+        if (Url(c, "publicUrl") is { } publicUrl && publicUrl.AbsolutePath.EndsWith(inbound, StringComparison.Ordinal))
+        {
+            var path = publicUrl.GetLeftPart(UriPartial.Path);
+            return new Uri(path[..^inbound.Length] + "/twilio/status");
+        }
+        return null;
+    }
 
     public IChannelProvider Webhook => new Provider(ChannelKind.Webhook, c => factory.CreateWebhook(c.Name, new WebhookChannelOptions
     {

@@ -121,6 +121,11 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
         var now = _clock.GetUtcNow();
         var attempts = message.Attempts;
         if (result is not null) message.PartsDelivered = Math.Max(message.PartsDelivered, result.PartsDelivered);
+        if (result is { ChannelMessageIds.Count: > 0 })
+        {
+            // The service's ids of the parts delivered (after those of earlier attempts): delivery reports (Twilio status callbacks) name them.
+            message.ProviderMessageIds = string.Join(',', (message.ProviderMessageIds?.Split(',') ?? []).Concat(result.ChannelMessageIds).Distinct(StringComparer.Ordinal));
+        }
         switch (status)
         {
             case SendStatus.Sent:

@@ -111,6 +111,37 @@ public sealed class TwilioTests
     }
 
     [Fact]
+    public async Task Should_NameTheOutboxMessageInEveryPartsStatusCallback_When_SendingWithAnIdempotencyKey()
+    {
+        await using var twilio = await FakeTwilioServer.StartAsync();
+        var channel = Channel(twilio, statusCallback: new Uri("https://bots.example.com/channels/sms/twilio/status?tenant=a"));
+        var text = string.Join(" ", Enumerable.Range(1, 400).Select(i => $"word{i}."));
+
+        var result = await channel.SendAsync("+14158675310", new OutgoingMessage { Text = text, IdempotencyKey = "0193a/b c" });
+
+        Assert.True(result.IsSuccess, result.ToString());
+        Assert.True(twilio.CreatedMessages.Count >= 2);
+        Assert.All(twilio.CreatedMessages, m =>
+            Assert.Equal("https://bots.example.com/channels/sms/twilio/status?tenant=a&outbox=0193a%2Fb%20c", m.StatusCallback));
+        Assert.Equal(twilio.CreatedMessages.Select(m => m.Sid), result.ChannelMessageIds);
+        Assert.Equal("https://x.example/s?outbox=k", TwilioChannel.StatusCallbackFor(new Uri("https://x.example/s"), "k"));
+        Assert.Equal("https://x.example/s", TwilioChannel.StatusCallbackFor(new Uri("https://x.example/s"), null));
+    }
+
+    [Fact]
+    public void Should_DescribeTheErrorCodeWithItsMeaningAndLink_When_AStatusIsAFailure()
+    {
+        var undelivered = new TwilioMessageStatus { MessageSid = "SM1", Status = "undelivered", ErrorCode = "30003" };
+        var unknownCode = new TwilioMessageStatus { MessageSid = "SM1", Status = "failed", ErrorCode = "39999" };
+        var noCode = new TwilioMessageStatus { MessageSid = "SM1", Status = "failed" };
+
+        Assert.Equal("Twilio reports the SMS undelivered, error 30003 (unreachable destination handset), https://www.twilio.com/docs/errors/30003",
+            undelivered.Describe());
+        Assert.Equal("Twilio reports the SMS failed, error 39999, https://www.twilio.com/docs/errors/39999", unknownCode.Describe());
+        Assert.Equal("Twilio reports the SMS failed (no error code given).", noCode.Describe());
+    }
+
+    [Fact]
     public async Task Should_SplitAt1600_When_SmsIsLong()
     {
         await using var twilio = await FakeTwilioServer.StartAsync();

@@ -36,9 +36,10 @@ public sealed record TwilioCreatedMessage
 /// <summary>
 /// A loopback Twilio REST API for <c>POST /2010-04-01/Accounts/{AccountSid}/Messages.json</c>: basic auth with
 /// AccountSid:AuthToken and the path's account (401, code 20003 otherwise), form fields (21604 no To, 21603 no From,
-/// 21602 no Body, 21211 invalid To, 21617 over 1600 characters, 21609 bad StatusCallback) with Twilio's error JSON.
+/// 21602 no Body, 21211 invalid To, 21617 over 1600 characters, 21609 a StatusCallback that is not an http(s) URL with a valid host)
+/// with Twilio's error JSON. Records each accepted message with its <c>StatusCallback</c>.
 /// Sends signed inbound SMS and status callbacks with <see cref="SendIncomingMessageAsync"/> and
-/// <see cref="SendStatusCallbackAsync"/>.
+/// <see cref="SendStatusCallbackAsync(TwilioCreatedMessage, string, string?, HttpClient?, string?)"/> (to the message's own <c>StatusCallback</c>).
 /// </summary>
 public sealed class FakeTwilioServer : FakeServer
 {
@@ -109,7 +110,36 @@ public sealed class FakeTwilioServer : FakeServer
 
     /// <summary>POSTs a status callback (<c>MessageSid</c>, <c>MessageStatus</c>, optional <c>ErrorCode</c>), signed.</summary>
     public Task<FakeResponse> SendStatusCallbackAsync(Uri url, string messageSid, string status, string? errorCode = null,
-        string to = "+15558675310", string from = "+15017122661")
+        string to = "+15558675310", string from = "+15017122661") =>
+        PostSignedAsync(url, StatusFields(messageSid, status, errorCode, to, from), null, null, null);
+
+    /// <summary>
+    /// Reports the delivery status of a message this fake accepted, as Twilio does: a POST to the message's <c>StatusCallback</c>
+    /// exactly as it was given (query included), signed over that URL with the auth token (<paramref name="authToken"/> to sign
+    /// with another one). With <paramref name="through"/>, the request goes to the same path and query on that client's base
+    /// address instead (an in-memory test server, as a reverse proxy would forward it). Throws when the message had no
+    /// <c>StatusCallback</c>: Twilio would report nothing.
+    /// </summary>
+    public async Task<FakeResponse> SendStatusCallbackAsync(TwilioCreatedMessage message, string status, string? errorCode = null,
+        HttpClient? through = null, string? authToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.StatusCallback is not { } callback)
+        {
+            throw new InvalidOperationException($"Message {message.Sid} was sent without a StatusCallback: Twilio reports no status for it.");
+        }
+
+        var fields = StatusFields(message.Sid, status, errorCode, message.To, message.From ?? message.MessagingServiceSid ?? "");
+        if (through is null)
+        {
+            return await PostSignedAsync(new Uri(callback), fields, null, authToken, null);
+        }
+
+        using var request = SignedRequest(new Uri(new Uri(callback).PathAndQuery, UriKind.Relative), fields, callback, authToken, null);
+        return await ReadAsync(await through.SendAsync(request));
+    }
+
+    private List<KeyValuePair<string, string>> StatusFields(string messageSid, string status, string? errorCode, string to, string from)
     {
         var fields = new List<KeyValuePair<string, string>>
         {
@@ -121,7 +151,7 @@ public sealed class FakeTwilioServer : FakeServer
             fields.Add(new("ErrorCode", errorCode));
         }
 
-        return PostSignedAsync(url, fields, null, null, null);
+        return fields;
     }
 
     /// <inheritdoc />
@@ -163,7 +193,9 @@ public sealed class FakeTwilioServer : FakeServer
             : !E164.IsMatch(to) ? Error(21211, $"Invalid 'To' Phone Number: {to}", 400)
             : from is not null && !E164.IsMatch(from) && !Regex.IsMatch(from, "^[A-Za-z0-9 ]{1,11}$") ? Error(21212, $"Invalid 'From' Phone Number: {from}", 400)
             : body?.Length > 1600 ? Error(21617, "The concatenated message body exceeds the 1600 character limit.", 400)
-            : callback is not null && !(Uri.TryCreate(callback, UriKind.Absolute, out var cb) && cb.Scheme is "http" or "https")
+            // Twilio: an http(s) URL with a valid host name, no underscores in the host.
+            : callback is not null && !(Uri.TryCreate(callback, UriKind.Absolute, out var cb) && cb.Scheme is "http" or "https"
+                                        && cb.Host.Length > 0 && !cb.Host.Contains('_', StringComparison.Ordinal))
                 ? Error(21609, "Invalid StatusCallback url", 400)
             : null;
         if (failure is not null)
@@ -232,15 +264,21 @@ public sealed class FakeTwilioServer : FakeServer
     private async Task<FakeResponse> PostSignedAsync(Uri url, List<KeyValuePair<string, string>> fields, string? signedUrl, string? authToken,
         string? tamperedBody)
     {
+        using var request = SignedRequest(url, fields, signedUrl ?? url.ToString(), authToken, tamperedBody);
+        return await ReadAsync(await Sender.SendAsync(request));
+    }
+
+    private HttpRequestMessage SignedRequest(Uri url, List<KeyValuePair<string, string>> fields, string signedUrl, string? authToken, string? tamperedBody)
+    {
         var body = string.Join('&', fields.Select(f => $"{Uri.EscapeDataString(f.Key)}={Uri.EscapeDataString(f.Value).Replace("%20", "+", StringComparison.Ordinal)}"));
-        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(tamperedBody ?? body, Encoding.UTF8, "application/x-www-form-urlencoded"),
         };
-        request.Headers.Add("X-Twilio-Signature", Sign(authToken ?? AuthToken, signedUrl ?? url.ToString(), fields));
+        request.Headers.Add("X-Twilio-Signature", Sign(authToken ?? AuthToken, signedUrl, fields));
         request.Headers.Add("I-Twilio-Idempotency-Token", Guid.NewGuid().ToString());
         request.Headers.UserAgent.ParseAdd("TwilioProxy/1.1");
-        return await ReadAsync(await Sender.SendAsync(request));
+        return request;
     }
 
     private static JsonObject Error(int code, string message, int status) => new()

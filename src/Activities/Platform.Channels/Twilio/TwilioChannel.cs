@@ -34,6 +34,29 @@ public sealed record TwilioMessageStatus
 
     /// <summary>True for <c>failed</c> or <c>undelivered</c>.</summary>
     public bool IsFailed => Status is "failed" or "undelivered";
+
+    // The meaning of the error codes Twilio reports most often with failed and undelivered messages (https://www.twilio.com/docs/errors).
+    private static readonly Dictionary<string, string> ErrorNames = new(StringComparer.Ordinal)
+    {
+        ["30001"] = "queue overflow", ["30002"] = "account suspended", ["30003"] = "unreachable destination handset",
+        ["30004"] = "message blocked", ["30005"] = "unknown destination handset", ["30006"] = "landline or unreachable carrier",
+        ["30007"] = "message filtered by the carrier", ["30008"] = "unknown error", ["30010"] = "message price exceeds max price",
+        ["21610"] = "the recipient replied STOP", ["21614"] = "'To' is not a valid mobile number",
+    };
+
+    /// <summary>A sentence for the outbox: <c>Twilio reports the SMS undelivered, error 30003 (unreachable destination handset),
+    /// https://www.twilio.com/docs/errors/30003</c>.</summary>
+    public string Describe()
+    {
+        var text = $"Twilio reports the SMS {Status}";
+        if (ErrorCode is null)
+        {
+            return text + " (no error code given).";
+        }
+
+        var name = ErrorNames.TryGetValue(ErrorCode, out var known) ? $" ({known})" : "";
+        return $"{text}, error {ErrorCode}{name}, https://www.twilio.com/docs/errors/{Uri.EscapeDataString(ErrorCode)}";
+    }
 }
 
 /// <summary>The outcome of <see cref="TwilioChannel.HandleStatusCallback"/>.</summary>
@@ -52,6 +75,24 @@ public sealed class TwilioChannel : IChannelSender
 
     /// <summary>The content type of <see cref="EmptyTwiml"/>.</summary>
     public const string TwimlContentType = "text/xml";
+
+    /// <summary>The query parameter of the <c>StatusCallback</c> URL that names the outbox message (the message's
+    /// <see cref="OutgoingMessage.IdempotencyKey"/>), so a status report finds its message even before the SID is stored.</summary>
+    public const string OutboxQueryParameter = "outbox";
+
+    /// <summary>The relative path of a channel's status callback endpoint.</summary>
+    public static string StatusCallbackPath(string channelName) => $"/channels/{Uri.EscapeDataString(channelName)}/twilio/status";
+
+    /// <summary>The <c>StatusCallback</c> of one message: <paramref name="callback"/> with <c>outbox=&lt;key&gt;</c> added when
+    /// <paramref name="idempotencyKey"/> is set. Twilio signs status callbacks over this exact URL.</summary>
+    public static string StatusCallbackFor(Uri callback, string? idempotencyKey)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var url = callback.ToString();
+        return string.IsNullOrEmpty(idempotencyKey)
+            ? url
+            : $"{url}{(callback.Query.Length > 1 ? "&" : url.EndsWith('?') ? "" : "?")}{OutboxQueryParameter}={Uri.EscapeDataString(idempotencyKey)}";
+    }
 
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
@@ -215,7 +256,7 @@ public sealed class TwilioChannel : IChannelSender
 
             if (Options.StatusCallbackUrl is { } callback)
             {
-                fields.Add(new("StatusCallback", callback.ToString()));
+                fields.Add(new("StatusCallback", StatusCallbackFor(callback, message.IdempotencyKey)));
             }
 
             return await CreateMessageAsync(fields, ct);
