@@ -23,7 +23,21 @@ public static class ChannelsApi
 
     /// <summary>A channel as answered.</summary>
     public sealed record ChannelResponse(string Name, ChannelKind Kind, bool Enabled, JsonObject Settings, IReadOnlyList<string> Secrets,
-        ChannelSource Source, string? Error, IReadOnlyDictionary<string, string> Endpoints, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        ChannelSource Source, string? Error, IReadOnlyDictionary<string, string> Endpoints, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        ChannelStatus Status);
+
+    /// <summary>Whether a channel works.</summary>
+    /// <param name="State"><c>connected</c> (its adapter is ready, its listener connected, and its last delivery did not fail),
+    /// <c>error</c> (see <paramref name="Reason"/>) or <c>disabled</c>.</param>
+    /// <param name="Reason">Why it is in error or disabled.</param>
+    public sealed record ChannelStatus(string State, string? Reason)
+    {
+        /// <summary>The channel works.</summary>
+        public static ChannelStatus Connected { get; } = new("connected", null);
+
+        /// <summary>The channel does not work, for <paramref name="reason"/>.</summary>
+        public static ChannelStatus Failing(string reason) => new("error", reason);
+    }
 
     /// <summary>A create or update request. Omitted secret settings keep their stored values.</summary>
     public sealed record ChannelRequest(string? Name, ChannelKind? Kind, bool? Enabled, JsonObject? Settings);
@@ -47,7 +61,34 @@ public static class ChannelsApi
         return app;
     }
 
-    private static ChannelResponse ToResponse(ChannelConfig c, string? error)
+    private static async Task<ChannelResponse> ToResponseAsync(ChannelConfig c, ChannelHub hub, HttpContext http, CancellationToken ct)
+    {
+        var runtime = await hub.GetAsync(c.Name, ct);
+        return ToResponse(c, runtime?.Error, await StatusAsync(c, runtime, http.RequestServices, ct));
+    }
+
+    /// <summary>
+    /// Disabled; else the adapter's configuration error; else, for channels that listen (e-mail over IMAP, MQTT subscriptions), whether
+    /// the listener is connected; else the outcome of the channel's newest outgoing message (dead-lettered, or failing and retried).
+    /// </summary>
+    private static async Task<ChannelStatus> StatusAsync(ChannelConfig c, ChannelRuntime? runtime, IServiceProvider services, CancellationToken ct)
+    {
+        if (!c.Enabled) return new ChannelStatus("disabled", "The channel is disabled: nothing is received or sent on it.");
+        if (runtime?.Error is { } error) return ChannelStatus.Failing(error);
+        if (c.Kind == ChannelKind.Email && c.Get("imapHost") is { Length: > 0 } imap
+            && services.GetService<Platform.Messaging.Email.EmailListenerService>() is { } mail
+            && !(mail.Listeners.TryGetValue(c.Name, out var listener) && listener.IsConnected))
+            return ChannelStatus.Failing($"Not connected to the IMAP server {imap}: retrying with backoff (the server log says why).");
+        if (c.Kind == ChannelKind.Mqtt && c.Get("topics") is { Length: > 0 }
+            && services.GetService<Platform.Messaging.Mqtt.MqttListenerService>() is { } mqtt && !mqtt.SubscribedChannels.Contains(c.Name))
+            return ChannelStatus.Failing("Not subscribed at the MQTT broker: reconnecting with backoff (the server log says why).");
+        var newest = (await services.GetRequiredService<IOutboxStore>().ListAsync(c.Name, null, null, new PageArgs(0, 1), ct)).Items;
+        return newest.Count == 1 && newest[0] is { LastError: { } last } m && m.Status != OutboxStatus.Sent
+            ? ChannelStatus.Failing(m.Status == OutboxStatus.DeadLettered ? $"The newest message could not be delivered: {last}" : $"Delivery is failing and being retried: {last}")
+            : ChannelStatus.Connected;
+    }
+
+    private static ChannelResponse ToResponse(ChannelConfig c, string? error, ChannelStatus status)
     {
         var settings = new JsonObject();
         var secrets = new List<string>();
@@ -56,7 +97,7 @@ public static class ChannelsApi
             if (ChannelConfig.SecretSettings.Contains(key)) secrets.Add(key);
             else settings[key] = value?.DeepClone();
         }
-        return new ChannelResponse(c.Name, c.Kind, c.Enabled, settings, secrets, c.Source, error, Endpoints(c), c.CreatedAt, c.UpdatedAt);
+        return new ChannelResponse(c.Name, c.Kind, c.Enabled, settings, secrets, c.Source, error, Endpoints(c), c.CreatedAt, c.UpdatedAt, status);
     }
 
     /// <summary>The URLs a channel service must call, relative to the server's public address.</summary>
@@ -67,7 +108,7 @@ public static class ChannelsApi
         {
             ChannelKind.Telegram => new() { ["webhook"] = $"/channels/{name}/telegram/webhook" },
             ChannelKind.Slack => new() { ["events"] = $"/channels/{name}/slack/events", ["interactions"] = $"/channels/{name}/slack/interactions" },
-            ChannelKind.Sms => new() { ["messages"] = $"/channels/{name}/twilio/messages" },
+            ChannelKind.Sms => new() { ["messages"] = $"/channels/{name}/twilio/messages", ["status"] = $"/channels/{name}/twilio/status" },
             ChannelKind.Webhook => new() { ["webhook"] = $"/channels/{name}/webhook" },
             ChannelKind.WebChat => new() { ["websocket"] = $"/ws/chat?channel={name}", ["widget"] = $"/chat?channel={name}" },
             _ => new(),
@@ -78,20 +119,21 @@ public static class ChannelsApi
         Problems.NotFound($"Channel '{name}' was not found.", $"GET {Prefix} lists the channels; create one with POST {Prefix}.");
 
     /// <summary>GET /api/channels.</summary>
-    public static async Task<Ok<List<ChannelResponse>>> ListAsync(IChannelStore store, ChannelHub hub, CancellationToken ct)
+    public static async Task<Ok<List<ChannelResponse>>> ListAsync(IChannelStore store, ChannelHub hub, HttpContext http, CancellationToken ct)
     {
         var list = new List<ChannelResponse>();
-        foreach (var c in await store.ListAsync(ct)) list.Add(ToResponse(c, (await hub.GetAsync(c.Name, ct))?.Error));
+        foreach (var c in await store.ListAsync(ct)) list.Add(await ToResponseAsync(c, hub, http, ct));
         return TypedResults.Ok(list);
     }
 
     /// <summary>GET /api/channels/{name}.</summary>
-    public static async Task<Results<Ok<ChannelResponse>, ProblemHttpResult>> GetAsync(string name, IChannelStore store, ChannelHub hub, CancellationToken ct) =>
-        await store.FindAsync(name, ct) is { } c ? TypedResults.Ok(ToResponse(c, (await hub.GetAsync(name, ct))?.Error)) : NotFound(name);
+    public static async Task<Results<Ok<ChannelResponse>, ProblemHttpResult>> GetAsync(string name, IChannelStore store, ChannelHub hub, HttpContext http,
+        CancellationToken ct) =>
+        await store.FindAsync(name, ct) is { } c ? TypedResults.Ok(await ToResponseAsync(c, hub, http, ct)) : NotFound(name);
 
     /// <summary>POST /api/channels: 201; 400 on bad input (unknown kind, missing required settings); 409 when the name is taken.</summary>
     public static async Task<Results<Created<ChannelResponse>, ProblemHttpResult>> CreateAsync(ChannelRequest request, IChannelStore store, ChannelHub hub,
-        IEnumerable<IChannelProvider> providers, CancellationToken ct)
+        IEnumerable<IChannelProvider> providers, HttpContext http, CancellationToken ct)
     {
         if (!EfChannelStore.IsValidName(request.Name))
             return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
@@ -102,12 +144,12 @@ public static class ChannelsApi
         var config = new ChannelConfig { Name = request.Name!, Kind = request.Kind.Value, Enabled = request.Enabled ?? true, Settings = request.Settings ?? new JsonObject() };
         if (Validate(config, providers) is { } problem) return problem;
         var saved = await store.SaveAsync(config, ct);
-        return TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(saved.Name)}", ToResponse(saved, (await hub.GetAsync(saved.Name, ct))?.Error));
+        return TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(saved.Name)}", await ToResponseAsync(saved, hub, http, ct));
     }
 
     /// <summary>PUT /api/channels/{name}: creates or updates; omitted secrets keep their values.</summary>
     public static async Task<Results<Ok<ChannelResponse>, Created<ChannelResponse>, ProblemHttpResult>> UpdateAsync(string name, ChannelRequest request,
-        IChannelStore store, ChannelHub hub, IEnumerable<IChannelProvider> providers, CancellationToken ct)
+        IChannelStore store, ChannelHub hub, IEnumerable<IChannelProvider> providers, HttpContext http, CancellationToken ct)
     {
         if (!EfChannelStore.IsValidName(name))
             return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
@@ -124,7 +166,7 @@ public static class ChannelsApi
         var config = new ChannelConfig { Name = name, Kind = kind.Value, Enabled = request.Enabled ?? existing?.Enabled ?? true, Settings = settings };
         if (Validate(config, providers) is { } problem) return problem;
         var saved = await store.SaveAsync(config, ct);
-        var response = ToResponse(saved, (await hub.GetAsync(name, ct))?.Error);
+        var response = await ToResponseAsync(saved, hub, http, ct);
         return existing is null || existing.Source == ChannelSource.Configuration
             ? TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(name)}", response) : TypedResults.Ok(response);
     }
