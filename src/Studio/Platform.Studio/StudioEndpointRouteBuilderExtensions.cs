@@ -80,6 +80,11 @@ public static class StudioEndpointRouteBuilderExtensions
         builders.Add(endpoints.MapMethods("/channels", GetAndHead, context => ServeEmbeddedAsync(context, "channels.html", "text/html; charset=utf-8")));
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "channels.js", GetAndHead,
             context => ServeEmbeddedAsync(context, "channels.js", "text/javascript; charset=utf-8")));
+        // The Conversations page (Assets/conversations.html and conversations.js): conversations and their messages through /api/conversations,
+        // with links to the instance viewer.
+        builders.Add(endpoints.MapMethods("/conversations", GetAndHead, context => ServeEmbeddedAsync(context, "conversations.html", "text/html; charset=utf-8")));
+        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "conversations.js", GetAndHead,
+            context => ServeEmbeddedAsync(context, "conversations.js", "text/javascript; charset=utf-8")));
 
         foreach (var builder in builders)
         {

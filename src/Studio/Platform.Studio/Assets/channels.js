@@ -1,5 +1,6 @@
 // The Channels page: lists channels (from the API and from the configuration), creates and edits them (secret settings
-// are write-only), deletes them, and shows each channel's inbox and outbox with a Retry button for dead letters.
+// are write-only), deletes them, shows each channel's status (connected, disabled, or error with the reason) and its inbox and
+// outbox with a Retry button for dead letters.
 // Uses the Studio's API key (sign-in link ?key=… or the key stored by the Studio pages).
 'use strict';
 (function () {
@@ -71,10 +72,11 @@
       b.type = 'button';
       b.dataset.channel = c.name;
       b.className = current && current.name === c.name ? 'in-active' : '';
+      const state = c.status ? c.status.state : (c.enabled ? (c.error ? 'error' : 'connected') : 'disabled');
+      b.title = c.status && c.status.reason ? `${state}: ${c.status.reason}` : state;
       b.innerHTML = `${esc(c.name)} <span class="in-badge">${esc(c.kind)}</span>` +
-        (c.enabled ? '' : ' <span class="in-badge">disabled</span>') +
         (c.source === 'Configuration' ? ' <span class="in-badge">config</span>' : '') +
-        (c.error ? ' <span class="in-badge" style="color:#b3261e">error</span>' : '');
+        ` <span class="in-badge" data-testid="channel-state" style="color:${state === 'error' ? '#b3261e' : state === 'connected' ? '#1e7b34' : '#5a6475'}">${esc(state)}</span>`;
       b.addEventListener('click', () => edit(c));
       li.append(b);
       list.append(li);
@@ -144,6 +146,9 @@
     $('ch-enabled').checked = current ? current.enabled : true;
     $('ch-readonly').hidden = !readOnly;
     $('ch-error').textContent = current && current.error ? 'Configuration error: ' + current.error : '';
+    showState(current && current.status);
+    $('ch-conversations').hidden = !current;
+    if (current) $('ch-conversations').href = '/conversations?channel=' + encodeURIComponent(current.name);
     const endpoints = current ? Object.entries(current.endpoints || {}) : [];
     $('ch-endpoints').innerHTML = endpoints.length
       ? 'Give the service these URLs: ' + endpoints.map(([k, u]) => `<div>${esc(k)}: <code data-testid="endpoint">${esc(location.origin + u)}</code></div>`).join('')
@@ -164,6 +169,11 @@
     for (const b of $('ch-list').querySelectorAll('button')) b.className = current && b.dataset.channel === current.name ? 'in-active' : '';
     $('ch-messages').hidden = !current;
     if (current) loadMessages();
+  }
+
+  function showState(state) {
+    $('ch-state').textContent = state ? 'Status: ' + state.state + (state.reason ? ' (' + state.reason + ')' : '') : '';
+    $('ch-state').className = state && state.state === 'error' ? 'in-error' : state && state.state === 'connected' ? 'in-ok' : 'in-hint';
   }
 
   function parseValue(text) {
@@ -247,6 +257,10 @@
           `<td>${m.status === 'DeadLettered' ? `<button type="button" class="in-btn in-secondary" data-testid="retry" data-id="${esc(m.id)}">Retry</button>` : ''}</td></tr>`).join('') +
         '</tbody></table>';
       for (const b of outboxEl.querySelectorAll('button[data-testid="retry"]')) b.addEventListener('click', () => retry(b.dataset.id));
+      // The status follows the deliveries (a dead letter puts the channel in error): show it as it is now.
+      const fresh = await api('GET', '/api/channels/' + name);
+      if (current && fresh.name === current.name) { current.status = fresh.status; showState(fresh.status); }
+      await loadChannels();
     } catch (e) {
       outboxEl.innerHTML = `<p class="in-error">${esc(e.message)}</p>`;
     }

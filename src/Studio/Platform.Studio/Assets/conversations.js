@@ -1,0 +1,195 @@
+// The Conversations page: the conversations of every channel (newest activity first, filtered by channel, paged) and,
+// for the one opened, its messages in and out in time order with their status, errors, delivery reports and a link to
+// the instance viewer of the workflow instance that handled each message. Reads /api/conversations with the Studio's
+// API key (sign-in link ?key=… or the key stored by the Studio pages). Text is always set as text, never as HTML.
+'use strict';
+(function () {
+  const KEY_ITEM = 'platform-studio.api-key';
+  const PAGE = 25;
+  const $ = (id) => document.getElementById(id);
+  let skip = 0;
+  let openKey = null;
+
+  function readKey() {
+    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
+  }
+
+  function storeKey(key) {
+    try { localStorage.setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
+  }
+
+  function takeKeyFromUrl() {
+    const url = new URL(location.href);
+    if (!url.searchParams.has('key')) return;
+    const key = (url.searchParams.get('key') || '').trim();
+    url.searchParams.delete('key');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    if (key) storeKey(key);
+  }
+
+  async function api(path) {
+    const response = await fetch(location.origin + path, {
+      headers: { Authorization: 'ApiKey ' + readKey() },
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = { title: text }; }
+    if (response.status === 401) { showSignIn(); throw new Error('The API key was rejected: sign in again.'); }
+    if (!response.ok) {
+      const problem = data || {};
+      throw new Error((problem.title || ('HTTP ' + response.status)) + (problem.detail && problem.detail !== problem.title ? '\n' + problem.detail : ''));
+    }
+    return data;
+  }
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k.startsWith('data-')) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  function when(s) {
+    return s ? new Date(s).toLocaleString() : '';
+  }
+
+  // Query state: ?channel=…&key=… so that a conversation can be linked to and survives a reload.
+  function setUrl() {
+    const url = new URL(location.href);
+    const channel = $('cv-channel').value;
+    if (channel) url.searchParams.set('channel', channel); else url.searchParams.delete('channel');
+    if (openKey) url.searchParams.set('conversation', openKey); else url.searchParams.delete('conversation');
+    history.replaceState(history.state, '', url.pathname + url.search);
+  }
+
+  // ---- channels (for the filter) ----------------------------------------------------------------------------
+
+  async function loadChannels(selected) {
+    const select = $('cv-channel');
+    try {
+      const channels = await api('/api/channels');
+      for (const c of channels) select.append(el('option', { value: c.name, text: `${c.name} (${c.kind})` }));
+    } catch (e) {
+      $('cv-list-status').textContent = e.message;
+    }
+    if (selected) {
+      if (![...select.options].some((o) => o.value === selected)) select.append(el('option', { value: selected, text: selected }));
+      select.value = selected;
+    }
+  }
+
+  // ---- list -------------------------------------------------------------------------------------------------
+
+  async function loadList() {
+    const channel = $('cv-channel').value;
+    const list = $('cv-list');
+    $('cv-list-status').textContent = '';
+    try {
+      const page = await api(`/api/conversations?skip=${skip}&take=${PAGE}` + (channel ? '&channel=' + encodeURIComponent(channel) : ''));
+      list.replaceChildren();
+      if (page.items.length === 0) list.append(el('li', { class: 'cv-hint', text: channel ? 'No conversations on this channel yet.' : 'No conversations yet.' }));
+      for (const c of page.items) {
+        const button = el('button', { type: 'button', 'data-testid': 'conversation-item', 'data-key': c.key, class: c.key === openKey ? 'cv-active' : '' },
+          el('div', { class: 'cv-row' }, el('span', { class: 'cv-badge', text: c.channel }),
+            el('span', { class: 'cv-meta', text: `${c.inboundCount} in · ${c.outboundCount} out · ${when(c.lastActivityAt)}` })),
+          el('div', { class: 'cv-last', 'data-testid': 'last-text', text: (c.lastDirection === 'out' ? '↩ ' : '') + (c.lastText ?? '(no text)') }),
+          el('div', { class: 'cv-key', text: c.key }));
+        button.addEventListener('click', () => open(c.key));
+        list.append(el('li', null, button));
+      }
+      $('cv-newer').disabled = skip === 0;
+      $('cv-older').disabled = skip + page.items.length >= page.totalCount;
+      $('cv-range').textContent = page.totalCount === 0 ? '' : `${skip + 1}–${skip + page.items.length} of ${page.totalCount}`;
+    } catch (e) {
+      $('cv-list-status').textContent = e.message;
+    }
+  }
+
+  // ---- thread -----------------------------------------------------------------------------------------------
+
+  function statusBadge(m) {
+    const bad = m.status === 'Failed' || m.status === 'DeadLettered';
+    const good = m.status === 'Processed' || m.status === 'Sent';
+    return el('span', { class: 'cv-badge' + (bad ? ' cv-bad' : good ? ' cv-good' : ''), 'data-testid': 'message-status', text: m.status });
+  }
+
+  function message(m) {
+    const meta = el('div', { class: 'cv-meta cv-row' },
+      el('span', { text: (m.direction === 'in' ? (m.sender && (m.sender.name || m.sender.id)) || 'received' : 'reply') + ' · ' + when(m.at) }),
+      statusBadge(m));
+    if (m.deliveryStatus) {
+      const failed = ['failed', 'undelivered', 'canceled'].includes(m.deliveryStatus);
+      meta.append(el('span', { class: 'cv-badge' + (failed ? ' cv-bad' : ''), 'data-testid': 'delivery-status',
+        text: m.deliveryStatus + (m.deliveryErrorCode ? ' ' + m.deliveryErrorCode : '') }));
+    }
+    if (m.workflowInstanceId) {
+      meta.append(el('a', { href: '/workflows/instances/' + encodeURIComponent(m.workflowInstanceId) + '/view', 'data-testid': 'instance-link',
+        title: 'Workflow instance ' + m.workflowInstanceId, text: 'instance …' + m.workflowInstanceId.slice(-8) }));
+    }
+    return el('div', { class: 'cv-msg ' + (m.direction === 'in' ? 'cv-in' : 'cv-out'), 'data-testid': 'message', 'data-direction': m.direction, 'data-id': m.id },
+      el('div', { class: 'cv-text', 'data-testid': 'message-text', text: m.text ?? '' }),
+      m.attachments ? el('div', { class: 'cv-hint', text: `${m.attachments} attachment(s)` }) : null,
+      meta,
+      m.error ? el('div', { class: 'cv-error', 'data-testid': 'message-error', text: m.error }) : null);
+  }
+
+  async function loadThread() {
+    if (!openKey) return;
+    const thread = $('cv-thread');
+    try {
+      const t = await api('/api/conversations/' + encodeURIComponent(openKey));
+      $('cv-title').textContent = t.key;
+      $('cv-summary').textContent = `${t.channel} · ${t.inboundCount} in · ${t.outboundCount} out` + (t.truncated ? ' · only the newest messages are shown' : '');
+      thread.replaceChildren(...t.messages.map(message));
+    } catch (e) {
+      thread.replaceChildren(el('p', { class: 'cv-error', text: e.message }));
+    }
+  }
+
+  function open(key) {
+    openKey = key;
+    $('cv-detail').hidden = false;
+    $('cv-title').textContent = key;
+    for (const b of $('cv-list').querySelectorAll('button')) b.className = b.dataset.key === key ? 'cv-active' : '';
+    setUrl();
+    return loadThread();
+  }
+
+  // ---- start ------------------------------------------------------------------------------------------------
+
+  function showSignIn() {
+    $('cv-app').hidden = true;
+    $('cv-sign-in').hidden = false;
+  }
+
+  async function start() {
+    takeKeyFromUrl();
+    if (!readKey()) { showSignIn(); return; }
+    $('cv-sign-in').hidden = true;
+    $('cv-app').hidden = false;
+    const url = new URL(location.href);
+    await loadChannels(url.searchParams.get('channel'));
+    await loadList();
+    if (url.searchParams.get('conversation')) await open(url.searchParams.get('conversation'));
+  }
+
+  $('cv-sign-in-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    storeKey($('cv-api-key').value.trim());
+    start();
+  });
+  $('cv-channel').addEventListener('change', () => { skip = 0; setUrl(); loadList(); });
+  $('cv-refresh').addEventListener('click', loadList);
+  $('cv-reload').addEventListener('click', loadThread);
+  $('cv-newer').addEventListener('click', () => { skip = Math.max(0, skip - PAGE); loadList(); });
+  $('cv-older').addEventListener('click', () => { skip += PAGE; loadList(); });
+  start();
+})();
