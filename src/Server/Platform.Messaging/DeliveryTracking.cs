@@ -60,7 +60,7 @@ public sealed class DeliveryWatcher(OutboxDispatcher dispatcher, IBookmarkStore 
     {
         try
         {
-            for (var attempt = 0; attempt < 5; attempt++)
+            for (var attempt = 0; attempt < 20; attempt++)
             {
                 var waiting = await bookmarks.FindAsync(MessagingNames.DeliveryBookmark, activityInstanceId).ConfigureAwait(false);
                 if (waiting.Count == 0) return; // completed (or never waited)
@@ -72,7 +72,7 @@ public sealed class DeliveryWatcher(OutboxDispatcher dispatcher, IBookmarkStore 
                 catch (WorkflowRequestException e) when (e.Code is WorkflowRequestException.NotFound or WorkflowRequestException.Conflict)
                 {
                     logger.LogDebug("Delivery bookmark {Bookmark} was taken meanwhile ({Message}); looking again.", waiting[0].Id, e.Message);
-                    await Task.Delay(100 * (attempt + 1)).ConfigureAwait(false);
+                    await Task.Delay(Math.Min(1000, 100 * (attempt + 1))).ConfigureAwait(false);
                 }
             }
         }

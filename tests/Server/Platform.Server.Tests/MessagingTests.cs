@@ -308,7 +308,7 @@ public abstract class MessagingTests(ServerFixture server)
 
         // Act
         await DeliverAsync(channel, TelegramPayloads.TextMessage(41, 5301, 10, "tell everyone"));
-        var sent = await WaitForSentAsync(telegram, 3);
+        var sent = await WaitForSentAsync(telegram, 3, TimeSpan.FromSeconds(60));
 
         // Assert: both chats got it; the report names each target's result, after the deliveries were final.
         Assert.Equal(["7001", "7002"], sent.Where(s => s.PlainText == "Stock is low.").Select(s => s.ChatId).Order());
