@@ -5,6 +5,7 @@
 //   the same PostgreSQL database; this process starts the instances through their API, round robin, and reads the results
 //   from the database:
 //     dotnet run -c Release --project bench/Platform.Bench.Timers -- --servers 2 [count=1000] [workers per node=8] [connection string]
+// --poll 00:00:01 sets Platform:Scheduling:QueuePollInterval (how often idle Hangfire workers look for queued jobs).
 // Without a connection string (or PG_CONN) a throwaway PostgreSQL is started through Platform.Testing's PostgresFixture.
 // Each workflow is Delay(1 s) → WriteLine. Lateness = FinishedAt − the Delay's due time (its bookmark's ResumeAt).
 using System.Collections.Concurrent;
@@ -35,6 +36,13 @@ if (serversAt >= 0)
 {
     servers = int.Parse(arguments[serversAt + 1], CultureInfo.InvariantCulture);
     arguments.RemoveRange(serversAt, 2);
+}
+string? poll = null;
+var pollAt = arguments.IndexOf("--poll");
+if (pollAt >= 0)
+{
+    poll = arguments[pollAt + 1];
+    arguments.RemoveRange(pollAt, 2);
 }
 var count = arguments.Count > 0 ? int.Parse(arguments[0], CultureInfo.InvariantCulture) : 1000;
 var workers = arguments.Count > 1 ? int.Parse(arguments[1], CultureInfo.InvariantCulture) : 8;
@@ -77,6 +85,7 @@ if (servers is null)
     builder.Services.AddPlatformPersistence(new PlatformDatabaseSettings(PlatformDatabaseProvider.PostgreSql, connectionString));
     builder.Services.AddWorkflowEngine(e => e.AddActivitiesFrom<CorePack>());
     builder.Services.AddHangfireScheduling(HangfireStorageKind.PostgreSql, connectionString, workerCount: workers);
+    if (poll is not null) builder.Services.Configure<HangfireSchedulingOptions>(o => o.QueuePollInterval = TimeSpan.Parse(poll, CultureInfo.InvariantCulture));
     using var host = builder.Build();
     await host.StartAsync();
     await host.Services.GetRequiredService<IWorkflowDefinitionService>().SaveAsync(definition, publish: true);
@@ -93,7 +102,7 @@ if (servers is null)
     started = startClock.Elapsed;
     finished = await WaitForFinishAsync(host.Services.GetRequiredService<IWorkflowInstanceStore>());
     await host.StopAsync();
-    nodesLine = $"nodes=1 (in-process) hangfireWorkers={workers}";
+    nodesLine = $"nodes=1 (in-process) hangfireWorkers={workers} queuePoll={poll ?? "default"}";
 }
 else
 {
@@ -103,7 +112,7 @@ else
     try
     {
         for (var i = 0; i < servers; i++) // one after the other: the first one migrates the database and installs Hangfire's schema
-            nodes.Add(await ServerProcess.StartAsync($"node-{i + 1}", temp.CreateSubdirectory($"node-{i + 1}"), connectionString, workers));
+            nodes.Add(await ServerProcess.StartAsync($"node-{i + 1}", temp.CreateSubdirectory($"node-{i + 1}"), connectionString, workers, poll));
 
         using (var save = await nodes[0].Client.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = definition, ["publish"] = true }))
             await EnsureSuccessAsync(save, nodes[0]);
@@ -129,9 +138,11 @@ else
         await using (stores)
             finished = await WaitForFinishAsync(stores.GetRequiredService<IWorkflowInstanceStore>());
 
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the last jobs' state changes
         var perNode = await ResumesPerProcessAsync(connectionString);
-        nodesLine = $"nodes={servers} (server processes) hangfireWorkers={workers} per node; Hangfire jobs processed per process: "
-                    + string.Join(", ", nodes.Select(n => $"{n.Name}={perNode.GetValueOrDefault(n.ProcessId)}"));
+        nodesLine = $"nodes={servers} (server processes) hangfireWorkers={workers} per node queuePoll={poll ?? "default"}; Hangfire jobs processed per process: "
+                    + string.Join(", ", nodes.Select(n => $"{n.Name}={perNode.GetValueOrDefault(n.ProcessId)}"))
+                    + (perNode.Keys.Except(nodes.Select(n => n.ProcessId)).Any() ? $", other processes={perNode.Where(p => nodes.All(n => n.ProcessId != p.Key)).Sum(p => p.Value)}" : "");
         foreach (var n in nodes.Where(n => n.HasExited)) Console.WriteLine($"{n.Name} exited early:\n{n.Output}");
     }
     finally
@@ -223,7 +234,7 @@ internal sealed class ServerProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<ServerProcess> StartAsync(string name, string dataDirectory, string connectionString, int workers)
+    public static async Task<ServerProcess> StartAsync(string name, string dataDirectory, string connectionString, int workers, string? queuePoll)
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -241,6 +252,7 @@ internal sealed class ServerProcess : IDisposable
         info.Environment["Platform__ApiKeys__0__Key"] = AdminKey;
         info.Environment["Platform__ApiKeys__0__Role"] = "Admin";
         info.Environment["Platform__Scheduling__WorkerCount"] = workers.ToString(CultureInfo.InvariantCulture);
+        if (queuePoll is not null) info.Environment["Platform__Scheduling__QueuePollInterval"] = queuePoll;
         info.Environment["Platform__Mqtt__EmbeddedPort"] = "0"; // two nodes on one machine would fight over 1883
         info.Environment["Platform__Demo__Enabled"] = "false";
         info.Environment["Logging__LogLevel__Default"] = "Warning";

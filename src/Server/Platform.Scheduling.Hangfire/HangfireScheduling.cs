@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Platform.Engine.Contracts;
 using Platform.Engine.Models;
 using Platform.Engine.Runtime;
@@ -147,9 +148,11 @@ public static class HangfireSchedulingExtensions
         if (storage == HangfireStorageKind.InMemory)
             services.AddSingleton<JobStorage>(_ => new global::Hangfire.InMemory.InMemoryStorage());
         else
-            services.AddSingleton<JobStorage>(_ =>
+            services.AddSingleton<JobStorage>(sp =>
             {
                 var options = new global::Hangfire.PostgreSql.PostgreSqlStorageOptions();
+                if (sp.GetService<IOptions<HangfireSchedulingOptions>>()?.Value.QueuePollInterval is { } poll && poll > TimeSpan.Zero)
+                    options.QueuePollInterval = poll;
                 return new global::Hangfire.PostgreSql.PostgreSqlStorage(
                     new global::Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(postgresConnectionString!, options), options);
             });

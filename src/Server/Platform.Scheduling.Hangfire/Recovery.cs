@@ -19,6 +19,13 @@ public sealed class HangfireSchedulingOptions
     /// <summary>Hangfire workers per node (default 4).</summary>
     public int WorkerCount { get; set; } = 4;
 
+    /// <summary>
+    /// How often an idle Hangfire worker asks PostgreSQL for a queued job (null: Hangfire.PostgreSql's default, 15 s). A node's
+    /// own enqueues wake its workers at once; the other nodes see a job only when they poll, so with two or more nodes a shorter
+    /// interval spreads due timers over all of them, at the cost of one cheap query per idle worker and interval.
+    /// </summary>
+    public TimeSpan? QueuePollInterval { get; set; }
+
     /// <summary>How often the recovery sweep looks for lost jobs (default 30 s; zero or less turns the periodic sweep off).</summary>
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
 

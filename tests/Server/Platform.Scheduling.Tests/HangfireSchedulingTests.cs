@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Platform.Activities.Core;
 using Platform.Engine;
 using Platform.Engine.Contracts;
@@ -77,6 +78,40 @@ public class HangfireSchedulingTests(PostgresFixture postgres) : IClassFixture<P
         Assert.Equal(WorkflowSubStatus.Suspended, run.SubStatus);
         Assert.Equal(WorkflowSubStatus.Finished, finished.SubStatus);
         Assert.True(finished.FinishedAt - run.Instance.CreatedAt >= TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Keeps the log lines of a host.</summary>
+    private sealed class LogLines : ILoggerProvider, ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+        public ILogger CreateLogger(string categoryName) => this;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task Should_Poll_PostgreSql_Queue_At_Configured_Interval_When_QueuePollInterval_Is_Set()
+    {
+        // Arrange
+        var pg = await postgres.CreateDatabaseAsync("hangfire");
+        var log = new LogLines();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddProvider(log);
+        builder.Services.AddSingleton(new InMemoryStore());
+        builder.Services.AddWorkflowEngine(e => e.AddActivitiesFrom<CorePack>());
+        builder.Services.AddHangfireScheduling(HangfireStorageKind.PostgreSql, pg, workerCount: 1);
+        builder.Services.Configure<HangfireSchedulingOptions>(o => o.QueuePollInterval = TimeSpan.FromSeconds(1));
+        using var host = builder.Build();
+
+        // Act: Hangfire.PostgreSql writes the options it runs with when its server starts.
+        await host.StartAsync();
+        await host.StopAsync();
+
+        // Assert
+        Assert.Contains(log.Lines, l => l.Contains("Queue poll interval: 00:00:01", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed class EngineOptionsTests
             ("Platform:Engine:DefaultRetryPolicy:MaxDelay", "00:01:00"),
             ("Platform:Engine:ShutdownTimeout", "00:00:45"),
             ("Platform:Scheduling:WorkerCount", "3"),
+            ("Platform:Scheduling:QueuePollInterval", "00:00:02"),
             ("Platform:Scheduling:RecoveryInterval", "00:00:10"),
             ("Platform:Scheduling:RecoveryGracePeriod", "00:00:20"));
 
@@ -42,6 +43,7 @@ public sealed class EngineOptionsTests
             engine.DefaultRetryPolicy!.ToPolicy());
         Assert.Equal(TimeSpan.FromSeconds(45), engine.ShutdownTimeout);
         Assert.Equal(3, scheduling.WorkerCount);
+        Assert.Equal(TimeSpan.FromSeconds(2), scheduling.QueuePollInterval);
         Assert.Equal(TimeSpan.FromSeconds(10), scheduling.RecoveryInterval);
         Assert.Equal(TimeSpan.FromSeconds(20), scheduling.RecoveryGracePeriod);
     }
@@ -59,6 +61,7 @@ public sealed class EngineOptionsTests
         Assert.Null(engine.DefaultRetryPolicy);
         Assert.Equal(TimeSpan.FromSeconds(30), engine.ShutdownTimeout);
         Assert.Equal(4, scheduling.WorkerCount);
+        Assert.Null(scheduling.QueuePollInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), scheduling.RecoveryInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), scheduling.RecoveryGracePeriod);
     }
