@@ -138,8 +138,13 @@ else
         await using (stores)
             finished = await WaitForFinishAsync(stores.GetRequiredService<IWorkflowInstanceStore>());
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // the last jobs' state changes
+        // Hangfire records the Processing states a little after the runs they describe: wait (up to 20 s) until all are there.
         var perNode = await ResumesPerProcessAsync(connectionString);
+        for (var i = 0; i < 40 && perNode.Values.Sum() < finished.Count; i++)
+        {
+            await Task.Delay(500);
+            perNode = await ResumesPerProcessAsync(connectionString);
+        }
         nodesLine = $"nodes={servers} (server processes) hangfireWorkers={workers} per node queuePoll={poll ?? "default"}; Hangfire jobs processed per process: "
                     + string.Join(", ", nodes.Select(n => $"{n.Name}={perNode.GetValueOrDefault(n.ProcessId)}"))
                     + (perNode.Keys.Except(nodes.Select(n => n.ProcessId)).Any() ? $", other processes={perNode.Where(p => nodes.All(n => n.ProcessId != p.Key)).Sum(p => p.Value)}" : "");
