@@ -53,7 +53,7 @@ public sealed class WebhookChannel : IChannelSender
         _http = http;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<WebhookChannel>.Instance;
-        _verifier = new WebhookSignatureVerifier(replayCache, _time) { Tolerance = options.Tolerance };
+        _verifier = new WebhookSignatureVerifier(replayCache, _time) { Tolerance = options.Tolerance, Scope = channelName };
     }
 
     /// <inheritdoc />

@@ -91,6 +91,10 @@ public sealed class WebhookSignatureVerifier(IReplayCache replayCache, TimeProvi
     /// <summary>The allowed distance between the signed time and now.</summary>
     public TimeSpan Tolerance { get; init; } = WebhookSignature.DefaultTolerance;
 
+    /// <summary>What the replay cache keeps signatures under, e.g. the channel name: the same signed body sent to two
+    /// channels that share a secret is two requests, not a replay.</summary>
+    public string Scope { get; init; } = "";
+
     /// <summary>Verifies a request; null when it is valid (and now registered against replays), otherwise the rejection.
     /// <paramref name="secrets"/> are the accepted secrets (current first, then any previous during rotation).</summary>
     public async ValueTask<InboundResult?> VerifyAsync(string? header, string body, IReadOnlyCollection<string> secrets,
@@ -149,7 +153,7 @@ public sealed class WebhookSignatureVerifier(IReplayCache replayCache, TimeProvi
                 $"{WebhookSignature.Header} does not match the body (wrong secret or modified body).");
         }
 
-        var fresh = await replayCache.TryRegisterAsync($"{timestamp.Value}.{matched}", signedAt + Tolerance + TimeSpan.FromSeconds(1),
+        var fresh = await replayCache.TryRegisterAsync($"{Scope}:{timestamp.Value}.{matched}", signedAt + Tolerance + TimeSpan.FromSeconds(1),
             cancellationToken);
         return fresh
             ? null

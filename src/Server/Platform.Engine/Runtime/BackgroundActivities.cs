@@ -130,8 +130,12 @@ public sealed class InProcessBackgroundDispatcher : IBackgroundActivityDispatche
         return ValueTask.CompletedTask;
     }
 
+    // Read at start: a host that is disposed while stopping may already have disposed the service provider.
+    private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(30);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _shutdownTimeout = _services.GetService<IOptions<EngineRuntimeOptions>>()?.Value.ShutdownTimeout ?? _shutdownTimeout;
         if (!ReferenceEquals(_services.GetService<IBackgroundActivityDispatcher>(), this)) return; // Hangfire (or another) runs them
         var pending = await _services.GetRequiredService<IBookmarkStore>().FindAsync(BackgroundActivities.BookmarkName, null, cancellationToken);
         foreach (var b in pending) await DispatchAsync(b.WorkflowInstanceId, b.Id, cancellationToken);
@@ -140,7 +144,7 @@ public sealed class InProcessBackgroundDispatcher : IBackgroundActivityDispatche
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var timeout = _services.GetService<IOptions<EngineRuntimeOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
+        var timeout = _shutdownTimeout;
         var all = Task.WhenAll(_running.Values);
         try { await all.WaitAsync(timeout, cancellationToken); }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
@@ -158,11 +162,18 @@ public sealed class InProcessBackgroundDispatcher : IBackgroundActivityDispatche
 /// <summary>At host stop, waits for running bursts to finish and commit (up to <see cref="EngineRuntimeOptions.ShutdownTimeout"/>).</summary>
 public sealed class WorkflowRuntimeShutdown(WorkflowRuntime runtime, IServiceProvider services, ILogger<WorkflowRuntimeShutdown> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    // Read at start: a host that is disposed while stopping may already have disposed the service provider.
+    private TimeSpan _timeout = TimeSpan.FromSeconds(30);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timeout = services.GetService<IOptions<EngineRuntimeOptions>>()?.Value.ShutdownTimeout ?? _timeout;
+        return Task.CompletedTask;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var timeout = services.GetService<IOptions<EngineRuntimeOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
+        var timeout = _timeout;
         if (runtime.InFlightRuns == 0) return;
         logger.LogInformation("Waiting up to {Timeout} for {Count} running workflow burst(s) to commit.", timeout, runtime.InFlightRuns);
         if (!await runtime.DrainAsync(timeout, cancellationToken))
