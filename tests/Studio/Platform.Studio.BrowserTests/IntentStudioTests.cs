@@ -110,9 +110,21 @@ public sealed partial class IntentStudioTests : IAsyncLifetime
             // The workflow editor's toolbox offers the set's activity; dropped on the canvas it has four outbound ports.
             await page.GotoAsync(new Uri(_site, "/workflows/definitions").ToString());
             var createWorkflow = page.GetByRole(AriaRole.Button, new() { NameRegex = CreateWorkflowLabel() }).First;
-            await createWorkflow.ClickAsync();
             var dialog = page.Locator(".mud-dialog");
-            await dialog.GetByLabel("Name").FillAsync("Intent toolbox test");
+            // The Studio may still be finishing its first navigation, which closes a dialog opened too early: open it again then.
+            for (var attempt = 1; ; attempt++)
+            {
+                await createWorkflow.ClickAsync();
+                try
+                {
+                    await dialog.GetByLabel("Name").FillAsync("Intent toolbox test", new() { Timeout = 15_000 });
+                    break;
+                }
+                catch (TimeoutException) when (attempt < 4)
+                {
+                    await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+                }
+            }
             await dialog.GetByRole(AriaRole.Button, new() { NameRegex = OkLabel() }).ClickAsync();
             var canvas = page.Locator(".graph-container.x6-graph");
             await canvas.WaitForAsync();

@@ -144,6 +144,7 @@ public sealed class InProcessBackgroundDispatcher : IBackgroundActivityDispatche
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_disposed) return; // a host disposed before it was stopped: nothing runs any more
         var timeout = _shutdownTimeout;
         var all = Task.WhenAll(_running.Values);
         try { await all.WaitAsync(timeout, cancellationToken); }
@@ -151,12 +152,21 @@ public sealed class InProcessBackgroundDispatcher : IBackgroundActivityDispatche
         {
             _logger.LogWarning("{Count} background activit(ies) still running after {Timeout}; cancelling them.", _running.Count, timeout);
         }
-        await _stopping.CancelAsync();
+        try { await _stopping.CancelAsync(); }
+        catch (ObjectDisposedException) { return; } // disposed meanwhile
         try { await Task.WhenAll(_running.Values).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None); }
         catch (TimeoutException) { /* they end on their own; the next start runs them again */ }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    private volatile bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
 }
 
 /// <summary>At host stop, waits for running bursts to finish and commit (up to <see cref="EngineRuntimeOptions.ShutdownTimeout"/>).</summary>
