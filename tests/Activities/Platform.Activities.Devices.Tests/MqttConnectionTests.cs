@@ -64,7 +64,14 @@ public sealed class MqttConnectionTests
         await second.StartAsync(CancellationToken.None);
         await subscriber.ConnectAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
         await using var publisher = new MqttConnection(options);
-        await publisher.PublishAsync("restart/topic", "after restart");
+        // The subscriber subscribes again right after it reconnects; until then a message is not for it. Publish until it
+        // arrives (or 10 s pass).
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!got.Task.IsCompleted && DateTime.UtcNow < until)
+        {
+            await publisher.PublishAsync("restart/topic", "after restart");
+            await Task.WhenAny(got.Task, Task.Delay(200));
+        }
 
         // Assert
         Assert.Equal("after restart", await WithinAsync(got.Task));
