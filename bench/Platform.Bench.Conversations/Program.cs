@@ -70,6 +70,9 @@ info.Environment["Platform__Devices__Simulate"] = flow == "assistant" ? "true" :
 info.Environment["Platform__Mqtt__EmbeddedPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
 info.Environment["Logging__LogLevel__Default"] = "Warning";
 info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+// BENCH_SERVER_X=v sets X=v for the server only (runtime knobs such as DOTNET_GCgen0size, compared without touching this client).
+foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+    if (e.Key is string key && key.StartsWith("BENCH_SERVER_", StringComparison.Ordinal)) info.Environment[key["BENCH_SERVER_".Length..]] = e.Value?.ToString();
 using var server = Process.Start(info)!;
 var output = new StringBuilder();
 server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
@@ -186,11 +189,16 @@ async Task<double> SendOverSocketAsync(long chat, string text)
 Func<long, string, Task<double>> send = transport == "websocket" ? SendOverSocketAsync : SendAsync;
 
 // Warm-up: a few conversations, not measured.
-await Task.WhenAll(Enumerable.Range(0, 20).Select(i => send(1_000_000 + i, questions[i % questions.Length])));
+var warmup = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WARMUP"), out var w) ? w : 20;
+foreach (var chunk in Enumerable.Range(0, warmup).Chunk(20)) await Task.WhenAll(chunk.Select(i => send(1_000_000 + i, questions[i % questions.Length])));
 
+if (transport == "websocket" && Environment.GetEnvironmentVariable("BENCH_PRECONNECT") == "1")
+    foreach (var chunk in Enumerable.Range(0, conversations).Chunk(50)) await Task.WhenAll(chunk.Select(c => SocketAsync(10_000 + c)));
 var latencies = new ConcurrentBag<double>();
+var timeline = new ConcurrentBag<(double At, double Ms)>(); // when each message was sent (s into the run) and its latency
 var byQuestion = new ConcurrentDictionary<string, ConcurrentBag<double>>();
 var failures = 0;
+var runtimeBefore = await admin.GetFromJsonAsync<JsonObject>("/api/diagnostics/runtime");
 var wall = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
 {
@@ -200,8 +208,10 @@ await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
         var question = questions[(c + m) % questions.Length];
         try
         {
+            var at = wall.Elapsed.TotalSeconds;
             var ms = await send(10_000 + c, question);
             latencies.Add(ms);
+            timeline.Add((at, ms));
             byQuestion.GetOrAdd(question, _ => []).Add(ms);
         }
         catch (Exception) { Interlocked.Increment(ref failures); }
@@ -209,16 +219,35 @@ await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
     }
 }));
 wall.Stop();
+var runtimeAfter = await admin.GetFromJsonAsync<JsonObject>("/api/diagnostics/runtime");
 
 var sorted = latencies.Order().ToArray();
 double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 Console.WriteLine($"transport={transport} flow={flow} thinkMs={thinkMs} conversations={conversations} messages={sorted.Length} failures={failures} cores={Environment.ProcessorCount}");
 Console.WriteLine($"throughput {sorted.Length / wall.Elapsed.TotalSeconds:F0} msg/s over {wall.Elapsed.TotalSeconds:F1} s");
 Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p95 {P(0.95):F1}  p99 {P(0.99):F1}  max {sorted.LastOrDefault():F1}");
+double Delta(string name) => runtimeAfter![name]!.GetValue<double>() - runtimeBefore![name]!.GetValue<double>();
+Console.WriteLine($"server during the run: gc gen0 {Delta("gen0Collections")} gen1 {Delta("gen1Collections")} gen2 {Delta("gen2Collections")}, pause {Delta("gcPauseTotalMs"):F0} ms in total, heap {runtimeAfter!["heapMb"]!.GetValue<double>():F0} MB, server gc {runtimeAfter["serverGc"]}, thread pool {runtimeAfter["threadPoolThreads"]} threads");
+// The first seconds of the run are its ramp: every conversation sends its first message (and, without BENCH_PRECONNECT,
+// opens its socket) while the server is still tiering up its JIT code. The figures after the first 10 s are the steady state.
+var steady = timeline.Where(t => t.At >= 10).Select(t => t.Ms).Order().ToArray();
+if (steady.Length > 0)
+    Console.WriteLine($"steady state (sent 10 s or more into the run, n={steady.Length}): p50 {steady[steady.Length / 2]:F1}  p95 {steady[(int)Math.Ceiling(0.95 * steady.Length) - 1]:F1}  p99 {steady[(int)Math.Ceiling(0.99 * steady.Length) - 1]:F1}  max {steady[^1]:F1}");
 foreach (var (question, bag) in byQuestion.OrderBy(p => p.Key, StringComparer.Ordinal))
 {
     var q = bag.Order().ToArray();
     Console.WriteLine($"  {question,-40} n={q.Length,5}  p50 {q[q.Length / 2]:F1}  p99 {q[Math.Min(q.Length - 1, (int)Math.Ceiling(0.99 * q.Length) - 1)]:F1}");
+}
+
+// BENCH_TIMELINE=1 prints each second of the run with its message count and slowest reply: stalls that hit every
+// conversation at once (a lock, a collection, a checkpoint) show as seconds whose slowest reply is far above the rest.
+if (Environment.GetEnvironmentVariable("BENCH_TIMELINE") == "1")
+{
+    foreach (var second in timeline.GroupBy(t => (int)t.At).OrderBy(g => g.Key))
+    {
+        var slow = second.Count(t => t.Ms > 100);
+        Console.WriteLine($"  t={second.Key,4}s n={second.Count(),4} max {second.Max(t => t.Ms),7:F0} ms  >100ms: {slow}");
+    }
 }
 
 foreach (var ws in sockets.Values) ws.Abort();

@@ -12,6 +12,7 @@ var app = builder.Build();
 
 app.UsePlatform();
 app.MapHealthApi();
+app.MapDiagnosticsApi();
 app.MapWorkflowApi();
 app.MapHttpWorkflows();
 app.MapDataSourcesApi();

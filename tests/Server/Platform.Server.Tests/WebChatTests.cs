@@ -78,6 +78,26 @@ public abstract class WebChatTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Should_Read_The_Whole_Text_When_A_Frame_Is_Larger_Than_The_Idle_Buffer()
+    {
+        // Arrange: the session reads into a 4 KiB buffer and grows it for longer frames, up to MaxFrameBytes.
+        var channel = await CreateChannelAsync(new JsonObject { ["maxMessageLength"] = "40000" });
+        await using var chat = await ConnectAsync(channel);
+        await chat.NextAsync("welcome");
+        var longText = string.Concat(Enumerable.Range(0, 3000).Select(i => $"{i:D5} ")); // 18,000 characters, no two alike
+
+        // Act
+        await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "big", ["text"] = longText });
+        var first = await chat.NextAsync("message");
+        await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "small", ["text"] = "and a short one" });
+        var second = await chat.NextAsync("message");
+
+        // Assert
+        Assert.Equal("You said: " + longText.Trim(), first.Str("plainText").Trim());
+        Assert.Equal("You said: and a short one", second.Str("text"));
+    }
+
+    [Fact]
     public async Task Should_Send_Typing_While_A_Workflow_Handles_The_Message()
     {
         // Arrange: the workflow calls a slow service (2 s) before it answers.

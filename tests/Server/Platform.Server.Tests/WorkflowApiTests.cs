@@ -75,6 +75,20 @@ public abstract class WorkflowApiTests(ServerFixture server)
         Assert.Equal(server.ProviderName, health.Str("database"));
     }
 
+    [Fact]
+    public async Task Should_ReportGcAndThreadPool_When_RuntimeDiagnosticsAreAskedWithAKey()
+    {
+        var runtime = await Admin.GetJsonAsync("/api/diagnostics/runtime");
+        Assert.True(runtime["uptimeSeconds"]!.GetValue<double>() > 0);
+        Assert.True(runtime["threadPoolThreads"]!.GetValue<int>() > 0);
+        Assert.True(runtime["gcPauseTotalMs"]!.GetValue<double>() >= 0);
+        Assert.Equal(Environment.ProcessorCount, runtime["processorCount"]!.GetValue<int>());
+
+        using var anonymous = server.Factory.CreateClient(apiKey: null);
+        using var refused = await anonymous.GetAsync("/api/diagnostics/runtime");
+        await refused.AssertProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
     // ---- Descriptors ----
 
     [Fact]

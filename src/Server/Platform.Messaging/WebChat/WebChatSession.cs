@@ -37,6 +37,8 @@ public sealed class WebChatSession : IWebChatClient
     /// <summary>The longest client frame read whole; longer frames are discarded with a <c>frame_too_large</c> error.</summary>
     public const int MaxFrameBytes = 64 * 1024;
 
+    private const int IdleBufferBytes = 4 * 1024;
+
     private readonly WebSocket _socket;
     private readonly ChannelConfig _channel;
     private readonly WebChatSettings _settings;
@@ -152,7 +154,10 @@ public sealed class WebChatSession : IWebChatClient
 
     private async Task ReceiveLoopAsync(CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxFrameBytes + 1);
+        // A small buffer while the socket waits (most frames are a few hundred bytes), grown from the pool only for a
+        // long frame and shrunk again after it: a 64 KiB buffer per connection would be a large-object allocation per
+        // connect, and hundreds of connects then cost gen2 collections that stall every conversation.
+        var buffer = ArrayPool<byte>.Shared.Rent(IdleBufferBytes);
         try
         {
             while (_socket.State == WebSocketState.Open)
@@ -162,12 +167,21 @@ public sealed class WebChatSession : IWebChatClient
                 WebSocketReceiveResult result;
                 do
                 {
-                    var free = tooLarge ? new ArraySegment<byte>(buffer, 0, buffer.Length) : new ArraySegment<byte>(buffer, length, buffer.Length - length);
-                    if (free.Count == 0)
+                    if (!tooLarge && length == buffer.Length)
                     {
-                        tooLarge = true;
-                        free = new ArraySegment<byte>(buffer, 0, buffer.Length);
+                        if (buffer.Length > MaxFrameBytes)
+                        {
+                            tooLarge = true;
+                        }
+                        else
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxFrameBytes + 1));
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
                     }
+                    var free = tooLarge ? new ArraySegment<byte>(buffer, 0, buffer.Length) : new ArraySegment<byte>(buffer, length, buffer.Length - length);
                     result = await _socket.ReceiveAsync(free, ct).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
@@ -178,6 +192,13 @@ public sealed class WebChatSession : IWebChatClient
                     if (length > MaxFrameBytes) tooLarge = true;
                 }
                 while (!result.EndOfMessage);
+
+                var text = tooLarge || result.MessageType == WebSocketMessageType.Binary ? "" : Encoding.UTF8.GetString(buffer, 0, length);
+                if (buffer.Length > IdleBufferBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(IdleBufferBytes);
+                }
 
                 if (result.MessageType == WebSocketMessageType.Binary)
                 {
@@ -193,7 +214,7 @@ public sealed class WebChatSession : IWebChatClient
                         .ConfigureAwait(false);
                     continue;
                 }
-                await HandleFrameAsync(Encoding.UTF8.GetString(buffer, 0, length), ct).ConfigureAwait(false);
+                await HandleFrameAsync(text, ct).ConfigureAwait(false);
             }
         }
         finally
