@@ -235,7 +235,7 @@ public sealed class SendMessage : Activity
             results.Add(new Dictionary<string, object?>
             {
                 ["channel"] = c, ["to"] = t, ["messageId"] = id,
-                ["status"] = problem is not null ? DeliveryStatus.Failed : wait ? DeliveryStatus.Pending : "queued", ["error"] = problem,
+                ["status"] = problem is not null ? DeliveryStatus.Failed : wait ? DeliveryStatus.Pending : DeliveryStatus.Queued, ["error"] = problem,
             });
         }
         MessageId.Set(context, results.Select(r => r["messageId"] as string).FirstOrDefault(i => i is not null) ?? "");
@@ -290,7 +290,7 @@ public sealed class SendMessage : Activity
     private void Finish(ActivityExecutionContext context, List<Dictionary<string, object?>> results)
     {
         Results.Set(context, results);
-        var failed = results.Count(r => r["status"] as string is not ("queued" or DeliveryStatus.Sent));
+        var failed = results.Count(r => r["status"] as string is not (DeliveryStatus.Queued or DeliveryStatus.Sent));
         context.AddJournalData("failed", failed);
         context.Complete(failed > 0 ? FailedOutcome : SentOutcome);
     }

@@ -52,7 +52,7 @@ public sealed class DeliveryWatcher(OutboxDispatcher dispatcher, IBookmarkStore 
     private void OnAttempted(OutboxMessage message)
     {
         if (message.ActivityInstanceId is null || message.Status == OutboxStatus.Pending
-            || !message.Payload.Contains("\"notifyDelivery\":true", StringComparison.Ordinal)) return;
+            || !OutgoingEnvelope.RequestsDeliveryNotice(message.Payload)) return;
         _ = Task.Run(() => WakeAsync(message.ActivityInstanceId));
     }
 

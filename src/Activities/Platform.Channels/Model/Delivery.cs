@@ -6,6 +6,8 @@ namespace Platform.Channels;
 /// <param name="Error">Why the last attempt failed, if it did.</param>
 public sealed record DeliveryStatus(string MessageId, string Status, string? Error)
 {
+    /// <summary>The status Send Message reports for a message handed to the outbox when it does not wait for the delivery.</summary>
+    public const string Queued = "queued";
     /// <summary>The status of a message still queued or being retried.</summary>
     public const string Pending = "pending";
     /// <summary>The status of a delivered message.</summary>

@@ -41,6 +41,16 @@ public sealed record OutgoingEnvelope
     /// <summary>The envelope as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>
+    /// True when <paramref name="json"/>, written by <see cref="ToJson"/>, asks for a delivery notice. A cheap test for the
+    /// dispatcher's hot path: <see cref="ToJson"/> writes compact camelCase JSON, and a text that merely contains the words
+    /// cannot match because string values are escaped inside quotes.
+    /// </summary>
+    public static bool RequestsDeliveryNotice(string json) =>
+        json is not null && json.Contains(NotifyDeliveryJson, StringComparison.Ordinal);
+
+    private const string NotifyDeliveryJson = "\"notifyDelivery\":true";
+
     /// <summary>Reads an envelope.</summary>
     /// <exception cref="JsonException">The payload is not an envelope.</exception>
     public static OutgoingEnvelope FromJson(string json) =>
