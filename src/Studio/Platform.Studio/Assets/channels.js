@@ -4,47 +4,11 @@
 // Uses the Studio's API key (sign-in link ?key=… or the key stored by the Studio pages).
 'use strict';
 (function () {
-  const KEY_ITEM = 'platform-studio.api-key';
+  const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
   const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret'];
   const $ = (id) => document.getElementById(id);
+  const api = (method, path, body) => window.PlatformPage.api(method, path, body, showSignIn);
   let current = null; // the channel being edited (as answered by the API), or null for a new one
-
-  function readKey() {
-    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
-  }
-
-  function storeKey(key) {
-    try { localStorage.setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
-  }
-
-  function takeKeyFromUrl() {
-    const url = new URL(location.href);
-    if (!url.searchParams.has('key')) return;
-    const key = (url.searchParams.get('key') || '').trim();
-    url.searchParams.delete('key');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    if (key) storeKey(key);
-  }
-
-  async function api(method, path, body) {
-    const response = await fetch(location.origin + path, {
-      method,
-      headers: Object.assign({ Authorization: 'ApiKey ' + readKey() }, body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-    });
-    const text = await response.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch { data = { title: text }; }
-    if (response.status === 401) { showSignIn(); throw new Error('The API key was rejected: sign in again.'); }
-    if (!response.ok) {
-      const problem = data || {};
-      const errors = Array.isArray(problem.errors) && problem.errors.length > 1 ? '\n• ' + problem.errors.join('\n• ') : '';
-      throw new Error((problem.title || ('HTTP ' + response.status)) + (problem.detail && !errors && problem.detail !== problem.title ? '\n' + problem.detail : '') + errors);
-    }
-    return data;
-  }
 
   function status(text, ok) {
     const el = $('ch-status');

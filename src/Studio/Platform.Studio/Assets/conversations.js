@@ -4,45 +4,12 @@
 // API key (sign-in link ?key=… or the key stored by the Studio pages). Text is always set as text, never as HTML.
 'use strict';
 (function () {
-  const KEY_ITEM = 'platform-studio.api-key';
+  const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
+  const api = (path) => window.PlatformPage.api('GET', path, undefined, showSignIn);
   let skip = 0;
   let openKey = null;
-
-  function readKey() {
-    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
-  }
-
-  function storeKey(key) {
-    try { localStorage.setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
-  }
-
-  function takeKeyFromUrl() {
-    const url = new URL(location.href);
-    if (!url.searchParams.has('key')) return;
-    const key = (url.searchParams.get('key') || '').trim();
-    url.searchParams.delete('key');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    if (key) storeKey(key);
-  }
-
-  async function api(path) {
-    const response = await fetch(location.origin + path, {
-      headers: { Authorization: 'ApiKey ' + readKey() },
-      cache: 'no-store',
-      credentials: 'omit',
-    });
-    const text = await response.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch { data = { title: text }; }
-    if (response.status === 401) { showSignIn(); throw new Error('The API key was rejected: sign in again.'); }
-    if (!response.ok) {
-      const problem = data || {};
-      throw new Error((problem.title || ('HTTP ' + response.status)) + (problem.detail && problem.detail !== problem.title ? '\n' + problem.detail : ''));
-    }
-    return data;
-  }
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
