@@ -10,6 +10,10 @@
 // - telegram: a Telegram channel pointed at a loopback Bot API played by this process; latency = webhook POST sent →
 //   sendMessage received.
 // Either way the latency covers the inbox write, routing, the workflow run and its commit, and the outbox delivery.
+// Environment knobs: BENCH_TIMELINE=1 prints every second of the run (message count, slowest reply); BENCH_WARMUP=N sends
+// N unmeasured messages first (default 20); BENCH_PRECONNECT=1 opens all sockets before measuring; BENCH_SERVER_X=v sets
+// X=v for the server process only (e.g. BENCH_SERVER_DOTNET_gcServer=1). The server's garbage collections during the run
+// come from GET /api/diagnostics/runtime.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
