@@ -38,21 +38,36 @@ public sealed class HangfireBackgroundDispatcher(IBackgroundJobClient jobs, JobS
     }
 }
 
-/// <summary>Keeps one recurring job per published cron trigger; removes them when the workflow is retracted or deleted.</summary>
+/// <summary>
+/// Keeps one recurring job per published cron trigger (<c>cron:{definitionId}:{activityId}</c>) and per published Timer trigger
+/// (<c>timer:{definitionId}:{activityId}</c>, firing every <see cref="TimerSchedule.Tick"/>); removes them when the workflow is retracted or deleted.
+/// </summary>
 public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobStorage storage, ILogger<CronPublicationHandler> logger) : IWorkflowPublicationHandler
 {
     public Task OnPublishedAsync(WorkflowDefinition definition, IReadOnlyList<StoredTrigger> triggers, CancellationToken ct)
     {
-        var wanted = triggers.Where(t => t.Name == CronTriggerNames.Cron && !string.IsNullOrWhiteSpace(t.Key)).ToList();
-        var wantedIds = wanted.Select(t => JobId(t.DefinitionId, t.ActivityId)).ToHashSet();
+        var crons = triggers.Where(t => t.Name == CronTriggerNames.Cron && !string.IsNullOrWhiteSpace(t.Key)).ToList();
+        var timers = new List<(StoredTrigger Trigger, TimeSpan Interval)>();
+        foreach (var t in triggers.Where(t => t.Name == CronTriggerNames.Timer))
+            if (TimerSchedule.TryParseKey(t.Key, out var interval)) timers.Add((t, interval));
+            else logger.LogWarning("Timer trigger {ActivityId} of {DefinitionId} has no valid interval (at least 1 s, a literal); it is not scheduled.", t.ActivityId, t.DefinitionId);
+        var wantedIds = crons.Select(t => JobId(t.DefinitionId, t.ActivityId)).Concat(timers.Select(t => TimerJobId(t.Trigger.DefinitionId, t.Trigger.ActivityId))).ToHashSet();
         RemoveStale(definition.DefinitionId, wantedIds);
-        foreach (var t in wanted)
+        var options = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
+        foreach (var t in crons)
         {
             var definitionId = t.DefinitionId;
             var activityId = t.ActivityId;
-            recurring.AddOrUpdate<CronTriggerJob>(JobId(definitionId, activityId), j => j.RunAsync(definitionId, activityId), t.Key!,
-                new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            recurring.AddOrUpdate<CronTriggerJob>(JobId(definitionId, activityId), j => j.RunAsync(definitionId, activityId, null), t.Key!, options);
             logger.LogInformation("Cron trigger {ActivityId} of {DefinitionId} scheduled: {Cron}.", activityId, definitionId, t.Key);
+        }
+        foreach (var (t, interval) in timers)
+        {
+            var definitionId = t.DefinitionId;
+            var activityId = t.ActivityId;
+            var cron = TimerSchedule.Cron(interval);
+            recurring.AddOrUpdate<TimerTriggerJob>(TimerJobId(definitionId, activityId), j => j.RunAsync(definitionId, activityId, null), cron, options);
+            logger.LogInformation("Timer trigger {ActivityId} of {DefinitionId} scheduled every {Interval} (recurring job {Cron}).", activityId, definitionId, interval, cron);
         }
         return Task.CompletedTask;
     }
@@ -67,14 +82,47 @@ public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobSt
     {
         using var connection = storage.GetConnection();
         foreach (var job in connection.GetRecurringJobs())
-            if (job.Id.StartsWith(JobPrefix(definitionId), StringComparison.Ordinal) && !keep.Contains(job.Id))
+            if ((job.Id.StartsWith(JobPrefix(definitionId), StringComparison.Ordinal) || job.Id.StartsWith(TimerJobPrefix(definitionId), StringComparison.Ordinal))
+                && !keep.Contains(job.Id))
                 recurring.RemoveIfExists(job.Id);
     }
 
     private static string JobPrefix(string definitionId) => $"cron:{definitionId}:";
+    private static string TimerJobPrefix(string definitionId) => $"timer:{definitionId}:";
 
     /// <summary>The recurring job id of a cron trigger.</summary>
     public static string JobId(string definitionId, string activityId) => JobPrefix(definitionId) + activityId;
+
+    /// <summary>The recurring job id of a Timer trigger.</summary>
+    public static string TimerJobId(string definitionId, string activityId) => TimerJobPrefix(definitionId) + activityId;
+}
+
+/// <summary>Rejects, at save time, a Timer that starts the workflow with an interval that is not a literal of at least 1 second.</summary>
+public sealed class TimerIntervalValidator : IWorkflowValidator
+{
+    /// <inheritdoc />
+    public IEnumerable<ValidationError> Validate(Platform.Engine.Flowchart.FlowchartGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        foreach (var activity in graph.Activities.Where(a => a.Type == CronTriggerNames.Timer && graph.Inbound(a.Id).Count == 0))
+        {
+            // The pack is not referenced here: read the Timer's Interval input by name.
+            if (activity.GetType().GetProperty("Interval")?.GetValue(activity) is not Platform.Activities.Input<TimeSpan> input) continue;
+            TimeSpan? interval = null;
+            if (input.Expression.Type is Platform.Activities.ExpressionTypes.Literal)
+            {
+                try { interval = Platform.Engine.Expressions.ValueConverter.Convert<TimeSpan>(input.Expression.Value); }
+                catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or System.Text.Json.JsonException) { }
+            }
+            if (interval is null)
+                yield return new ValidationError("Timer needs its Interval as a literal, e.g. 00:05:00 or 5m, to start the workflow.", activity.Id);
+            else if (interval < MinimumInterval)
+                yield return new ValidationError($"Timer interval {interval} is shorter than the minimum of 1 second. Use an interval of at least 00:00:01.", activity.Id);
+        }
+    }
+
+    /// <summary>The shortest interval of a Timer trigger.</summary>
+    public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -176,6 +224,8 @@ public static class HangfireSchedulingExtensions
         services.AddSingleton<IBookmarkScheduler, HangfireBookmarkScheduler>();
         services.AddTransient<ResumeBookmarkJob>();
         services.AddTransient<CronTriggerJob>();
+        services.AddTransient<TimerTriggerJob>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, TimerIntervalValidator>());
         services.RemoveAll<IBackgroundActivityDispatcher>();
         services.AddSingleton<IBackgroundActivityDispatcher, HangfireBackgroundDispatcher>();
         services.AddTransient<RunActivityJob>();
