@@ -26,14 +26,16 @@ public sealed class HangfireSchedulingOptions
     /// </summary>
     public TimeSpan? QueuePollInterval { get; set; }
 
-    /// <summary>How often the recovery sweep looks for lost jobs (default 30 s; zero or less turns the periodic sweep off).</summary>
-    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often the recovery sweep looks for lost jobs (default 5 s; zero or less turns the periodic sweep off).</summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How old a background-activity bookmark, or how overdue a timer, must be before the sweep treats its missing job as lost
-    /// (default 30 s). It covers the moment between a commit and its enqueue on a live node.
+    /// (default 10 s). It covers the moment between a commit and its enqueue on a live node. A job that merely runs long is never
+    /// taken: its node holds the bookmark's claim (a PostgreSQL session lock) until it has resumed the instance. With the defaults a
+    /// job lost in a crash runs again within grace + interval (15 s) of the crash, plus the time to pick it up.
     /// </summary>
-    public TimeSpan RecoveryGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RecoveryGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
