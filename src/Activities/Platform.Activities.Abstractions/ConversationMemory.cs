@@ -51,6 +51,43 @@ public static class ConversationMemory
     public static string? ConversationKeyOf(ActivityExecutionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.Properties.TryGetValue(ConversationProperty, out var value) && value?.ToString() is { Length: > 0 } key ? key : null;
+        return ConversationKeyOf(context.Properties);
+    }
+
+    /// <summary>The conversation key in instance properties, or null when no message started or resumed the workflow.</summary>
+    public static string? ConversationKeyOf(IDictionary<string, object?>? properties) =>
+        properties is not null && properties.TryGetValue(ConversationProperty, out var value) && value?.ToString() is { Length: > 0 } key ? key : null;
+
+    /// <summary>The channel message id of the latest incoming message in instance properties, or null.</summary>
+    public static string? LastMessageIdOf(IDictionary<string, object?>? properties) =>
+        properties is not null && properties.TryGetValue(LastMessageIdProperty, out var value) && value?.ToString() is { Length: > 0 } id ? id : null;
+
+    /// <summary>
+    /// The last <paramref name="count"/> earlier turns of a conversation, oldest first, without the incoming message with
+    /// the channel message id <paramref name="currentMessageId"/> (the one a workflow is handling now). Empty for
+    /// <paramref name="count"/> ≤ 0 or an empty key.
+    /// </summary>
+    public static async Task<IReadOnlyList<ConversationTurn>> GetHistoryAsync(IConversationMemory memory, string conversationKey, string? currentMessageId, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (count <= 0 || string.IsNullOrEmpty(conversationKey)) return [];
+        // One more than asked: the message being handled is left out when a finished run already counts it as processed.
+        var turns = await memory.GetRecentTurnsAsync(conversationKey, count + 1, cancellationToken).ConfigureAwait(false);
+        return turns.Where(t => !(t.Role == ConversationRole.User && currentMessageId is not null && t.MessageId == currentMessageId)).TakeLast(count).ToList();
+    }
+
+    /// <summary>
+    /// A turn as a plain value for expressions and templates: <c>{ role: "user" | "assistant", text, at }</c>, <c>at</c>
+    /// in ISO 8601 (UTC, round-trip format).
+    /// </summary>
+    public static Dictionary<string, object?> ToValue(ConversationTurn turn)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        return new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["role"] = turn.Role == ConversationRole.User ? "user" : "assistant",
+            ["text"] = turn.Text,
+            ["at"] = turn.At.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace Platform.Activities.Data;
 
@@ -15,7 +16,9 @@ public interface ITemplateRenderer
 /// <summary>
 /// Turns rows (for example <see cref="QueryDatabase"/>'s Rows) into text for a channel: a Markdown table for chat and
 /// Slack, an HTML table for email, compact lines for SMS. A custom Liquid template sees <c>rows</c>, <c>columns</c>,
-/// <c>cells</c> (values as text, escaped for the channel), <c>count</c>, <c>channel</c> and <c>title</c>.
+/// <c>cells</c> (values as text, escaped for the channel), <c>count</c>, <c>channel</c>, <c>title</c> and
+/// <c>conversation.history</c> (the last <see cref="HistoryTurns"/> earlier turns of the workflow's conversation as
+/// <c>{ role, text, at }</c>, oldest first, not escaped; read only when the template mentions "conversation").
 /// </summary>
 [Activity("Platform", "Data", "Formats rows as a Markdown table (chat, Slack), an HTML table (email) or compact lines (SMS).")]
 [FlowNode("Done", "Empty")]
@@ -44,7 +47,7 @@ public sealed class FormatResult : Activity
     public Input<string> Channel { get; set; } = new("chat");
 
     /// <summary>An optional custom Liquid template.</summary>
-    [Input(Description = "An optional Liquid template; it sees rows, columns, cells, count, channel and title.", UIHint = "multiline", Order = 2)]
+    [Input(Description = "An optional Liquid template; it sees rows, columns, cells, count, channel, title and conversation.history (the last 10 earlier turns of the conversation: role, text, at).", UIHint = "multiline", Order = 2)]
     public Input<string> Template { get; set; } = new("");
 
     /// <summary>An optional heading.</summary>
@@ -94,11 +97,35 @@ public sealed class FormatResult : Activity
             ["channel"] = channel,
             ["title"] = escape(Title.Get(context) ?? ""),
         };
+        // Read only for custom templates that mention it, so the built-in tables cost no query.
+        if (custom is not null && custom.Contains("conversation", StringComparison.OrdinalIgnoreCase))
+            model["conversation"] = new Dictionary<string, object?> { ["history"] = await HistoryAsync(context) };
         var renderer = context.GetRequiredService<ITemplateRenderer>();
         var text = await renderer.RenderAsync(string.IsNullOrWhiteSpace(custom) ? builtIn : custom, model);
         Text.Set(context, text.TrimEnd());
         context.Complete(rows.Count == 0 ? "Empty" : "Done");
     }
+
+    /// <summary>The last <see cref="HistoryTurns"/> earlier turns of the workflow's conversation as <c>{ role, text, at }</c>;
+    /// empty without a conversation or a memory, or when the memory fails (logged).</summary>
+    private static async Task<List<object?>> HistoryAsync(ActivityExecutionContext context)
+    {
+        var key = ConversationMemory.ConversationKeyOf(context);
+        if (key is null || context.GetService(typeof(IConversationMemory)) is not IConversationMemory memory) return [];
+        try
+        {
+            var turns = await ConversationMemory.GetHistoryAsync(memory, key, ConversationMemory.LastMessageIdOf(context.Properties), HistoryTurns, context.CancellationToken);
+            return turns.Select(t => (object?)ConversationMemory.ToValue(t)).ToList();
+        }
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            context.Logger.LogWarning(e, "Format Result: the conversation history of {Conversation} could not be read; the template sees an empty history", key);
+            return [];
+        }
+    }
+
+    /// <summary>How many earlier turns <c>conversation.history</c> holds in a custom template.</summary>
+    public const int HistoryTurns = 10;
 
     private static string EscapeMarkdownCell(string s) => s.Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r", "").Replace("\n", "<br>");
 

@@ -14,6 +14,12 @@ public sealed class ExpressionContext
     public string? CorrelationId { get; init; }
     /// <summary>Variable ids to names, for Variable expressions that reference a variable by id.</summary>
     public IReadOnlyDictionary<string, string>? VariableIdToName { get; init; }
+    /// <summary>The engine's services, for optional features such as <see cref="IConversationMemory"/>; null in bare evaluations.</summary>
+    public IServiceProvider? Services { get; init; }
+    /// <summary>The instance properties (the conversation key and the latest message id of a workflow started by a message).</summary>
+    public IDictionary<string, object?>? Properties { get; init; }
+    /// <summary>The turns read by <see cref="ConversationHistory.LoadAsync"/> in this burst, for its conversation and current message.</summary>
+    internal (string Key, string? Current, IReadOnlyList<ConversationTurn> Turns)? ConversationHistoryCache { get; set; }
 }
 
 /// <summary>Evaluates one expression type.</summary>

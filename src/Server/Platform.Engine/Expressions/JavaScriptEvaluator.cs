@@ -11,7 +11,9 @@ namespace Platform.Engine.Expressions;
 /// gets a fresh, sandboxed engine (no CLR access, statement/time/memory limits).
 /// Globals: <c>variables</c> (read/write object), <c>getVariable(name)</c>, <c>setVariable(name, value)</c>, <c>input</c>,
 /// <c>getInput(name)</c>, <c>getOutput(activityId, name)</c>, <c>setOutput(name, value)</c> (workflow output),
-/// <c>workflowInstanceId</c>, <c>correlationId</c>, <c>definitionId</c>.
+/// <c>workflowInstanceId</c>, <c>correlationId</c>, <c>definitionId</c>, <c>getConversationHistory(n = 10)</c> (the last n ≤ 50
+/// earlier turns of the workflow's conversation, oldest first, as <c>{ role, text, at }</c>; read once per burst, and only
+/// for scripts that contain the function's name).
 /// </summary>
 public sealed class JavaScriptEvaluator : IExpressionEvaluator
 {
@@ -27,6 +29,24 @@ public sealed class JavaScriptEvaluator : IExpressionEvaluator
     {
         var source = expression.ValueAsString();
         if (string.IsNullOrWhiteSpace(source)) return ValueTask.FromResult<object?>(null);
+        // The conversation history is read before the (synchronous) script runs, and only by scripts that name the function.
+        if (source.Contains(ConversationHistoryFunction, StringComparison.Ordinal))
+        {
+            var loading = ConversationHistory.LoadAsync(context, ct);
+            if (!loading.IsCompletedSuccessfully) return EvaluateAfterAsync(loading, source, context, ct);
+            return ValueTask.FromResult(Evaluate(source, context, loading.Result, ct));
+        }
+        return ValueTask.FromResult(Evaluate(source, context, null, ct));
+    }
+
+    /// <summary>The name of the conversation history function.</summary>
+    public const string ConversationHistoryFunction = "getConversationHistory";
+
+    private async ValueTask<object?> EvaluateAfterAsync(ValueTask<IReadOnlyList<ConversationTurn>> loading, string source, ExpressionContext context, CancellationToken ct) =>
+        Evaluate(source, context, await loading.ConfigureAwait(false), ct);
+
+    private object? Evaluate(string source, ExpressionContext context, IReadOnlyList<ConversationTurn>? history, CancellationToken ct)
+    {
         var prepared = _cache.GetOrAdd(source, Prepare);
         var engine = new Jint.Engine(o => o
             .TimeoutInterval(TimeSpan.FromSeconds(2))
@@ -48,6 +68,13 @@ public sealed class JavaScriptEvaluator : IExpressionEvaluator
         engine.SetValue("workflowInstanceId", context.WorkflowInstanceId);
         engine.SetValue("correlationId", context.CorrelationId);
         engine.SetValue("definitionId", context.DefinitionId);
+        engine.SetValue(ConversationHistoryFunction, new Func<JsValue, object?>(n =>
+        {
+            // A script that reaches the function without naming it (rare) reads the history here, synchronously.
+            history ??= ConversationHistory.LoadAsync(context, ct).AsTask().GetAwaiter().GetResult();
+            var count = n is not null && n.IsNumber() && !double.IsNaN(n.AsNumber()) ? (int)Math.Clamp(n.AsNumber(), 0, ConversationHistory.MaxCount) : ConversationHistory.DefaultCount;
+            return ToJs(ConversationHistory.ToValues(history, count));
+        }));
 
         var result = engine.Evaluate(prepared);
 
@@ -57,7 +84,7 @@ public sealed class JavaScriptEvaluator : IExpressionEvaluator
             var value = FromJs(p.Value.Value);
             if (!context.Variables.TryGetValue(name, out var old) || !Equals(old, value)) context.Variables[name] = value;
         }
-        return ValueTask.FromResult(FromJs(result));
+        return FromJs(result);
     }
 
     private Prepared<Acornima.Ast.Script> Prepare(string source)

@@ -7,7 +7,9 @@ namespace Platform.Engine.Expressions;
 
 /// <summary>
 /// Liquid templates, parsed once and cached. The model exposes <c>Variables</c>, <c>Input</c>, <c>Output</c> (by activity id),
-/// <c>WorkflowInstanceId</c> and <c>CorrelationId</c> (lower-case aliases too).
+/// <c>WorkflowInstanceId</c>, <c>CorrelationId</c> and <c>Conversation.History</c> (lower-case aliases too): the last
+/// <see cref="ConversationHistory.DefaultCount"/> earlier turns of the workflow's conversation, oldest first, as
+/// <c>{ role, text, at }</c>, read only for templates that contain the word "conversation".
 /// </summary>
 /// <remarks>
 /// Uses DotLiquid: Fluid.Core 2.41.1, the only Fluid on this package feed, depends on Parlot 1.5.9, which the feed lacks, and
@@ -32,6 +34,12 @@ public sealed class LiquidEvaluator : IExpressionEvaluator
             ["WorkflowInstanceId"] = context.WorkflowInstanceId,
             ["CorrelationId"] = context.CorrelationId,
         };
+        // Read only for templates that mention it, so other templates cost no query.
+        if (source.Contains("conversation", StringComparison.OrdinalIgnoreCase))
+        {
+            var history = ConversationHistory.ToValues(await ConversationHistory.LoadAsync(context, ct), ConversationHistory.DefaultCount);
+            model["Conversation"] = new Dictionary<string, object?> { ["history"] = history, ["History"] = history };
+        }
         foreach (var (k, v) in model.ToList()) model[char.ToLowerInvariant(k[0]) + k[1..]] = v;
         return await RenderAsync(source, model);
     }

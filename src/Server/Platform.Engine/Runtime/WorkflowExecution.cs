@@ -33,6 +33,7 @@ internal sealed partial class WorkflowExecution
             Variables = State.Variables, Input = State.Input, ActivityOutputs = State.ActivityOutputs, Output = State.Output,
             WorkflowInstanceId = instance.Id, DefinitionId = instance.DefinitionId, CorrelationId = instance.CorrelationId,
             VariableIdToName = graph.Variables.Values.ToDictionary(v => v.Id, v => v.Name),
+            Services = engine.Services, Properties = State.Properties,
         };
     }
 
