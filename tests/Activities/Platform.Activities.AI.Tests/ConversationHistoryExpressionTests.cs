@@ -163,10 +163,12 @@ public abstract class ConversationHistoryExpressionTests : IAsyncLifetime
                 new JsonObject
                 {
                     ["id"] = "liquid", ["type"] = "Platform.SendReply", ["version"] = 1,
-                    ["text"] = Liquid("{{ conversation.history.size }} turns; first: {{ conversation.history.first.text }}; you said: {{ input.text }}"),
+                    ["text"] = Liquid("{{ conversation.history.size }} turns; first: {{ conversation.history.first.text }}; last two: {% for t in variables.recent %}{{ t.text }};{% endfor %} you said: {{ input.text }}"),
                 },
+                new JsonObject { ["id"] = "recent", ["type"] = "Elsa.SetVariable", ["version"] = 1, ["variable"] = "recent", ["value"] = Js("getConversationHistory(2)") },
             ],
-            [Connect("received", "Done", "format"), Connect("format", "Done", "js"), Connect("js", "Done", "format-reply"), Connect("format-reply", "Done", "liquid")]);
+            [Connect("received", "Done", "format"), Connect("format", "Done", "js"), Connect("js", "Done", "format-reply"), Connect("format-reply", "Done", "recent"), Connect("recent", "Done", "liquid")],
+            "recent");
 
         // Act
         var (_, replies) = await SayAsync(definition, "h3", "what is my name?");
@@ -177,7 +179,7 @@ public abstract class ConversationHistoryExpressionTests : IAsyncLifetime
             [
                 $"user: my name is Ada / assistant: Nice to meet you, Ada. | 4 turns, last at {lastAt}",
                 "user: hello\nassistant: Hello! How can I help?\nuser: my name is Ada\nassistant: Nice to meet you, Ada.",
-                "4 turns; first: hello; you said: what is my name?",
+                "4 turns; first: hello; last two: my name is Ada;Nice to meet you, Ada.; you said: what is my name?",
             ],
             replies);
         // Format Result reads its own; the JavaScript and Liquid expressions share one read in the burst.
