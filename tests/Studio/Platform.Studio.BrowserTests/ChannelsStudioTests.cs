@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
@@ -17,57 +15,20 @@ namespace Platform.Studio.BrowserTests;
 public sealed class ChannelsStudioTests : IAsyncLifetime
 {
     private const string SecretToken = "tg-secret-token-for-studio-tests";
-    private readonly string _apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-    private string _temp = "";
-    private ChildProcess? _server;
-    private Uri _site = null!;
+    private ServerProcess? _server;
 
-    public async ValueTask InitializeAsync()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
-        Assert.SkipUnless(File.Exists(dll), "Platform.Server.dll is not in the test output (StudioTestsWithoutServer=true).");
-        _temp = TestPaths.NewTempDirectory("channels-studio");
-        _site = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        _server = ChildProcess.Start("dotnet", [dll, "--urls", _site.ToString().TrimEnd('/')], AppContext.BaseDirectory, new Dictionary<string, string?>
-        {
-            ["Platform__DataDirectory"] = Path.Combine(_temp, "data"),
-            ["Platform__ApiKeys__0__Key"] = _apiKey,
-            ["Platform__ApiKeys__0__Role"] = "Admin",
-            ["Platform__AI__Embeddings__Enabled"] = "false",
-            ["Platform__Mqtt__EmbeddedPort"] = "0",
-            ["ASPNETCORE_URLS"] = null,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-        });
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            Assert.False(_server.HasExited, $"The server exited:\n{_server.Output}");
-            try
-            {
-                using var _ = await client.GetAsync(new Uri(_site, "/channels"));
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
+    private Uri Site => _server!.Site;
+
+    private string ApiKey => _server!.ApiKey;
+
+    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync("channels-studio", "/channels", new Dictionary<string, string?> { ["Platform__Mqtt__EmbeddedPort"] = "0" });
 
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
-        TestPaths.TryDelete(_temp);
     }
 
-    private HttpClient Api()
-    {
-        var api = new HttpClient { BaseAddress = _site, Timeout = TimeSpan.FromSeconds(30) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", _apiKey);
-        return api;
-    }
+    private HttpClient Api() => _server!.Api();
 
     private static JsonObject EchoWorkflow(string channel) => new()
     {
@@ -101,12 +62,12 @@ public sealed class ChannelsStudioTests : IAsyncLifetime
     {
         await using var telegram = await FakeTelegramServer.StartAsync();
         telegram.KnownChatIds.Add("1"); // 7001 is unknown: the first reply fails with "chat not found"
-        await using var browser = await StudioBrowser.LaunchAsync(_site);
+        await using var browser = await StudioBrowser.LaunchAsync(Site);
         var page = browser.Page;
         try
         {
             // Arrange: the Channels page with the sign-in link's key.
-            await page.GotoAsync(new Uri(_site, $"/channels?key={Uri.EscapeDataString(_apiKey)}").ToString());
+            await page.GotoAsync(new Uri(Site, $"/channels?key={Uri.EscapeDataString(ApiKey)}").ToString());
             await page.GetByTestId("new-channel").WaitForAsync();
             Assert.DoesNotContain("key=", page.Url);
 

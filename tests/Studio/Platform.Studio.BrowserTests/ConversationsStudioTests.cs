@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
@@ -19,57 +17,20 @@ namespace Platform.Studio.BrowserTests;
 public sealed class ConversationsStudioTests : IAsyncLifetime
 {
     private const string WebhookSecret = "conversations-studio-webhook-secret-0123";
-    private readonly string _apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-    private string _temp = "";
-    private ChildProcess? _server;
-    private Uri _site = null!;
+    private ServerProcess? _server;
 
-    public async ValueTask InitializeAsync()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
-        Assert.SkipUnless(File.Exists(dll), "Platform.Server.dll is not in the test output (StudioTestsWithoutServer=true).");
-        _temp = TestPaths.NewTempDirectory("conversations-studio");
-        _site = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        _server = ChildProcess.Start("dotnet", [dll, "--urls", _site.ToString().TrimEnd('/')], AppContext.BaseDirectory, new Dictionary<string, string?>
-        {
-            ["Platform__DataDirectory"] = Path.Combine(_temp, "data"),
-            ["Platform__ApiKeys__0__Key"] = _apiKey,
-            ["Platform__ApiKeys__0__Role"] = "Admin",
-            ["Platform__AI__Embeddings__Enabled"] = "false",
-            ["Platform__Mqtt__EmbeddedPort"] = "0",
-            ["ASPNETCORE_URLS"] = null,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-        });
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            Assert.False(_server.HasExited, $"The server exited:\n{_server.Output}");
-            try
-            {
-                using var _ = await client.GetAsync(new Uri(_site, "/conversations"));
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
+    private Uri Site => _server!.Site;
+
+    private string ApiKey => _server!.ApiKey;
+
+    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync("conversations-studio", "/conversations", new Dictionary<string, string?> { ["Platform__Mqtt__EmbeddedPort"] = "0" });
 
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
-        TestPaths.TryDelete(_temp);
     }
 
-    private HttpClient Api()
-    {
-        var api = new HttpClient { BaseAddress = _site, Timeout = TimeSpan.FromSeconds(30) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", _apiKey);
-        return api;
-    }
+    private HttpClient Api() => _server!.Api();
 
     private static JsonObject Input(string type, string value) => new()
     {
@@ -154,7 +115,7 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
     public async Task Should_ListConversationsShowTheThreadAndOpenTheInstanceViewer_When_MessagesCameInThroughAWebhook()
     {
         await using var receiver = await LoopbackReceiver.StartAsync();
-        await using var browser = await StudioBrowser.LaunchAsync(_site);
+        await using var browser = await StudioBrowser.LaunchAsync(Site);
         var page = browser.Page;
         await RunAsync(nameof(Should_ListConversationsShowTheThreadAndOpenTheInstanceViewer_When_MessagesCameInThroughAWebhook), browser, async () =>
         {
@@ -174,7 +135,7 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
             await WaitForSentAsync(api, "hooks", 3);
 
             // Act: the page with the sign-in link's key, filtered to the channel.
-            await page.GotoAsync(new Uri(_site, $"/conversations?key={Uri.EscapeDataString(_apiKey)}").ToString());
+            await page.GotoAsync(new Uri(Site, $"/conversations?key={Uri.EscapeDataString(ApiKey)}").ToString());
             var items = page.GetByTestId("conversation-item");
             await items.First.WaitForAsync();
             Assert.DoesNotContain("key=", page.Url);
@@ -208,12 +169,12 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
 
             // Act: follow the link to the instance viewer.
             await links.First.ClickAsync();
-            await page.WaitForURLAsync(new Uri(_site, href).ToString());
+            await page.WaitForURLAsync(new Uri(Site, href).ToString());
             var viewer = page.Locator("elsa-workflow-instance-viewer");
             await viewer.GetByText("answerRoom").First.WaitForAsync();
 
             // The Channels page shows the channel's status.
-            await page.GotoAsync(new Uri(_site, "/channels?channel=hooks").ToString());
+            await page.GotoAsync(new Uri(Site, "/channels?channel=hooks").ToString());
             await page.GetByTestId("channel-status").GetByText("connected").WaitForAsync();
             Assert.Equal("connected", await page.Locator("[data-channel='hooks']").GetByTestId("channel-state").InnerTextAsync());
             Assert.Empty(browser.OutsideRequests);
@@ -224,7 +185,7 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
     public async Task Should_ShowTheDeliveryFailureInTheThread_When_TwilioReportsAnSmsUndelivered()
     {
         await using var twilio = await FakeTwilioServer.StartAsync();
-        await using var browser = await StudioBrowser.LaunchAsync(_site);
+        await using var browser = await StudioBrowser.LaunchAsync(Site);
         var page = browser.Page;
         await RunAsync(nameof(Should_ShowTheDeliveryFailureInTheThread_When_TwilioReportsAnSmsUndelivered), browser, async () =>
         {
@@ -233,19 +194,19 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
             await CreateChannelAsync(api, "sms", "Sms", new JsonObject
             {
                 ["accountSid"] = twilio.AccountSid, ["authToken"] = twilio.AuthToken, ["fromNumber"] = "+15005550006",
-                ["apiBaseUrl"] = twilio.BaseUrl.ToString(), ["publicBaseUrl"] = _site.ToString(),
+                ["apiBaseUrl"] = twilio.BaseUrl.ToString(), ["publicBaseUrl"] = Site.ToString(),
             });
             await PublishAsync(api,
                 Node("received", "Platform.MessageReceived", ("channel", Input("Literal", "sms"))),
                 Node("reply", "Platform.SendReply", ("text", Input("Literal", "Your order has shipped."))));
-            var inbound = await twilio.SendIncomingMessageAsync(new Uri(_site, "/channels/sms/twilio/messages"), "+14155550100", "+15005550006", "where is my order?");
+            var inbound = await twilio.SendIncomingMessageAsync(new Uri(Site, "/channels/sms/twilio/messages"), "+14155550100", "+15005550006", "where is my order?");
             Assert.Equal(200, inbound.Status);
             await WaitForSentAsync(api, "sms", 1);
             var sms = Assert.Single(twilio.CreatedMessages);
 
             // Act: the carrier could not reach the handset.
             var callback = await twilio.SendStatusCallbackAsync(sms, "undelivered", "30003");
-            await page.GotoAsync(new Uri(_site, $"/conversations?key={Uri.EscapeDataString(_apiKey)}").ToString());
+            await page.GotoAsync(new Uri(Site, $"/conversations?key={Uri.EscapeDataString(ApiKey)}").ToString());
             var item = page.Locator("[data-testid='conversation-item'][data-key='sms:sms:%2B14155550100']");
             await item.ClickAsync();
             var reply = page.Locator("[data-testid='message'][data-direction='out']");
@@ -253,7 +214,7 @@ public sealed class ConversationsStudioTests : IAsyncLifetime
 
             // Assert
             Assert.Equal(200, callback.Status);
-            Assert.StartsWith(new Uri(_site, "/channels/sms/twilio/status?outbox=").ToString(), sms.StatusCallback, StringComparison.Ordinal);
+            Assert.StartsWith(new Uri(Site, "/channels/sms/twilio/status?outbox=").ToString(), sms.StatusCallback, StringComparison.Ordinal);
             Assert.Equal("undelivered 30003", await reply.GetByTestId("delivery-status").InnerTextAsync());
             Assert.Contains("unreachable destination handset", await reply.GetByTestId("message-error").InnerTextAsync());
             Assert.Equal("Sent", await reply.GetByTestId("message-status").InnerTextAsync());

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -14,59 +13,28 @@ namespace Platform.Studio.BrowserTests;
 /// </summary>
 public sealed partial class IntentStudioTests : IAsyncLifetime
 {
-    private readonly string _apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-    private string _temp = "";
-    private ChildProcess? _server;
-    private Uri _site = null!;
+    private ServerProcess? _server;
 
-    public async ValueTask InitializeAsync()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
-        Assert.SkipUnless(File.Exists(dll), "Platform.Server.dll is not in the test output (StudioTestsWithoutServer=true).");
-        _temp = TestPaths.NewTempDirectory("intent-studio");
-        _site = new Uri($"http://127.0.0.1:{FreePort.Next()}");
-        _server = ChildProcess.Start("dotnet", [dll, "--urls", _site.ToString().TrimEnd('/')], AppContext.BaseDirectory, new Dictionary<string, string?>
-        {
-            ["Platform__DataDirectory"] = Path.Combine(_temp, "data"),
-            ["Platform__ApiKeys__0__Key"] = _apiKey,
-            ["Platform__ApiKeys__0__Role"] = "Admin",
-            ["Platform__AI__Embeddings__Enabled"] = "false",
-            ["ASPNETCORE_URLS"] = null,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-        });
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            Assert.False(_server.HasExited, $"The server exited:\n{_server.Output}");
-            try
-            {
-                using var _ = await client.GetAsync(new Uri(_site, "/intents"));
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
+    private Uri Site => _server!.Site;
+
+    private string ApiKey => _server!.ApiKey;
+
+    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync("intent-studio", "/intents");
 
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
-        TestPaths.TryDelete(_temp);
     }
 
     [Fact(Timeout = 300_000)]
     public async Task Should_CreateTestAndOfferTheSetAsAnActivity_When_AnAnalystDefinesIntentsInTheStudio()
     {
-        await using var browser = await StudioBrowser.LaunchAsync(_site);
+        await using var browser = await StudioBrowser.LaunchAsync(Site);
         var page = browser.Page;
         try
         {
             // Arrange: the Intents page with the sign-in link's key.
-            await page.GotoAsync(new Uri(_site, $"/intents?key={Uri.EscapeDataString(_apiKey)}").ToString());
+            await page.GotoAsync(new Uri(Site, $"/intents?key={Uri.EscapeDataString(ApiKey)}").ToString());
             await page.GetByTestId("new-set-id").WaitForAsync();
             Assert.DoesNotContain("key=", page.Url);
 
@@ -99,16 +67,16 @@ public sealed partial class IntentStudioTests : IAsyncLifetime
             await page.GetByTestId("status").GetByText("'music' has 1").WaitForAsync();
 
             // The descriptor API serves Platform.RecognizeIntent.lights with one port per intent plus OutOfScope.
-            using (var api = new HttpClient { BaseAddress = _site })
+            using (var api = new HttpClient { BaseAddress = Site })
             {
-                api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", _apiKey);
+                api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ApiKey);
                 var descriptors = JsonNode.Parse(await api.GetStringAsync("/elsa/api/descriptors/activities"))!["items"]!.AsArray();
                 var descriptor = Assert.Single(descriptors, d => d!["typeName"]!.GetValue<string>() == "Platform.RecognizeIntent.lights")!;
                 Assert.Equal(["lights_on", "lights_off", "weather", "OutOfScope"], descriptor["ports"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToArray());
             }
 
             // The workflow editor's toolbox offers the set's activity; dropped on the canvas it has four outbound ports.
-            await page.GotoAsync(new Uri(_site, "/workflows/definitions").ToString());
+            await page.GotoAsync(new Uri(Site, "/workflows/definitions").ToString());
             var createWorkflow = page.GetByRole(AriaRole.Button, new() { NameRegex = CreateWorkflowLabel() }).First;
             var dialog = page.Locator(".mud-dialog");
             // The Studio may still be finishing its first navigation, which closes a dialog opened too early: open it again then.
