@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Activities.Core;
@@ -253,21 +252,14 @@ public abstract class ConversationHistoryExpressionTests : IAsyncLifetime
 
 public sealed class SqliteConversationHistoryExpressionTests : ConversationHistoryExpressionTests
 {
-    private readonly TempDirectory _directory = new("history-expressions-sqlite");
-    private string? _connectionString;
+    private readonly SqliteTestDatabase _database = new("history-expressions-sqlite");
 
-    protected override Task AddStoresAsync(IServiceCollection services)
-    {
-        _connectionString = $"Data Source={_directory.File("platform.db")}";
-        services.AddPlatformPersistence(new PlatformDatabaseSettings(PlatformDatabaseProvider.Sqlite, _connectionString) { MigrateOnStartup = false });
-        return Task.CompletedTask;
-    }
+    protected override Task AddStoresAsync(IServiceCollection services) => _database.AddStoresAsync(services);
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_connectionString is not null) SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
-        _directory.Dispose();
+        _database.Dispose();
     }
 }
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Channels;
@@ -145,21 +144,14 @@ public sealed class InMemoryConversationMemoryTests : ConversationMemoryTests
 
 public sealed class SqliteConversationMemoryTests : ConversationMemoryTests
 {
-    private readonly TempDirectory _directory = new("ai-memory-sqlite");
-    private string? _connectionString;
+    private readonly SqliteTestDatabase _database = new("ai-memory-sqlite");
 
-    protected override Task AddStoresAsync(IServiceCollection services)
-    {
-        _connectionString = $"Data Source={_directory.File("platform.db")}";
-        services.AddPlatformPersistence(new PlatformDatabaseSettings(PlatformDatabaseProvider.Sqlite, _connectionString) { MigrateOnStartup = false });
-        return Task.CompletedTask;
-    }
+    protected override Task AddStoresAsync(IServiceCollection services) => _database.AddStoresAsync(services);
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_connectionString is not null) SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
-        _directory.Dispose();
+        _database.Dispose();
     }
 }
 
