@@ -17,6 +17,7 @@ internal sealed class StudioAssets
     private readonly Dictionary<string, Asset> _files = new(StringComparer.Ordinal)
     {
         ["studio.js"] = Asset.Load("studio.js", "text/javascript; charset=utf-8"),
+        ["page-api.js"] = Asset.Load("page-api.js", "text/javascript; charset=utf-8"),
         ["studio.css"] = Asset.Load("studio.css", "text/css; charset=utf-8"),
     };
 

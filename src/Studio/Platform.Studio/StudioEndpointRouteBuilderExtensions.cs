@@ -72,9 +72,6 @@ public static class StudioEndpointRouteBuilderExtensions
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "{name}", GetAndHead,
             context => assets.ServeFileAsync(context, context.Request.RouteValues["name"] as string ?? "")));
 
-        // What the pages below share (Assets/page-api.js): the stored API key and the API call wrapper.
-        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "page-api.js", GetAndHead,
-            context => ServeEmbeddedAsync(context, "page-api.js", "text/javascript; charset=utf-8")));
         // The Intents page (Assets/intents.html and intents.js): edits and tests intent sets through /api/intents.
         builders.Add(endpoints.MapMethods("/intents", GetAndHead, context => ServeEmbeddedAsync(context, "intents.html", "text/html; charset=utf-8")));
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "intents.js", GetAndHead,

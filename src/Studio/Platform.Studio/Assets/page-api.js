@@ -1,4 +1,4 @@
-// Shared by the Studio's own pages (Intents, Channels, Conversations): the API key the Studio stored (or a sign-in link
+// Shared by the Studio shell (studio.js) and its own pages (Intents, Channels, Conversations): the API key the Studio stored (or a sign-in link
 // ?key=…, taken out of the address bar at once) and a fetch wrapper that turns problem+json answers into readable errors.
 // Loaded before the page's script; exposes window.PlatformPage.
 'use strict';
@@ -9,8 +9,15 @@
     try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
   }
 
-  function storeKey(key) {
-    try { localStorage.setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
+  // Remembered keys go to localStorage (every tab, after a restart), the others to sessionStorage (this tab only).
+  function storeKey(key, remember = true) {
+    clearKey();
+    try { (remember ? localStorage : sessionStorage).setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
+  }
+
+  function clearKey() {
+    try { sessionStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
+    try { localStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
   }
 
   // A sign-in link's key is stored, then removed from the address (and so from the history and any later Referer).
@@ -48,5 +55,5 @@
     return data;
   }
 
-  window.PlatformPage = Object.freeze({ readKey, storeKey, takeKeyFromUrl, api });
+  window.PlatformPage = Object.freeze({ readKey, storeKey, clearKey, takeKeyFromUrl, api });
 })();

@@ -5,7 +5,6 @@
 'use strict';
 (function () {
   const API_ENDPOINT = location.origin + '/elsa/api';
-  const KEY_ITEM = 'platform-studio.api-key';
 
   // Loaded in this order, only once signed in (the same scripts the package's own index.html loads).
   const SCRIPTS = [
@@ -45,29 +44,7 @@
 
   // ---- API key -------------------------------------------------------------------------------------------
 
-  function readKey() {
-    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
-  }
-
-  function storeKey(key, remember) {
-    clearKey();
-    try { (remember ? localStorage : sessionStorage).setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
-  }
-
-  function clearKey() {
-    try { sessionStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
-    try { localStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
-  }
-
-  // A sign-in link (?key=…) stores the key and removes it from the address bar and the history entry.
-  function takeKeyFromUrl() {
-    const url = new URL(location.href);
-    if (!url.searchParams.has('key')) return;
-    const key = (url.searchParams.get('key') || '').trim();
-    url.searchParams.delete('key');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    if (key) storeKey(key, true);
-  }
+  const { readKey, storeKey, clearKey, takeKeyFromUrl } = window.PlatformPage; // page-api.js
 
   // 'ok' | 'rejected' | 'unreachable'. Only 401 means a wrong key; a key with fewer rights may still get 403s.
   async function checkKey(key) {
