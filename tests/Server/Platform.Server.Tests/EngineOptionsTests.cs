@@ -62,8 +62,8 @@ public sealed class EngineOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(30), engine.ShutdownTimeout);
         Assert.Equal(4, scheduling.WorkerCount);
         Assert.Null(scheduling.QueuePollInterval);
-        Assert.Equal(TimeSpan.FromSeconds(30), scheduling.RecoveryInterval);
-        Assert.Equal(TimeSpan.FromSeconds(30), scheduling.RecoveryGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(5), scheduling.RecoveryInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), scheduling.RecoveryGracePeriod);
     }
 
     [Fact]
