@@ -49,26 +49,15 @@ public sealed class CronTriggerJob(IWorkflowRuntime runtime, ITriggerStore trigg
     /// <summary>Runs one occurrence; Hangfire passes its <see cref="PerformContext"/>, whose <c>Time</c> parameter fixes the occurrence.</summary>
     public async Task RunAsync(string definitionId, string activityId, PerformContext? context)
     {
-        var trigger = await FindAsync(definitionId, activityId);
-        if (trigger is null) return;
+        if (await TriggerOccurrences.FindPublishedAsync(triggers, CronTriggerNames.Cron, definitionId, activityId, logger) is not { } trigger) return;
         var occurrence = TriggerOccurrences.TruncateToCronField(TriggerOccurrences.FiredAt(context, clock), trigger.Key);
-        await StartOccurrenceAsync(definitionId, activityId, occurrence);
+        await TriggerOccurrences.StartOnceAsync(runtime, trigger, occurrence, logger);
     }
 
     /// <summary>Starts the workflow for the occurrence at <paramref name="occurrence"/> unless it was started already; true when it started now.</summary>
-    public async Task<bool> StartOccurrenceAsync(string definitionId, string activityId, DateTimeOffset occurrence)
-    {
-        var trigger = await FindAsync(definitionId, activityId);
-        return trigger is not null && await TriggerOccurrences.StartOnceAsync(runtime, trigger, occurrence, logger);
-    }
-
-    private async Task<StoredTrigger?> FindAsync(string definitionId, string activityId)
-    {
-        var all = await triggers.FindByNameAsync(CronTriggerNames.Cron);
-        var trigger = all.FirstOrDefault(t => t.DefinitionId == definitionId && t.ActivityId == activityId);
-        if (trigger is null) logger.LogInformation("Cron trigger {ActivityId} of {DefinitionId} is no longer published; skipped.", activityId, definitionId);
-        return trigger;
-    }
+    public async Task<bool> StartOccurrenceAsync(string definitionId, string activityId, DateTimeOffset occurrence) =>
+        await TriggerOccurrences.FindPublishedAsync(triggers, CronTriggerNames.Cron, definitionId, activityId, logger) is { } trigger
+        && await TriggerOccurrences.StartOnceAsync(runtime, trigger, occurrence, logger);
 }
 
 /// <summary>
@@ -82,7 +71,7 @@ public sealed class TimerTriggerJob(IWorkflowRuntime runtime, ITriggerStore trig
     /// <summary>Runs one tick; Hangfire passes its <see cref="PerformContext"/>, whose <c>Time</c> parameter fixes the tick.</summary>
     public async Task RunAsync(string definitionId, string activityId, PerformContext? context)
     {
-        var trigger = await FindAsync(definitionId, activityId);
+        var trigger = await TriggerOccurrences.FindPublishedAsync(triggers, CronTriggerNames.Timer, definitionId, activityId, logger);
         if (trigger is null || !TimerSchedule.TryParseKey(trigger.Key, out var interval)) return;
         var firedAt = TriggerOccurrences.FiredAt(context, clock);
         var occurrence = TimerSchedule.Floor(firedAt, interval);
@@ -96,24 +85,24 @@ public sealed class TimerTriggerJob(IWorkflowRuntime runtime, ITriggerStore trig
     }
 
     /// <summary>Starts the workflow for the occurrence at <paramref name="occurrence"/> unless it was started already; true when it started now.</summary>
-    public async Task<bool> StartOccurrenceAsync(string definitionId, string activityId, DateTimeOffset occurrence)
-    {
-        var trigger = await FindAsync(definitionId, activityId);
-        return trigger is not null && await TriggerOccurrences.StartOnceAsync(runtime, trigger, occurrence, logger);
-    }
-
-    private async Task<StoredTrigger?> FindAsync(string definitionId, string activityId)
-    {
-        var all = await triggers.FindByNameAsync(CronTriggerNames.Timer);
-        var trigger = all.FirstOrDefault(t => t.DefinitionId == definitionId && t.ActivityId == activityId);
-        if (trigger is null) logger.LogInformation("Timer trigger {ActivityId} of {DefinitionId} is no longer published; skipped.", activityId, definitionId);
-        return trigger;
-    }
+    public async Task<bool> StartOccurrenceAsync(string definitionId, string activityId, DateTimeOffset occurrence) =>
+        await TriggerOccurrences.FindPublishedAsync(triggers, CronTriggerNames.Timer, definitionId, activityId, logger) is { } trigger
+        && await TriggerOccurrences.StartOnceAsync(runtime, trigger, occurrence, logger);
 }
 
 /// <summary>One start per scheduled occurrence of a cron or Timer trigger.</summary>
 public static class TriggerOccurrences
 {
+    /// <summary>The published trigger of type <paramref name="triggerName"/> on the activity, or null (logged) when it is no longer published.</summary>
+    public static async Task<StoredTrigger?> FindPublishedAsync(ITriggerStore triggers, string triggerName, string definitionId, string activityId, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(triggers);
+        var all = await triggers.FindByNameAsync(triggerName);
+        var trigger = all.FirstOrDefault(t => t.DefinitionId == definitionId && t.ActivityId == activityId);
+        if (trigger is null) logger.LogInformation("{Trigger} trigger {ActivityId} of {DefinitionId} is no longer published; skipped.", triggerName, activityId, definitionId);
+        return trigger;
+    }
+
     /// <summary>
     /// When the recurring scheduler fired the job: Hangfire's <c>Time</c> job parameter (Unix seconds, stored with the job, so the
     /// same on every re-run), else the job's creation time; without a context (a direct call), now.
