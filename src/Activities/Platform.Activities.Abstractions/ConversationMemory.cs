@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Platform.Activities;
 
 /// <summary>Who said a turn of a conversation.</summary>
@@ -74,6 +76,24 @@ public static class ConversationMemory
         // One more than asked: the message being handled is left out when a finished run already counts it as processed.
         var turns = await memory.GetRecentTurnsAsync(conversationKey, count + 1, cancellationToken).ConfigureAwait(false);
         return turns.Where(t => !(t.Role == ConversationRole.User && currentMessageId is not null && t.MessageId == currentMessageId)).TakeLast(count).ToList();
+    }
+
+    /// <summary>
+    /// <see cref="GetHistoryAsync"/> for templates and expressions, which must not fail because the memory does: a memory
+    /// that throws is logged as a warning (naming <paramref name="reader"/>) and the answer is null.
+    /// </summary>
+    public static async Task<IReadOnlyList<ConversationTurn>?> TryGetHistoryAsync(IConversationMemory memory, string conversationKey, string? currentMessageId, int count,
+        ILogger? logger, string reader, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await GetHistoryAsync(memory, conversationKey, currentMessageId, count, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            logger?.LogWarning(e, "{Reader}: the conversation history of {Conversation} could not be read; it is used as empty", reader, conversationKey);
+            return null;
+        }
     }
 
     /// <summary>

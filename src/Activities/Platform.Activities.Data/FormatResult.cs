@@ -2,7 +2,6 @@ using System.Collections;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 
 namespace Platform.Activities.Data;
 
@@ -112,16 +111,9 @@ public sealed class FormatResult : Activity
     {
         var key = ConversationMemory.ConversationKeyOf(context);
         if (key is null || context.GetService(typeof(IConversationMemory)) is not IConversationMemory memory) return [];
-        try
-        {
-            var turns = await ConversationMemory.GetHistoryAsync(memory, key, ConversationMemory.LastMessageIdOf(context.Properties), HistoryTurns, context.CancellationToken);
-            return turns.Select(t => (object?)ConversationMemory.ToValue(t)).ToList();
-        }
-        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
-        {
-            context.Logger.LogWarning(e, "Format Result: the conversation history of {Conversation} could not be read; the template sees an empty history", key);
-            return [];
-        }
+        var turns = await ConversationMemory.TryGetHistoryAsync(memory, key, ConversationMemory.LastMessageIdOf(context.Properties), HistoryTurns,
+            context.Logger, "Format Result", context.CancellationToken);
+        return (turns ?? []).Select(t => (object?)ConversationMemory.ToValue(t)).ToList();
     }
 
     /// <summary>How many earlier turns <c>conversation.history</c> holds in a custom template.</summary>

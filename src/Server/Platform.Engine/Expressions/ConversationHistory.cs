@@ -43,17 +43,9 @@ public static class ConversationHistory
 
     private static async Task<IReadOnlyList<ConversationTurn>> LoadCoreAsync(ExpressionContext context, IConversationMemory memory, string key, string? current, CancellationToken ct)
     {
-        IReadOnlyList<ConversationTurn> turns;
-        try
-        {
-            turns = await ConversationMemory.GetHistoryAsync(memory, key, current, MaxCount, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested && e is not OutOfMemoryException)
-        {
-            context.Services?.GetService<ILoggerFactory>()?.CreateLogger(typeof(ConversationHistory).FullName!)
-                .LogWarning(e, "The conversation history of {Conversation} could not be read; expressions see an empty history", key);
-            return [];
-        }
+        var logger = context.Services?.GetService<ILoggerFactory>()?.CreateLogger(typeof(ConversationHistory).FullName!);
+        var turns = await ConversationMemory.TryGetHistoryAsync(memory, key, current, MaxCount, logger, "Expressions", ct).ConfigureAwait(false);
+        if (turns is null) return []; // not cached: a later expression of the burst tries again
         context.ConversationHistoryCache = (key, current, turns);
         return turns;
     }
