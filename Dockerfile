@@ -13,7 +13,10 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 npm_config_audit=false npm_con
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/ src/
-RUN dotnet publish src/Server/Platform.Server/Platform.Server.csproj -c Release -o /app -p:UseAppHost=false
+# Published for the image's architecture so that it is precompiled (ReadyToRun, see Platform.Server.csproj).
+ARG TARGETARCH
+RUN dotnet publish src/Server/Platform.Server/Platform.Server.csproj -c Release -a "${TARGETARCH:-amd64}" --self-contained false \
+    -o /app -p:UseAppHost=false
 
 # ---- runtime: ASP.NET Core only ----
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
