@@ -12,8 +12,9 @@
 // Either way the latency covers the inbox write, routing, the workflow run and its commit, and the outbox delivery.
 // Environment knobs: BENCH_TIMELINE=1 prints every second of the run (message count, slowest reply); BENCH_WARMUP=N sends
 // N unmeasured messages first (default 20); BENCH_PRECONNECT=1 opens all sockets before measuring; BENCH_SERVER_X=v sets
-// X=v for the server process only (e.g. BENCH_SERVER_DOTNET_gcServer=1). The server's garbage collections during the run
-// come from GET /api/diagnostics/runtime.
+// X=v for the server process only (e.g. BENCH_SERVER_DOTNET_gcServer=1); BENCH_SERVER_DLL=path runs that server build
+// instead of the one beside this client (e.g. a ReadyToRun publish, as the Dockerfile builds it). The server's garbage
+// collections during the run come from GET /api/diagnostics/runtime.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -64,8 +65,11 @@ await api.StartAsync();
 using var temp = new TempDir();
 var serverPort = FreePort();
 var baseAddress = new Uri($"http://127.0.0.1:{serverPort}");
-var info = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", baseAddress.ToString().TrimEnd('/') }) info.ArgumentList.Add(a);
+var serverDll = Path.GetFullPath(Environment.GetEnvironmentVariable("BENCH_SERVER_DLL") is { Length: > 0 } dll ? dll : Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"));
+if (!File.Exists(serverDll)) { Console.Error.WriteLine($"No server at {serverDll}: build it, or point BENCH_SERVER_DLL at a published Platform.Server.dll."); return 2; }
+Console.WriteLine($"server: {serverDll}");
+var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(serverDll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+foreach (var a in new[] { serverDll, "--urls", baseAddress.ToString().TrimEnd('/') }) info.ArgumentList.Add(a);
 info.Environment["Platform__DataDirectory"] = temp.Path;
 info.Environment["Platform__ApiKeys__0__Key"] = AdminKey;
 info.Environment["Platform__ApiKeys__0__Role"] = "Admin";
@@ -232,6 +236,9 @@ Console.WriteLine($"throughput {sorted.Length / wall.Elapsed.TotalSeconds:F0} ms
 Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p95 {P(0.95):F1}  p99 {P(0.99):F1}  max {sorted.LastOrDefault():F1}");
 double Delta(string name) => runtimeAfter![name]!.GetValue<double>() - runtimeBefore![name]!.GetValue<double>();
 Console.WriteLine($"server during the run: gc gen0 {Delta("gen0Collections")} gen1 {Delta("gen1Collections")} gen2 {Delta("gen2Collections")}, pause {Delta("gcPauseTotalMs"):F0} ms in total, heap {runtimeAfter!["heapMb"]!.GetValue<double>():F0} MB, server gc {runtimeAfter["serverGc"]}, thread pool {runtimeAfter["threadPoolThreads"]} threads");
+// What one message costs the server, independent of how busy the machine is: CPU time and bytes allocated per message.
+if (sorted.Length > 0)
+    Console.WriteLine($"server per message: cpu {Delta("cpuSeconds") * 1000 / sorted.Length:F2} ms, allocated {Delta("allocatedMb") * 1024 / sorted.Length:F0} KB, {Delta("jitCompiledMethods")} methods jitted during the run");
 // The first seconds of the run are its ramp: every conversation sends its first message (and, without BENCH_PRECONNECT,
 // opens its socket) while the server is still tiering up its JIT code. The figures after the first 10 s are the steady state.
 var steady = timeline.Where(t => t.At >= 10).Select(t => t.Ms).Order().ToArray();

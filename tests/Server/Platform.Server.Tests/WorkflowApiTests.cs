@@ -82,6 +82,8 @@ public abstract class WorkflowApiTests(ServerFixture server)
         Assert.True(runtime["uptimeSeconds"]!.GetValue<double>() > 0);
         Assert.True(runtime["threadPoolThreads"]!.GetValue<int>() > 0);
         Assert.True(runtime["gcPauseTotalMs"]!.GetValue<double>() >= 0);
+        Assert.True(runtime["allocatedMb"]!.GetValue<double>() > 0);
+        Assert.True(runtime["cpuSeconds"]!.GetValue<double>() > 0);
         Assert.Equal(Environment.ProcessorCount, runtime["processorCount"]!.GetValue<int>());
 
         using var anonymous = server.Factory.CreateClient(apiKey: null);
