@@ -16,6 +16,12 @@ public sealed class WebChatOptions
     /// <summary>How often the server sends <c>{type:"ping"}</c>.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long after the visitor's message the first <c>{type:"typing"}</c> is sent if no reply has arrived yet. Quick replies
+    /// (most of them) then show no indicator at all and cost no check of the inbox; slower ones show it soon enough.
+    /// </summary>
+    public TimeSpan TypingDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+
     /// <summary>How often <c>{type:"typing"}</c> repeats while a workflow handles the visitor's message.</summary>
     public TimeSpan TypingInterval { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -292,6 +298,8 @@ public sealed class WebChatSession : IWebChatClient
         try
         {
             var until = _services.Clock.GetUtcNow() + _services.Options.TypingLimit;
+            if (_services.Options.TypingDelay > TimeSpan.Zero)
+                await Task.Delay(_services.Options.TypingDelay, _services.Clock, ct).ConfigureAwait(false);
             while (!ct.IsCancellationRequested && Interlocked.Read(ref _replyVersion) == replies && _services.Clock.GetUtcNow() < until)
             {
                 var row = await _services.InboxStore.FindAsync(inboxMessageId, ct).ConfigureAwait(false);
