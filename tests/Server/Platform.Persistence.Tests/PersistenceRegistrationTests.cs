@@ -40,7 +40,7 @@ public sealed class PersistenceRegistrationTests : IDisposable
         Assert.IsType<EfWorkflowInstanceStore>(provider.GetRequiredService<IWorkflowInstanceStore>());
         Assert.IsType<EfWorkflowCommitStore>(provider.GetRequiredService<IWorkflowCommitStore>());
         Assert.IsType<EfBookmarkStore>(provider.GetRequiredService<IBookmarkStore>());
-        Assert.IsType<EfTriggerStore>(provider.GetRequiredService<ITriggerStore>());
+        Assert.IsType<CachingTriggerStore>(provider.GetRequiredService<ITriggerStore>()); // over the EF store: messages read triggers often
         Assert.IsType<EfActivityExecutionStore>(provider.GetRequiredService<IActivityExecutionStore>());
         Assert.DoesNotContain(services, d => d.ServiceType != typeof(InMemoryStore) && d.ImplementationFactory is null && d.ImplementationType == typeof(InMemoryStore));
         Assert.Same(provider.GetRequiredService<IBookmarkStore>(), provider.GetRequiredService<IBookmarkStore>());

@@ -30,7 +30,14 @@ public sealed class WorkflowMaterializer
     public bool TryGetCached(string definitionVersionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FlowchartGraph? graph) =>
         _cache.TryGetValue(definitionVersionId, out graph);
 
-    public void Invalidate(string definitionVersionId) => _cache.TryRemove(definitionVersionId, out _);
+    public void Invalidate(string definitionVersionId)
+    {
+        _cache.TryRemove(definitionVersionId, out _);
+        Invalidated?.Invoke(definitionVersionId);
+    }
+
+    /// <summary>Raised when a version is saved again, with its id: whoever caches it drops it.</summary>
+    public event Action<string>? Invalidated;
 
     /// <summary>Builds a graph without caching and returns the problems found (unknown types, dangling connections…).</summary>
     public FlowchartGraph Build(JsonObject root, JsonArray? variables, out List<ValidationProblem> problems)

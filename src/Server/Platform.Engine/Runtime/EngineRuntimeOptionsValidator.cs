@@ -18,6 +18,8 @@ public sealed class EngineRuntimeOptionsValidator : IValidateOptions<EngineRunti
         var errors = new List<string>();
         if (options.ShutdownTimeout < TimeSpan.Zero)
             errors.Add($"{SectionName}:ShutdownTimeout is {options.ShutdownTimeout}; use a duration of zero or more, e.g. 00:00:30.");
+        if (options.LookupCacheDuration < TimeSpan.Zero)
+            errors.Add($"{SectionName}:LookupCacheDuration is {options.LookupCacheDuration}; use a duration of zero (no cache) or more, e.g. 00:00:01.");
         if (options.DefaultRetryPolicy is { } policy)
         {
             try { policy.ToPolicy(); }

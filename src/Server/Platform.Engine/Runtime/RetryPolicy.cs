@@ -118,6 +118,13 @@ public sealed class EngineRuntimeOptions
 
     /// <summary>How long host shutdown waits for running bursts and in-process background activities (default 30 s).</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the message triggers and the published workflow versions read from the database are reused before they are
+    /// read again (default 1 s; zero reads them for every message). Changes made on this node apply at once; a workflow
+    /// published or retracted on another node sharing the database is seen within this time.
+    /// </summary>
+    public TimeSpan LookupCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>A retry policy as configuration text (<c>MaxAttempts</c>, <c>Backoff</c>, <c>Delay</c>, <c>MaxDelay</c>).</summary>

@@ -110,6 +110,7 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
             if (published is null) return null;
             published.IsPublished = false;
             await _store.SaveManyAsync([published], ct);
+            _materializer.Invalidate(published.Id);
             await _triggers.ReplaceAsync(definitionId, [], ct);
             foreach (var h in _handlers) await h.OnRetractedAsync(definitionId, ct);
             return published;
@@ -119,7 +120,9 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
 
     public async Task<bool> DeleteAsync(string definitionId, CancellationToken ct = default)
     {
+        var versions = await _store.FindManyAsync(new WorkflowDefinitionFilter { DefinitionId = definitionId }, new PageArgs(0, int.MaxValue), ct);
         var n = await _store.DeleteManyAsync(new WorkflowDefinitionFilter { DefinitionId = definitionId }, ct);
+        foreach (var v in versions.Items) _materializer.Invalidate(v.Id);
         if (n == 0) return false;
         await _triggers.ReplaceAsync(definitionId, [], ct);
         foreach (var h in _handlers) await h.OnRetractedAsync(definitionId, ct);
@@ -136,6 +139,7 @@ public sealed class WorkflowDefinitionService : IWorkflowDefinitionService
             var all = await _store.FindManyAsync(new WorkflowDefinitionFilter { DefinitionId = version.DefinitionId }, new PageArgs(0, int.MaxValue), ct);
             if (all.Items.Count <= 1) return false;
             await _store.DeleteManyAsync(new WorkflowDefinitionFilter { Id = id }, ct);
+            _materializer.Invalidate(id);
             if (version.IsLatest && all.Items.Where(v => v.Id != id).MaxBy(v => v.Version) is { } newest)
             {
                 newest.IsLatest = true;

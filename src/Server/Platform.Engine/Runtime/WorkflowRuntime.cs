@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Platform.Activities;
 using Platform.Engine.Contracts;
 using Platform.Engine.Expressions;
@@ -26,6 +28,9 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
     private readonly ILogger<WorkflowRuntime> _logger;
     private readonly Lazy<IOutboxListener[]> _outboxListenersLazy;
     private IOutboxListener[] _outboxListeners => _outboxListenersLazy.Value;
+    // Published versions by id, reused for LookupCacheDuration: every message and resume needs its workflow's version.
+    private readonly ConcurrentDictionary<string, (WorkflowDefinition Definition, long Until)> _publishedVersions = new(StringComparer.Ordinal);
+    private readonly long _lookupCacheTicks;
 
     public WorkflowRuntime(IServiceProvider services, IWorkflowDefinitionStore definitions, IWorkflowInstanceStore instances,
         IWorkflowCommitStore commits, IBookmarkStore bookmarks, ITriggerStore triggers, IActivityExecutionStore journal,
@@ -43,12 +48,26 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         _engine = new EngineServices(services, evaluator, clock, loggerFactory, journal);
         _logger = loggerFactory.CreateLogger<WorkflowRuntime>();
         _outboxListenersLazy = new(() => services.GetServices<IOutboxListener>().ToArray());
+        var lookupCache = services.GetService<IOptions<EngineRuntimeOptions>>()?.Value.LookupCacheDuration ?? new EngineRuntimeOptions().LookupCacheDuration;
+        _lookupCacheTicks = lookupCache > TimeSpan.Zero ? (long)(lookupCache.TotalSeconds * clock.TimestampFrequency) : 0;
+        _materializer.Invalidated += id => _publishedVersions.TryRemove(id, out _);
+    }
+
+    /// <summary>A version by id; published ones (whose content no longer changes) come from a short-lived cache.</summary>
+    private async Task<WorkflowDefinition?> FindVersionAsync(string versionId, CancellationToken ct)
+    {
+        var now = _engine.Clock.GetTimestamp();
+        if (_lookupCacheTicks > 0 && _publishedVersions.TryGetValue(versionId, out var hit) && now < hit.Until) return hit.Definition;
+        var definition = await _definitions.FindAsync(new WorkflowDefinitionFilter { Id = versionId }, ct);
+        if (_lookupCacheTicks > 0 && definition is { IsPublished: true }) _publishedVersions[versionId] = (definition, now + _lookupCacheTicks);
+        else _publishedVersions.TryRemove(versionId, out _);
+        return definition;
     }
 
     public async Task<RunWorkflowResult> StartAsync(StartWorkflowRequest request, CancellationToken ct = default)
     {
         var definition = request.DefinitionVersionId is not null
-            ? await _definitions.FindAsync(new WorkflowDefinitionFilter { Id = request.DefinitionVersionId }, ct)
+            ? await FindVersionAsync(request.DefinitionVersionId, ct)
             : await _definitions.FindAsync(new WorkflowDefinitionFilter { DefinitionId = request.DefinitionId, VersionOptions = request.VersionOptions }, ct);
         if (definition is null)
             throw new WorkflowRequestException(WorkflowRequestException.NotFound, request.DefinitionVersionId is not null
@@ -220,7 +239,7 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         ArgumentNullException.ThrowIfNull(trigger);
         if (!_materializer.TryGetCached(trigger.DefinitionVersionId, out var graph))
         {
-            var definition = await _definitions.FindAsync(new WorkflowDefinitionFilter { Id = trigger.DefinitionVersionId }, ct);
+            var definition = await FindVersionAsync(trigger.DefinitionVersionId, ct);
             if (definition is null) return false; // deleted meanwhile: it starts nothing
             graph = _materializer.Materialize(definition);
         }
@@ -238,7 +257,7 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
 
     private async Task<FlowchartGraph> GraphForAsync(WorkflowInstance instance, CancellationToken ct)
     {
-        var definition = await _definitions.FindAsync(new WorkflowDefinitionFilter { Id = instance.DefinitionVersionId }, ct)
+        var definition = await FindVersionAsync(instance.DefinitionVersionId, ct)
             ?? throw new WorkflowRequestException(WorkflowRequestException.Conflict,
                 $"Instance '{instance.Id}' belongs to definition version '{instance.DefinitionVersionId}', which was deleted; it cannot continue.");
         return _materializer.Materialize(definition);

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Platform.Engine.Contracts;
+using Platform.Engine.Runtime;
+using Platform.Engine.Stores;
 using Platform.Persistence.EFCore.Storage;
 using Platform.Persistence.EFCore.Stores;
 
@@ -57,6 +60,10 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IWorkflowCommitStore, EfWorkflowCommitStore>(services);
         AddStore<IBookmarkStore, EfBookmarkStore>(services);
         AddStore<ITriggerStore, EfTriggerStore>(services);
+        // Every message asks for the triggers; reuse them briefly (Platform:Engine:LookupCacheDuration).
+        ReplaceSingleton<ITriggerStore>(services, sp => new CachingTriggerStore(sp.GetRequiredService<EfTriggerStore>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<IOptions<EngineRuntimeOptions>>()?.Value.LookupCacheDuration ?? new EngineRuntimeOptions().LookupCacheDuration));
         AddStore<IActivityExecutionStore, EfActivityExecutionStore>(services);
         AddStore<IInboxStore, EfInboxStore>(services);
         AddStore<IOutboxStore, EfOutboxStore>(services);
