@@ -57,6 +57,14 @@ public sealed class ControlDevice : Activity
     [Output(Description = "A sentence to reply with, e.g. \"The kitchen light is on.\"")]
     public Output<string> Message { get; set; } = new();
 
+    /// <summary>
+    /// The names of the devices that matched equally well when the outcome is UnknownDevice because the request is ambiguous,
+    /// e.g. <c>["Bedroom light", "Kitchen light"]</c> for "the light"; empty when the device is simply unknown, and on every
+    /// other outcome. A workflow tells "which one?" from "unknown" by its length and offers the names as quick replies.
+    /// </summary>
+    [Output(Description = "On UnknownDevice: the names of the devices that matched equally well (ambiguous, e.g. [\"Bedroom light\", \"Kitchen light\"]); empty when the device is unknown.")]
+    public Output<List<string>> Candidates { get; set; } = new();
+
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
@@ -79,6 +87,7 @@ public sealed class ControlDevice : Activity
         Device.Set(context, DeviceJson.ToPlain(result.Device));
         State.Set(context, result.State);
         Message.Set(context, result.Message);
+        Candidates.Set(context, result.Candidates.Select(d => d.Name).ToList());
         context.AddJournalData("command", result.Command);
         if (result.CorrelationId is not null) context.AddJournalData("correlationId", result.CorrelationId);
         context.Complete(result.Outcome.ToString());
@@ -119,6 +128,13 @@ public sealed class GetDeviceState : Activity
     [Output(Description = "A sentence to reply with, e.g. \"The temperature sensor reads 21.5 °C.\"")]
     public Output<string> Message { get; set; } = new();
 
+    /// <summary>
+    /// The names of the devices that matched equally well when the outcome is UnknownDevice because the request is ambiguous,
+    /// as in <see cref="ControlDevice.Candidates"/>; empty when the device is unknown or found.
+    /// </summary>
+    [Output(Description = "On UnknownDevice: the names of the devices that matched equally well (ambiguous, e.g. [\"Bedroom light\", \"Kitchen light\"]); empty when the device is unknown.")]
+    public Output<List<string>> Candidates { get; set; } = new();
+
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
@@ -131,6 +147,7 @@ public sealed class GetDeviceState : Activity
             Device.Set(context, null);
             State.Set(context, null);
             Message.Set(context, await service.UnknownDeviceMessageAsync(name, room, match, context.CancellationToken));
+            Candidates.Set(context, match.IsAmbiguous ? match.Candidates.Select(d => d.Name).ToList() : []);
             context.Complete("UnknownDevice");
             return;
         }
@@ -141,6 +158,7 @@ public sealed class GetDeviceState : Activity
         Device.Set(context, DeviceJson.ToPlain(device));
         State.Set(context, state?.Values);
         Message.Set(context, DeviceSentences.Describe(device, state?.Values) ?? $"I have no state for {DeviceSentences.Named(device)} yet.");
+        Candidates.Set(context, []);
         context.Complete("Done");
     }
 }

@@ -55,6 +55,12 @@ public sealed record DeviceCommandResult(DeviceCommandOutcome Outcome, Device? D
     public string Command { get; init; } = "";
     /// <summary>The correlation id sent with the command, when it was sent.</summary>
     public string? CorrelationId { get; init; }
+
+    /// <summary>
+    /// The devices that matched equally well when the outcome is <see cref="DeviceCommandOutcome.UnknownDevice"/> because the
+    /// request is ambiguous ("the light": the kitchen and the bedroom light); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<Device> Candidates { get; init; } = [];
 }
 
 /// <summary>
@@ -150,7 +156,10 @@ public sealed class DeviceCommandService
         var match = await ResolveAsync(request.Device, request.Room, ct).ConfigureAwait(false);
         if (match.Device is not { } device)
             return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null,
-                await UnknownDeviceMessageAsync(request.Device, request.Room, match, ct).ConfigureAwait(false)) { Command = command };
+                await UnknownDeviceMessageAsync(request.Device, request.Room, match, ct).ConfigureAwait(false))
+            {
+                Command = command, Candidates = match.IsAmbiguous ? match.Candidates : [],
+            };
         DeviceCommandResult Reject(string message) =>
             new(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, message) { Command = command };
 
@@ -311,11 +320,15 @@ public sealed class DeviceCommandService
         _ => command.Replace('_', ' '),
     };
 
-    /// <summary>The reply when no single device matches: the candidates when several do, else what can be controlled.</summary>
+    /// <summary>
+    /// The reply when no single device matches: the candidates when several do ("Which one do you mean: the bedroom light or
+    /// the kitchen light?"; a candidate's room is added when its name does not say it), else what can be controlled.
+    /// </summary>
     public async Task<string> UnknownDeviceMessageAsync(string? text, string? room, DeviceMatch match, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(match);
         if (match.IsAmbiguous)
-            return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}?";
+            return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + RoomUnlessNamed(d)))}?";
         var what = string.IsNullOrWhiteSpace(text) ? "a device" : $"a device called '{text.Trim()}'";
         var sentence = string.IsNullOrWhiteSpace(room)
             ? string.IsNullOrWhiteSpace(text) ? "I don't know which device you mean." : $"I don't know {what}."
@@ -324,6 +337,9 @@ public sealed class DeviceCommandService
         return all.Count == 0 ? sentence + " No devices are registered yet."
             : $"{sentence} I can control: {string.Join(", ", all.Take(10).Select(d => d.Name + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}.";
     }
+
+    private static string RoomUnlessNamed(Device d) =>
+        string.IsNullOrWhiteSpace(d.Room) || DeviceResolver.Normalize(d.Name).Contains(DeviceResolver.Normalize(d.Room), StringComparison.Ordinal) ? "" : $" ({d.Room})";
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -141,10 +141,14 @@ public static class DemoDevices
     /// <summary>The user id permitted to unlock the demo front door lock.</summary>
     public const string DemoOwner = "owner";
 
-    /// <summary>Kitchen light, living room dimmer, thermostat, front door lock (high-risk) and temperature sensor.</summary>
+    /// <summary>
+    /// Kitchen light, bedroom light, living room dimmer, thermostat, front door lock (high-risk) and temperature sensor.
+    /// The two lights make "the light" ambiguous, so the seed assistant asks which one is meant.
+    /// </summary>
     public static IReadOnlyList<Device> Create(DateTimeOffset now) =>
     [
         new() { Id = "kitchen-light", Name = "Kitchen light", Room = "kitchen", Type = DeviceTypes.Light, Aliases = ["kitchen lamp"], CreatedAt = now, UpdatedAt = now },
+        new() { Id = "bedroom-light", Name = "Bedroom light", Room = "bedroom", Type = DeviceTypes.Light, Aliases = ["bedroom lamp"], CreatedAt = now, UpdatedAt = now },
         new()
         {
             Id = "living-room-dimmer", Name = "Living room dimmer", Room = "living room", Type = DeviceTypes.Dimmer,

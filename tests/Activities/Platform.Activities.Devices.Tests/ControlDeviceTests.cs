@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Platform.Engine.Models;
 using Platform.Mqtt;
 using static Platform.Activities.Devices.Tests.DevicesHost;
@@ -63,6 +64,45 @@ public sealed class ControlDeviceTests
         Assert.Equal("UnknownDevice", ambiguous.Outcome());
         Assert.StartsWith("Which one do you mean", ambiguous.Out("Message"));
     }
+
+    [Theory, InlineData(Mosquitto), InlineData(Embedded)]
+    public async Task Should_ListTheCandidates_When_SeveralDevicesMatchEquallyWell(string broker)
+    {
+        // Arrange: two lights, so "light" alone is ambiguous; a sensor shares the bedroom.
+        await using var host = await StartAsync(broker);
+        var kitchen = await host.AddAsync(Light("kitchen"));
+        var bedroom = await host.AddAsync(Light("bedroom"));
+        await host.AddAsync(new Device { Id = UniqueId("sensor"), Name = "Temperature sensor", Room = "bedroom", Type = DeviceTypes.Sensor });
+        var simulator = await host.StartSimulatorAsync();
+
+        // Act
+        var control = await host.RunActivityAsync(Control, new { DeviceName = "light", Command = "on" });
+        var state = await host.RunActivityAsync(GetState, new { DeviceName = "light" });
+        var unknown = await host.RunActivityAsync(Control, new { DeviceName = "garage door", Command = "on" });
+        var unknownState = await host.RunActivityAsync(GetState, new { DeviceName = "garage door" });
+        var chosen = await host.RunActivityAsync(Control, new { DeviceName = "light", Room = "bedroom", Command = "on" });
+
+        // Assert: the names without the rooms they already say, in registry (id) order; empty when simply unknown or found.
+        var names = new[] { kitchen, bedroom }.OrderBy(d => d.Id, StringComparer.OrdinalIgnoreCase).Select(d => d.Name).ToList();
+        Assert.Equal("UnknownDevice", control.Outcome());
+        Assert.Equal($"Which one do you mean: the {names[0].ToLowerInvariant()} or the {names[1].ToLowerInvariant()}?", control.Out("Message"));
+        Assert.Equal(names, Candidates(control));
+        Assert.Equal("UnknownDevice", state.Outcome());
+        Assert.Equal(control.Out("Message"), state.Out("Message"));
+        Assert.Equal(names, Candidates(state));
+        Assert.Equal("UnknownDevice", unknown.Outcome());
+        Assert.Empty(Candidates(unknown));
+        Assert.Equal("UnknownDevice", unknownState.Outcome());
+        Assert.Empty(Candidates(unknownState));
+        Assert.Equal("Done", chosen.Outcome());
+        Assert.Empty(Candidates(chosen));
+        Assert.Equal(true, simulator.GetState(bedroom.Id)?["on"]);
+        Assert.NotEqual(true, simulator.GetState(kitchen.Id)?["on"]);
+    }
+
+    private static List<string> Candidates(ActivityExecutionRecord r) =>
+        JsonNode.Parse(r.Out("Candidates") ?? "null")?.AsArray().Select(n => n!.GetValue<string>()).ToList()
+        ?? throw new Xunit.Sdk.XunitException("The activity set no Candidates output.");
 
     [Theory, InlineData(Mosquitto), InlineData(Embedded)]
     public async Task Should_TakeTimeout_When_NoDeviceAnswers(string broker)

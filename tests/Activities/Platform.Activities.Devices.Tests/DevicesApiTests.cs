@@ -65,7 +65,7 @@ public sealed class DevicesApiTests
 
         // Assert
         var ids = list.Select(d => d!["id"]!.GetValue<string>()).ToList();
-        Assert.Equal(["front-door-lock", "kitchen-light", "living-room-dimmer", "temperature-sensor", "thermostat"], ids);
+        Assert.Equal(["bedroom-light", "front-door-lock", "kitchen-light", "living-room-dimmer", "temperature-sensor", "thermostat"], ids);
         var door = list.Single(d => d!["id"]!.GetValue<string>() == "front-door-lock")!;
         Assert.True(door["highRisk"]!.GetValue<bool>());
         Assert.Equal("devices/front-door-lock/set", door["transport"]!["commandTopic"]!.GetValue<string>());

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using MailKit;
@@ -36,7 +35,7 @@ public sealed class ServicesDemoFixture : IAsyncLifetime
     /// <summary>The web chat channel the bound-parameter workflow listens on.</summary>
     public const string LookupChannel = "lookup";
 
-    private static readonly string[] ServedDevices = ["kitchen-light", "living-room-dimmer", "thermostat", "front-door-lock", "temperature-sensor"];
+    private static readonly string[] ServedDevices = ["kitchen-light", "bedroom-light", "living-room-dimmer", "thermostat", "front-door-lock", "temperature-sensor"];
     private readonly TempDirectory _data = new("platform-demo-services");
     private readonly PostgresFixture _postgres = new();
 
@@ -259,7 +258,7 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
         await using var __ = states;
         await Services.WaitAsync(() => Task.FromResult(!reported.IsEmpty), () => "the kitchen light's retained state");
         Assert.False(IsOn(reported.Last()), "The kitchen light should start off.");
-        await using var chat = await ChatClient.ConnectAsync(demo.Factory, "web");
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var reply = await chat.AskAsync("turn on the kitchen light");
@@ -305,7 +304,7 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
         // Arrange: the hall light is registered, but the simulator leaves it unanswered.
         var (commands, sent) = await WatchAsync(demo.CommandTopic(ServicesDemoFixture.OfflineDevice));
         await using var _ = commands;
-        await using var chat = await ChatClient.ConnectAsync(demo.Factory, "web");
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var reply = await chat.AskAsync("turn on the hall light");
@@ -322,13 +321,13 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
     public async Task Should_List_What_Can_Be_Controlled_When_The_Device_Is_Unknown()
     {
         // Arrange
-        await using var chat = await ChatClient.ConnectAsync(demo.Factory, "web");
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var reply = await chat.AskAsync("turn on the garage sprinkler");
 
         // Assert
-        Assert.Equal("I don't know which device you mean. I can control: Front door lock (hall), Hall light (hall), Kitchen light (kitchen), " +
+        Assert.Equal("I don't know which device you mean. I can control: Bedroom light (bedroom), Front door lock (hall), Hall light (hall), Kitchen light (kitchen), " +
                      "Living room dimmer (living room), Temperature sensor (bedroom), Thermostat (living room).", reply);
     }
 
@@ -347,7 +346,7 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
     {
         // Arrange
         var source = await demo.Admin.GetJsonAsync("/api/data-sources/demo");
-        await using var chat = await ChatClient.ConnectAsync(demo.Factory, "web");
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var reply = await chat.AskAsync("how many orders came in today?");
@@ -362,8 +361,8 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
     {
         // Arrange: a workflow on its own web chat channel binds the message text as @status (the assistant answers there too).
         await demo.Admin.SaveAsync(StatusLookupWorkflow(), publish: true);
-        await using var chat = await ChatClient.ConnectAsync(demo.Factory, ServicesDemoFixture.LookupChannel);
-        await using var assistant = await ChatClient.ConnectAsync(demo.Factory, "web");
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, ServicesDemoFixture.LookupChannel);
+        await using var assistant = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var paid = await chat.AskAsync("paid", reply => reply.StartsWith("Lookup:", StringComparison.Ordinal));
@@ -396,70 +395,5 @@ public sealed class SeedWorkflowChannelTests(ServicesDemoFixture demo) : IClassF
                 ("rows", Expression("Object", "JavaScript", "getOutput('query', 'Rows')")),
                 ("template", Expression("String", "Literal", "Lookup: {{ rows[0].n }} orders"))),
             Workflows.Activity("reply", "Platform.SendReply", ("text", Expression("String", "JavaScript", "getOutput('format', 'Text')"))));
-    }
-
-    /// <summary>A web chat socket: sends a question and returns the reply's text.</summary>
-    private sealed class ChatClient(WebSocket socket) : IAsyncDisposable
-    {
-        private int _id;
-
-        public static async Task<ChatClient> ConnectAsync(PlatformServerFactory factory, string channel)
-        {
-            var socket = await factory.Server.CreateWebSocketClient().ConnectAsync(new Uri(factory.Server.BaseAddress, $"/ws/chat?channel={channel}"), Ct);
-            var client = new ChatClient(socket);
-            await client.NextAsync("welcome", _ => true);
-            return client;
-        }
-
-        /// <summary>Sends <paramref name="text"/> and returns the first reply that <paramref name="accept"/> takes (any reply when null).</summary>
-        public async Task<string> AskAsync(string text, Func<string, bool>? accept = null)
-        {
-            var frame = new JsonObject { ["type"] = "message", ["id"] = $"m{Interlocked.Increment(ref _id)}", ["text"] = text };
-            await socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), WebSocketMessageType.Text, endOfMessage: true, Ct);
-            var reply = await NextAsync("message", f => accept is null || accept(f["text"]!.GetValue<string>()));
-            return reply["text"]!.GetValue<string>();
-        }
-
-        private async Task<JsonObject> NextAsync(string type, Func<JsonObject, bool> accept)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            var buffer = new byte[64 * 1024];
-            var seen = new List<string>();
-            while (true)
-            {
-                using var text = new MemoryStream();
-                WebSocketReceiveResult result;
-                do
-                {
-                    try { result = await socket.ReceiveAsync(buffer, timeout.Token); }
-                    catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-                    {
-                        throw new TimeoutException($"No '{type}' frame within 30 s; seen: {string.Join(" | ", seen)}{Environment.NewLine}{ServerErrorLog.Latest()}");
-                    }
-                    if (result.MessageType == WebSocketMessageType.Close) Assert.Fail("The server closed the chat socket.");
-                    text.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage);
-                var json = Encoding.UTF8.GetString(text.ToArray());
-                var frame = JsonNode.Parse(json)!.AsObject();
-                if (frame["type"]?.GetValue<string>() == type && accept(frame)) return frame;
-                seen.Add(json);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                if (socket.State == WebSocketState.Open)
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-                }
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException) { }
-            socket.Dispose();
-        }
     }
 }

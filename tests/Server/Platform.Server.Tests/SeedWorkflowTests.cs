@@ -190,6 +190,98 @@ public sealed class SeedWorkflowTests(DemoServerFixture demo) : IClassFixture<De
         Assert.Equal("5 orders came in today, 575.6 in total.", reply["text"]!.GetValue<string>());
     }
 
+    // ---- "which one?": "the light" is the kitchen or the bedroom light ----
+
+    private const string WhichLight = "Which one do you mean: the bedroom light or the kitchen light?";
+
+    private async Task<bool?> IsOnAsync(string deviceId) =>
+        (await demo.Admin.GetJsonAsync($"/api/devices/{deviceId}/state"))["state"]?["on"]?.GetValue<bool>();
+
+    private static List<string> QuickReplies(JsonObject frame) =>
+        frame["quickReplies"]?.AsArray().Select(q => q!["label"]!.GetValue<string>()).ToList() ?? [];
+
+    [Theory]
+    [InlineData("kitchen")]
+    [InlineData("the kitchen one")]
+    [InlineData("in the kitchen")]
+    [InlineData("Kitchen light")]
+    public async Task Should_Ask_Which_Device_And_Switch_The_Chosen_One_When_The_Device_Is_Ambiguous(string answer)
+    {
+        // Arrange: no test switches the bedroom light on.
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var question = await chat.AskForFrameAsync("turn on the light");
+        var reply = await chat.AskAsync(answer);
+
+        // Assert
+        Assert.Equal(WhichLight, question["text"]!.GetValue<string>());
+        Assert.Equal(["Bedroom light", "Kitchen light"], QuickReplies(question));
+        Assert.Equal("The kitchen light is on.", reply);
+        Assert.True(await IsOnAsync("kitchen-light"));
+        Assert.False(await IsOnAsync("bedroom-light"));
+    }
+
+    [Theory]
+    [InlineData("is the light on?", "bedroom", "The bedroom light is off.")]
+    [InlineData("turn off the lamp", "the bedroom one", "The bedroom light is off.")]
+    public async Task Should_Ask_Which_Device_And_Answer_For_The_Chosen_One_When_The_Device_Is_Ambiguous(string request, string answer, string expected)
+    {
+        // Arrange
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var question = await chat.AskForFrameAsync(request);
+        var reply = await chat.AskAsync(answer);
+
+        // Assert
+        Assert.Equal(WhichLight, question["text"]!.GetValue<string>());
+        Assert.Equal(["Bedroom light", "Kitchen light"], QuickReplies(question));
+        Assert.Equal(expected, reply);
+        Assert.False(await IsOnAsync("bedroom-light"));
+    }
+
+    [Fact]
+    public async Task Should_Ask_Once_More_And_Then_List_The_Devices_When_The_Answers_Name_No_Device()
+    {
+        // Arrange
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var question = await chat.AskAsync("turn on the light");
+        var again = await chat.AskForFrameAsync("hmm");
+        var givenUp = await chat.AskAsync("no idea");
+        var audit = JsonNode.Parse(await demo.Admin.GetStringAsync("/api/devices/audit?take=100", Ct))!.AsArray();
+
+        // Assert: two questions, then Control Device's list of what it can control; no light was switched.
+        Assert.Equal(WhichLight, question);
+        Assert.Equal(WhichLight, again["text"]!.GetValue<string>());
+        Assert.Equal(["Bedroom light", "Kitchen light"], QuickReplies(again));
+        Assert.Equal("I don't know which device you mean. I can control: Bedroom light (bedroom), Front door lock (hall), Kitchen light (kitchen), " +
+                     "Living room dimmer (living room), Temperature sensor (bedroom), Thermostat (living room).", givenUp);
+        Assert.DoesNotContain(audit, e => e!["deviceId"]?.GetValue<string>() == "bedroom-light" && e["command"]?.GetValue<string>() == "on");
+        Assert.False(await IsOnAsync("bedroom-light"));
+    }
+
+    [Fact]
+    public async Task Should_Ask_Again_When_A_New_Request_Comes_Instead_Of_The_Answer()
+    {
+        // Arrange: while the question is open, every message of the conversation is its answer (documented in docs/ai.md).
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var question = await chat.AskAsync("turn on the light");
+        var again = await chat.AskAsync("how many orders came in today?");
+        var reply = await chat.AskAsync("kitchen");
+        var orders = await chat.AskAsync("how many orders came in today?");
+
+        // Assert
+        Assert.Equal(WhichLight, question);
+        Assert.Equal(WhichLight, again);
+        Assert.Equal("The kitchen light is on.", reply);
+        Assert.Equal("5 orders came in today, 575.6 in total.", orders);
+    }
+
     [Fact]
     public async Task Should_Return_Only_What_The_Query_Selects_When_The_Message_Carries_Sql()
     {

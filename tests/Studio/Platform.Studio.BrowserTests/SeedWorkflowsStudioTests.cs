@@ -61,6 +61,9 @@ public sealed class SeedWorkflowsStudioTests : IAsyncLifetime
         TestPaths.TryDelete(_temp);
     }
 
+    private static List<string> Names(JsonNode? array, string field) =>
+        array?.AsArray().Select(n => n![field]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList() ?? [];
+
     private HttpClient Api()
     {
         var api = new HttpClient { BaseAddress = _site, Timeout = TimeSpan.FromSeconds(10) };
@@ -115,6 +118,13 @@ public sealed class SeedWorkflowsStudioTests : IAsyncLifetime
             var after = JsonNode.Parse(await api.GetStringAsync($"/elsa/api/workflow-definitions/by-definition-id/{definitionId}?versionOptions=Published"))!;
             Assert.True(after["version"]!.GetValue<int>() > versionBefore, $"Expected a version after {versionBefore}, got {after["version"]}.");
             Assert.Equal(activityCount, after["root"]!["activities"]!.AsArray().Count);
+            // The Studio keeps the variables and every switch's cases (the assistant's "which one?" loop needs both).
+            Assert.Equal(Names(seed["variables"], "name"), Names(after["variables"], "name"));
+            foreach (var activity in seed["root"]!["activities"]!.AsArray().Where(a => a!["cases"] is not null))
+            {
+                var saved = after["root"]!["activities"]!.AsArray().Single(a => a!["id"]!.GetValue<string>() == activity!["id"]!.GetValue<string>());
+                Assert.Equal(Names(activity!["cases"], "label"), Names(saved!["cases"], "label"));
+            }
             Assert.Empty(browser.OutsideRequests);
         }
         catch (Exception failure)
