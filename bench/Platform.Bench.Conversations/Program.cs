@@ -207,6 +207,7 @@ var timeline = new ConcurrentBag<(double At, double Ms)>(); // when each message
 var byQuestion = new ConcurrentDictionary<string, ConcurrentBag<double>>();
 var failures = 0;
 var runtimeBefore = await admin.GetFromJsonAsync<JsonObject>("/api/diagnostics/runtime");
+var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var wall = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
 {
@@ -227,6 +228,7 @@ await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
     }
 }));
 wall.Stop();
+var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
 var runtimeAfter = await admin.GetFromJsonAsync<JsonObject>("/api/diagnostics/runtime");
 
 var sorted = latencies.Order().ToArray();
@@ -238,7 +240,11 @@ double Delta(string name) => runtimeAfter![name]!.GetValue<double>() - runtimeBe
 Console.WriteLine($"server during the run: gc gen0 {Delta("gen0Collections")} gen1 {Delta("gen1Collections")} gen2 {Delta("gen2Collections")}, pause {Delta("gcPauseTotalMs"):F0} ms in total, heap {runtimeAfter!["heapMb"]!.GetValue<double>():F0} MB, server gc {runtimeAfter["serverGc"]}, thread pool {runtimeAfter["threadPoolThreads"]} threads");
 // What one message costs the server, independent of how busy the machine is: CPU time and bytes allocated per message.
 if (sorted.Length > 0)
+{
     Console.WriteLine($"server per message: cpu {Delta("cpuSeconds") * 1000 / sorted.Length:F2} ms, allocated {Delta("allocatedMb") * 1024 / sorted.Length:F0} KB, {Delta("jitCompiledMethods")} methods jitted during the run");
+    // The load client shares the cores: what it used is CPU the server did not have.
+    Console.WriteLine($"cpu busy: server {Delta("cpuSeconds") / wall.Elapsed.TotalSeconds / Environment.ProcessorCount:P0}, load client {clientCpu.TotalSeconds / wall.Elapsed.TotalSeconds / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores");
+}
 // The first seconds of the run are its ramp: every conversation sends its first message (and, without BENCH_PRECONNECT,
 // opens its socket) while the server is still tiering up its JIT code. The figures after the first 10 s are the steady state.
 var steady = timeline.Where(t => t.At >= 10).Select(t => t.Ms).Order().ToArray();
