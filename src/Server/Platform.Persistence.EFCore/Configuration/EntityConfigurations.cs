@@ -78,3 +78,13 @@ internal sealed class ActivityExecutionConfiguration : IEntityTypeConfiguration<
         b.HasIndex(x => x.ActivityNodeId);
     }
 }
+
+internal sealed class ConfigurationDocumentConfiguration : IEntityTypeConfiguration<ConfigurationDocumentEntity>
+{
+    public void Configure(EntityTypeBuilder<ConfigurationDocumentEntity> b)
+    {
+        b.ToTable("configuration_documents");
+        b.HasKey(x => new { x.Kind, x.Key });
+        b.Property(x => x.Json).IsJsonText();
+    }
+}

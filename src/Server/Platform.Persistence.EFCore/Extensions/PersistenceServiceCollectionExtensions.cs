@@ -61,6 +61,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IInboxStore, EfInboxStore>(services);
         AddStore<IOutboxStore, EfOutboxStore>(services);
         AddStore<IConversationStore, EfConversationStore>(services);
+        AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();
         var hosted = ServiceDescriptor.Singleton<IHostedService, PlatformDatabaseMigrationHostedService>();

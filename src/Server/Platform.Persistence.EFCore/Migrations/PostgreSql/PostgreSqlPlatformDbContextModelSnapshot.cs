@@ -369,6 +369,39 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.ToTable("channels", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConfigurationDocumentEntity", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Key")
+                        .HasColumnType("text")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("json");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Kind", "Key")
+                        .HasName("pk_configuration_documents");
+
+                    b.ToTable("configuration_documents", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>
                 {
                     b.Property<string>("Id")

@@ -370,6 +370,40 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.ToTable("channels", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConfigurationDocumentEntity", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Key")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("json");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revision");
+
+                    b.Property<string>("UpdatedAt")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Kind", "Key")
+                        .HasName("pk_configuration_documents");
+
+                    b.ToTable("configuration_documents", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>
                 {
                     b.Property<string>("Id")

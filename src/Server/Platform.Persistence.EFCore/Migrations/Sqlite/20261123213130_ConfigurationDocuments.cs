@@ -1,0 +1,37 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Platform.Persistence.EFCore.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ConfigurationDocuments : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "configuration_documents",
+                columns: table => new
+                {
+                    kind = table.Column<string>(type: "TEXT", nullable: false),
+                    key = table.Column<string>(type: "TEXT", nullable: false),
+                    id = table.Column<string>(type: "TEXT", nullable: true),
+                    json = table.Column<string>(type: "TEXT", nullable: false),
+                    revision = table.Column<long>(type: "INTEGER", nullable: false),
+                    updated_at = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_configuration_documents", x => new { x.kind, x.key });
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "configuration_documents");
+        }
+    }
+}
