@@ -85,6 +85,7 @@ internal sealed class ConfigurationDocumentConfiguration : IEntityTypeConfigurat
     {
         b.ToTable("configuration_documents");
         b.HasKey(x => new { x.Kind, x.Key });
+        b.Property(x => x.Id).IsRequired();
         b.Property(x => x.Json).IsJsonText();
     }
 }

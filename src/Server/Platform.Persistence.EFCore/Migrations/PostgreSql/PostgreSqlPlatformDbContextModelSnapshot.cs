@@ -380,6 +380,7 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasColumnName("key");
 
                     b.Property<string>("Id")
+                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("id");
 

@@ -381,6 +381,7 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasColumnName("key");
 
                     b.Property<string>("Id")
+                        .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 

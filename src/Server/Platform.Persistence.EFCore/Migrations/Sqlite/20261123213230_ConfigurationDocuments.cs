@@ -16,7 +16,7 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                 {
                     kind = table.Column<string>(type: "TEXT", nullable: false),
                     key = table.Column<string>(type: "TEXT", nullable: false),
-                    id = table.Column<string>(type: "TEXT", nullable: true),
+                    id = table.Column<string>(type: "TEXT", nullable: false),
                     json = table.Column<string>(type: "TEXT", nullable: false),
                     revision = table.Column<long>(type: "INTEGER", nullable: false),
                     updated_at = table.Column<string>(type: "TEXT", nullable: false)

@@ -10,7 +10,7 @@ using Platform.Persistence.EFCore;
 namespace Platform.Persistence.EFCore.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePlatformDbContext))]
-    [Migration("20261123213130_ConfigurationDocuments")]
+    [Migration("20261123213230_ConfigurationDocuments")]
     partial class ConfigurationDocuments
     {
         /// <inheritdoc />
@@ -384,6 +384,7 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasColumnName("key");
 
                     b.Property<string>("Id")
+                        .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 

@@ -17,7 +17,7 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                 {
                     kind = table.Column<string>(type: "text", nullable: false),
                     key = table.Column<string>(type: "text", nullable: false),
-                    id = table.Column<string>(type: "text", nullable: true),
+                    id = table.Column<string>(type: "text", nullable: false),
                     json = table.Column<string>(type: "json", nullable: false),
                     revision = table.Column<long>(type: "bigint", nullable: false),
                     updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)

@@ -12,7 +12,7 @@ using Platform.Persistence.EFCore;
 namespace Platform.Persistence.EFCore.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgreSqlPlatformDbContext))]
-    [Migration("20261123213138_ConfigurationDocuments")]
+    [Migration("20261123213236_ConfigurationDocuments")]
     partial class ConfigurationDocuments
     {
         /// <inheritdoc />
@@ -383,6 +383,7 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasColumnName("key");
 
                     b.Property<string>("Id")
+                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("id");
 
