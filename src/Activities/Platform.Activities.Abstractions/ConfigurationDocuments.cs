@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,7 +48,8 @@ public interface IConfigurationDocuments
 /// announced through <see cref="Changed"/>. Local saves and deletes update the memory and raise <see cref="Changed"/> at once.
 /// </summary>
 /// <typeparam name="T">The document type.</typeparam>
-/// <remarks>A document that cannot be read (for example a secret encrypted under another key) is logged and left out.</remarks>
+/// <remarks>A document that cannot be read (for example a secret encrypted under another key) is logged and left out of
+/// <see cref="ListAsync"/>; <see cref="FindAsync"/> of its id throws the error, so callers can say how to recover.</remarks>
 public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
 {
     private readonly IConfigurationDocuments _documents;
@@ -59,7 +61,7 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private volatile Dictionary<string, (T Item, long Revision)>? _items;
+    private volatile Dictionary<string, Entry>? _items;
     private bool _disposed;
 
     /// <summary>Creates the cache; nothing is read until first use.</summary>
@@ -95,11 +97,17 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
 
     /// <summary>All items, ordered by id.</summary>
     public async Task<IReadOnlyList<T>> ListAsync(CancellationToken cancellationToken = default) =>
-        (await LoadAsync(cancellationToken).ConfigureAwait(false)).OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).Select(p => p.Value.Item).ToList();
+        (await LoadAsync(cancellationToken).ConfigureAwait(false)).Where(p => p.Value.Item is not null).OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase)
+        .Select(p => p.Value.Item!).ToList();
 
     /// <summary>One item (case-insensitive id), or null.</summary>
-    public async Task<T?> FindAsync(string id, CancellationToken cancellationToken = default) =>
-        (await LoadAsync(cancellationToken).ConfigureAwait(false)).TryGetValue(id ?? "", out var entry) ? entry.Item : null;
+    /// <exception cref="Exception">The stored document cannot be read: the error its deserializer threw.</exception>
+    public async Task<T?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (!(await LoadAsync(cancellationToken).ConfigureAwait(false)).TryGetValue(id ?? "", out var entry)) return null;
+        entry.Error?.Throw();
+        return entry.Item;
+    }
 
     /// <summary>Adds or replaces an item in the shared store and in memory.</summary>
     public async Task SaveAsync(T item, CancellationToken cancellationToken = default)
@@ -112,9 +120,9 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
         try
         {
             var saved = await _documents.SaveAsync(_kind, id, json, cancellationToken).ConfigureAwait(false);
-            var copy = new Dictionary<string, (T, long)>(_items!, StringComparer.OrdinalIgnoreCase);
+            var copy = new Dictionary<string, Entry>(_items!, StringComparer.OrdinalIgnoreCase);
             copy.Remove(id); // keeps the new spelling of the id
-            copy[id] = (item, saved.Revision);
+            copy[id] = new Entry(id, item, saved.Revision, null);
             _items = copy;
         }
         finally { _gate.Release(); }
@@ -134,8 +142,8 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
             var known = _items!.TryGetValue(id, out var entry);
             deleted = await _documents.DeleteAsync(_kind, id, cancellationToken).ConfigureAwait(false);
             if (!known && !deleted) return false;
-            removed = known ? _idOf(entry.Item) : id;
-            var copy = new Dictionary<string, (T, long)>(_items!, StringComparer.OrdinalIgnoreCase);
+            removed = known ? entry!.Id : id;
+            var copy = new Dictionary<string, Entry>(_items!, StringComparer.OrdinalIgnoreCase);
             copy.Remove(id);
             _items = copy;
         }
@@ -164,8 +172,8 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
                           || stored.Any(r => !current.TryGetValue(r.Key, out var e) || e.Revision != r.Value);
             if (!differs) return;
             var fresh = await ReadAllAsync(cancellationToken).ConfigureAwait(false);
-            changed = fresh.Where(p => !current.TryGetValue(p.Key, out var e) || e.Revision != p.Value.Revision).Select(p => _idOf(p.Value.Item))
-                .Concat(current.Where(p => !fresh.ContainsKey(p.Key)).Select(p => _idOf(p.Value.Item))).ToList();
+            changed = fresh.Where(p => !current.TryGetValue(p.Key, out var e) || e.Revision != p.Value.Revision).Select(p => p.Value.Id)
+                .Concat(current.Where(p => !fresh.ContainsKey(p.Key)).Select(p => p.Value.Id)).ToList();
             _items = fresh;
         }
         finally { _gate.Release(); }
@@ -188,7 +196,7 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
         _stop.Dispose();
     }
 
-    private async ValueTask<Dictionary<string, (T Item, long Revision)>> LoadAsync(CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, Entry>> LoadAsync(CancellationToken cancellationToken)
     {
         if (_items is { } items) return items;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -203,19 +211,20 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
         finally { _gate.Release(); }
     }
 
-    private async Task<Dictionary<string, (T Item, long Revision)>> ReadAllAsync(CancellationToken cancellationToken)
+    private async Task<Dictionary<string, Entry>> ReadAllAsync(CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, (T, long)>(StringComparer.OrdinalIgnoreCase);
+        var result = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
         foreach (var document in await _documents.ListAsync(_kind, cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                result[document.Id] = (_deserialize(document.Json), document.Revision);
+                result[document.Id] = new Entry(document.Id, _deserialize(document.Json), document.Revision, null);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 _logger.LogError(e, "The stored {Kind} document {Id} cannot be read and is left out: {Message}. Save it again, or fix the " +
                     "cause (for example, every node needs the same Platform:Secrets:Key)", _kind, document.Id, e.Message);
+                result[document.Id] = new Entry(document.Id, null, document.Revision, ExceptionDispatchInfo.Capture(e));
             }
         }
         return result;
@@ -248,4 +257,6 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
         catch (OperationCanceledException) { }
         catch (ObjectDisposedException) { }
     }
+
+    private sealed record Entry(string Id, T? Item, long Revision, ExceptionDispatchInfo? Error);
 }
