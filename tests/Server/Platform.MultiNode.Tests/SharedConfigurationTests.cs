@@ -159,6 +159,8 @@ public sealed class SharedConfigurationTests(PostgresFixture postgres) : IAsyncL
         var device = await ReadAsync(await b.Operator.GetAsync($"/api/devices/{id}"), HttpStatusCode.OK);
         Assert.Equal("Porch light", device["name"]!.GetValue<string>());
         Assert.Equal($"test/{id}/set", device["transport"]!["commandTopic"]!.GetValue<string>());
+        var state = await ReadAsync(await b.Operator.GetAsync($"/api/devices/{id}/state"), HttpStatusCode.OK); // GetDeviceState's path on node B
+        Assert.Equal(id, state["deviceId"]!.GetValue<string>());
 
         // Act: a replace and a delete on A.
         await ReadAsync(await a.Admin.PutAsJsonAsync($"/api/devices/{id}", new
