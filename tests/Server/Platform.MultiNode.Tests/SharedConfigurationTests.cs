@@ -230,8 +230,14 @@ public sealed class SharedConfigurationTests(PostgresFixture postgres) : IAsyncL
             Name = "legacy", Provider = DataSourceProviderKind.Sqlite, ConnectionString = secret, CreatedAt = now, UpdatedAt = now,
         });
 
+        await new JsonLinesDeviceAuditLog(Path.Combine(data, "audit", "devices.jsonl")).AppendAsync(new DeviceAuditEntry
+        {
+            Timestamp = now, UserId = "grandma", DeviceId = "old-lamp", Command = "on", Result = "Done",
+        });
+
         // Act
         var first = await ServerNode.StartAsync("import-1", data, environment: Settings);
+        var audit = await first.Operator.GetJsonArrayAsync("/api/devices/audit");
         _nodes.Add(first);
         var set = await ReadAsync(await first.Admin.GetAsync("/api/intents/imported"), HttpStatusCode.OK);
         var devices = (await first.Operator.GetJsonArrayAsync("/api/devices")).Select(d => d!["id"]!.GetValue<string>()).ToList();
@@ -247,6 +253,8 @@ public sealed class SharedConfigurationTests(PostgresFixture postgres) : IAsyncL
         Assert.Equal("Sqlite", source["provider"]!.GetValue<string>());
         Assert.Contains("Imported 1 devices", first.Output);
         Assert.Contains("old-lamp", first.Output);
+        Assert.Equal("grandma", Assert.Single(audit)!["userId"]!.GetValue<string>());
+        Assert.Single(await second.Operator.GetJsonArrayAsync("/api/devices/audit")); // imported once, not again on restart
         await ReadAsync(await second.Operator.GetAsync("/api/devices/old-lamp"), HttpStatusCode.NotFound);
         await ReadAsync(await second.Admin.GetAsync("/api/intents/imported"), HttpStatusCode.OK);
         using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "platform.db")};Mode=ReadOnly");

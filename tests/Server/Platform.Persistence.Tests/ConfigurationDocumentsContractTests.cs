@@ -91,4 +91,20 @@ public abstract partial class PersistenceContractTests
         Assert.Null(await nodeB.FindAsync("greeting", Ct));
         Assert.Equal(["greeting", "greeting", "greeting"], changed);
     }
+
+    [Fact]
+    public async Task Should_Read_The_Latest_Audit_Records_Newest_First_When_Several_Were_Appended()
+    {
+        // Arrange
+        var records = Services.GetRequiredService<IAuditRecords>();
+        for (var i = 0; i < 3; i++) await records.AppendAsync("device-commands", T0.AddSeconds(i), $$"""{"n":{{i}}}""", Ct);
+        await records.AppendAsync("other", T0.AddMinutes(1), """{"n":9}""", Ct);
+
+        // Act
+        var latest = await records.ReadLatestAsync("device-commands", 2, Ct);
+
+        // Assert
+        Assert.Equal(["""{"n":2}""", """{"n":1}"""], latest);
+        Assert.Empty(await records.ReadLatestAsync("device-commands", 0, Ct));
+    }
 }

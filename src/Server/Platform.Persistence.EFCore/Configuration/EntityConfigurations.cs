@@ -89,3 +89,15 @@ internal sealed class ConfigurationDocumentConfiguration : IEntityTypeConfigurat
         b.Property(x => x.Json).IsJsonText();
     }
 }
+
+internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecordEntity>
+{
+    public void Configure(EntityTypeBuilder<AuditRecordEntity> b)
+    {
+        b.ToTable("audit_records");
+        b.HasKey(x => x.Id);
+        b.Property(x => x.Id).ValueGeneratedOnAdd();
+        b.Property(x => x.Json).IsJsonText();
+        b.HasIndex(x => new { x.Kind, x.At });
+    }
+}

@@ -10,8 +10,8 @@ using Platform.Persistence.EFCore;
 namespace Platform.Persistence.EFCore.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePlatformDbContext))]
-    [Migration("20261123213230_ConfigurationDocuments")]
-    partial class ConfigurationDocuments
+    [Migration("20261123221420_SharedConfiguration")]
+    partial class SharedConfiguration
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -277,6 +277,37 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasDatabaseName("ix_activity_executions_workflow_instance_id_sequence");
 
                     b.ToTable("activity_executions", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.AuditRecordEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("At")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("json");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_records");
+
+                    b.HasIndex("Kind", "At")
+                        .HasDatabaseName("ix_audit_records_kind_at");
+
+                    b.ToTable("audit_records", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.BookmarkEntity", b =>
