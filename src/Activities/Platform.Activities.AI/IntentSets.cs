@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Platform.Activities;
 
 namespace Platform.Activities.AI;
 
@@ -366,4 +367,55 @@ public sealed class JsonFileIntentSetStore : IIntentSetStore
         }
         File.Move(temp, _path, overwrite: true);
     }
+}
+
+/// <summary>
+/// Intent sets shared by all server nodes: kept as <see cref="IConfigurationDocuments"/> of kind <see cref="Kind"/> (the host
+/// stores them in the platform database) and held in memory, so recognising an intent never queries the database. Changes
+/// made by other nodes are picked up every refresh interval and announced through <see cref="Changed"/>, like local saves.
+/// </summary>
+public sealed class DocumentIntentSetStore : IIntentSetStore, IDisposable
+{
+    /// <summary>The document kind of intent sets.</summary>
+    public const string Kind = "intent-sets";
+
+    private readonly ConfigurationDocumentCache<IntentSet> _cache;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="documents">The shared documents.</param>
+    /// <param name="refreshInterval">How often other nodes' changes are looked for (zero: never).</param>
+    /// <param name="logger">Logs sets that cannot be read.</param>
+    public DocumentIntentSetStore(IConfigurationDocuments documents, TimeSpan refreshInterval, Microsoft.Extensions.Logging.ILogger? logger = null)
+    {
+        _cache = new ConfigurationDocumentCache<IntentSet>(documents, Kind, s => s.Id, s => JsonSerializer.Serialize(s, JsonFileIntentSetStore.Json),
+            json => JsonSerializer.Deserialize<IntentSet>(json, JsonFileIntentSetStore.Json) ?? throw new JsonException("The document is null."),
+            refreshInterval, logger);
+        _cache.Changed += id => Changed?.Invoke(id);
+    }
+
+    /// <inheritdoc />
+    public event Action<string>? Changed;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<IntentSet>> ListAsync(CancellationToken ct = default) => _cache.ListAsync(ct);
+
+    /// <inheritdoc />
+    public Task<IntentSet?> FindAsync(string id, CancellationToken ct = default) => _cache.FindAsync(id, ct);
+
+    /// <inheritdoc />
+    public Task SaveAsync(IntentSet set, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (!IntentSetRules.IsValidName(set.Id)) throw new ArgumentException($"'{set.Id}' is not a valid intent set id.", nameof(set));
+        return _cache.SaveAsync(set, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string id, CancellationToken ct = default) => _cache.DeleteAsync(id, ct);
+
+    /// <summary>Looks for changes made by other nodes now.</summary>
+    public Task RefreshAsync(CancellationToken ct = default) => _cache.RefreshAsync(ct);
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Platform.Activities;
 
 namespace Platform.Activities.Data;
 
@@ -155,4 +156,63 @@ public sealed class JsonFileDataSourceStore : IDataSourceStore
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temp, _path, overwrite: true);
     }
+}
+
+/// <summary>
+/// Data sources shared by all server nodes: kept as <see cref="IConfigurationDocuments"/> of kind <see cref="Kind"/> (the host
+/// stores them in the platform database) with the connection string encrypted exactly as in <see cref="JsonFileDataSourceStore"/>,
+/// and held in memory, so a query never reads its data source from the database. Every node needs the same secrets key to read
+/// the connection strings. Changes made by other nodes are picked up every refresh interval and raise <see cref="Changed"/>.
+/// </summary>
+public sealed class DocumentDataSourceStore : IDataSourceStore, IDisposable
+{
+    /// <summary>The document kind of data sources.</summary>
+    public const string Kind = "data-sources";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly ConfigurationDocumentCache<DataSource> _cache;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="documents">The shared documents.</param>
+    /// <param name="protector">Encrypts the connection strings.</param>
+    /// <param name="refreshInterval">How often other nodes' changes are looked for (zero: never).</param>
+    /// <param name="logger">Logs data sources that cannot be read (for example under another secrets key).</param>
+    public DocumentDataSourceStore(IConfigurationDocuments documents, SecretProtector protector, TimeSpan refreshInterval,
+        Microsoft.Extensions.Logging.ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(protector);
+        _cache = new ConfigurationDocumentCache<DataSource>(documents, Kind, d => d.Name,
+            d => JsonSerializer.Serialize(d with { ConnectionString = protector.Protect(d.ConnectionString) }, Json),
+            json => JsonSerializer.Deserialize<DataSource>(json, Json) is { } d
+                ? d with { ConnectionString = protector.Unprotect(d.ConnectionString) }
+                : throw new JsonException("The document is null."),
+            refreshInterval, logger);
+        _cache.Changed += name => Changed?.Invoke(name);
+    }
+
+    /// <summary>Raised with the name after a data source was saved or deleted, here or on another node.</summary>
+    public event Action<string>? Changed;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DataSource>> ListAsync(CancellationToken ct = default) => _cache.ListAsync(ct);
+
+    /// <inheritdoc />
+    public Task<DataSource?> FindAsync(string name, CancellationToken ct = default) => _cache.FindAsync(name, ct);
+
+    /// <inheritdoc />
+    public Task SaveAsync(DataSource dataSource, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        if (!DataSource.IsValidName(dataSource.Name)) throw new ArgumentException($"'{dataSource.Name}' is not a valid data source name.", nameof(dataSource));
+        return _cache.SaveAsync(dataSource, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string name, CancellationToken ct = default) => _cache.DeleteAsync(name, ct);
+
+    /// <summary>Looks for changes made by other nodes now.</summary>
+    public Task RefreshAsync(CancellationToken ct = default) => _cache.RefreshAsync(ct);
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
 }

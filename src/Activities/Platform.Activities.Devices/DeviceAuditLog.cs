@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Platform.Activities;
 
 namespace Platform.Activities.Devices;
 
@@ -45,7 +46,7 @@ public interface IDeviceAuditLog
 /// <summary>The audit log as append-only JSON lines (<c>audit/devices.jsonl</c> in the data directory).</summary>
 public sealed class JsonLinesDeviceAuditLog : IDeviceAuditLog
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
@@ -96,10 +97,51 @@ public sealed class JsonLinesDeviceAuditLog : IDeviceAuditLog
         {
             try
             {
-                if (JsonSerializer.Deserialize<DeviceAuditEntry>(line, Json) is { } e)
-                    result.Add(e with { Value = e.Value is JsonElement v ? DevicePayloads.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(v.GetRawText())) : e.Value });
+                if (Parse(line) is { } e) result.Add(e);
             }
             catch (JsonException) { } // a torn last line after a crash is skipped, not fatal
+        }
+        return result;
+    }
+
+    internal static DeviceAuditEntry? Parse(string json) => JsonSerializer.Deserialize<DeviceAuditEntry>(json, Json) is { } e
+        ? e with { Value = e.Value is JsonElement v ? DevicePayloads.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(v.GetRawText())) : e.Value }
+        : null;
+}
+
+/// <summary>
+/// The audit log of all nodes in one place: <see cref="IAuditRecords"/> of kind <see cref="Kind"/> (the host keeps them in the
+/// platform database), so <c>GET /api/devices/audit</c> shows the commands every node ran.
+/// </summary>
+public sealed class SharedDeviceAuditLog : IDeviceAuditLog
+{
+    /// <summary>The audit record kind of device commands.</summary>
+    public const string Kind = "device-commands";
+
+    private readonly IAuditRecords _records;
+
+    /// <summary>Creates the log over the shared records.</summary>
+    public SharedDeviceAuditLog(IAuditRecords records) => _records = records ?? throw new ArgumentNullException(nameof(records));
+
+    /// <inheritdoc />
+    public Task AppendAsync(DeviceAuditEntry entry, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return _records.AppendAsync(Kind, entry.Timestamp, JsonSerializer.Serialize(entry, JsonLinesDeviceAuditLog.Json), ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DeviceAuditEntry>> ReadLatestAsync(int take, CancellationToken ct = default)
+    {
+        if (take <= 0) return [];
+        var result = new List<DeviceAuditEntry>();
+        foreach (var json in await _records.ReadLatestAsync(Kind, take, ct).ConfigureAwait(false))
+        {
+            try
+            {
+                if (JsonLinesDeviceAuditLog.Parse(json) is { } e) result.Add(e);
+            }
+            catch (JsonException) { } // not an entry this version can read: left out
         }
         return result;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Platform.Activities;
 
 namespace Platform.Activities.Devices;
 
@@ -166,4 +167,55 @@ public static class DemoDevices
             CreatedAt = now, UpdatedAt = now,
         },
     ];
+}
+
+/// <summary>
+/// The device registry shared by all server nodes: kept as <see cref="IConfigurationDocuments"/> of kind <see cref="Kind"/> (the
+/// host stores them in the platform database) and held in memory, so controlling a device never queries the database for it.
+/// Changes made by other nodes are picked up every refresh interval and raise <see cref="Changed"/>, like local saves.
+/// </summary>
+public sealed class DocumentDeviceStore : IDeviceStore, IDisposable
+{
+    /// <summary>The document kind of devices.</summary>
+    public const string Kind = "devices";
+
+    private readonly ConfigurationDocumentCache<Device> _cache;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="documents">The shared documents.</param>
+    /// <param name="refreshInterval">How often other nodes' changes are looked for (zero: never).</param>
+    /// <param name="logger">Logs devices that cannot be read.</param>
+    public DocumentDeviceStore(IConfigurationDocuments documents, TimeSpan refreshInterval, Microsoft.Extensions.Logging.ILogger? logger = null)
+    {
+        _cache = new ConfigurationDocumentCache<Device>(documents, Kind, d => d.Id, d => JsonSerializer.Serialize(d, JsonFileDeviceStore.Json),
+            json => JsonSerializer.Deserialize<Device>(json, JsonFileDeviceStore.Json) ?? throw new JsonException("The document is null."),
+            refreshInterval, logger);
+        _cache.Changed += _ => Changed?.Invoke(this, EventArgs.Empty);
+    }
+
+    /// <inheritdoc />
+    public event EventHandler? Changed;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Device>> ListAsync(CancellationToken ct = default) => _cache.ListAsync(ct);
+
+    /// <inheritdoc />
+    public Task<Device?> FindAsync(string id, CancellationToken ct = default) => _cache.FindAsync(id, ct);
+
+    /// <inheritdoc />
+    public Task SaveAsync(Device device, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!Device.IsValidId(device.Id)) throw new ArgumentException($"'{device.Id}' is not a valid device id.", nameof(device));
+        return _cache.SaveAsync(device, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(string id, CancellationToken ct = default) => _cache.DeleteAsync(id, ct);
+
+    /// <summary>Looks for changes made by other nodes now.</summary>
+    public Task RefreshAsync(CancellationToken ct = default) => _cache.RefreshAsync(ct);
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
 }

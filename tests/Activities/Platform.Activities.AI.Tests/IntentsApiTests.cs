@@ -96,7 +96,7 @@ public sealed class IntentsApiTests
         Assert.Equal("Disabled", test["embeddings"]!.GetValue<string>());
         Assert.Equal(2, updated["version"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        Assert.True(File.Exists(Path.Combine(dir.Path, "intent-sets.json")));
+        Assert.False(File.Exists(Path.Combine(dir.Path, "intent-sets.json"))); // kept in the platform database, shared by all nodes
     }
 
     [Fact]

@@ -70,8 +70,17 @@ public sealed class DataSourcesApiTests
         Assert.DoesNotContain(secret, list);
         Assert.DoesNotContain(secret, await factory.Client(OperatorKey).GetStringAsync("/api/data-sources/CRM"));
 
-        // The file holds the connection string encrypted, and the generated key is private to the owner.
-        Assert.DoesNotContain(secret, await File.ReadAllTextAsync(Path.Combine(dir.Path, "data-sources.json")));
+        // The platform database holds the connection string encrypted, and the generated key is private to the owner.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir.Path, "platform.db")};Mode=ReadOnly"))
+        {
+            await db.OpenAsync();
+            await using var command = db.CreateCommand();
+            command.CommandText = "SELECT json FROM configuration_documents WHERE kind = 'data-sources' AND key = 'crm'";
+            var stored = (string?)await command.ExecuteScalarAsync();
+            Assert.NotNull(stored);
+            Assert.DoesNotContain(secret, stored);
+        }
+        Assert.False(File.Exists(Path.Combine(dir.Path, "data-sources.json")));
         var keyFile = Path.Combine(dir.Path, DataHostExtensions.SecretsKeyFile);
         Assert.True(File.Exists(keyFile));
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));

@@ -69,7 +69,7 @@ public sealed class DevicesApiTests
         var door = list.Single(d => d!["id"]!.GetValue<string>() == "front-door-lock")!;
         Assert.True(door["highRisk"]!.GetValue<bool>());
         Assert.Equal("devices/front-door-lock/set", door["transport"]!["commandTopic"]!.GetValue<string>());
-        Assert.True(File.Exists(Path.Combine(dir.Path, "devices.json")));
+        Assert.False(File.Exists(Path.Combine(dir.Path, "devices.json"))); // kept in the platform database, shared by all nodes
     }
 
     [Fact]

@@ -78,3 +78,26 @@ internal sealed class ActivityExecutionConfiguration : IEntityTypeConfiguration<
         b.HasIndex(x => x.ActivityNodeId);
     }
 }
+
+internal sealed class ConfigurationDocumentConfiguration : IEntityTypeConfiguration<ConfigurationDocumentEntity>
+{
+    public void Configure(EntityTypeBuilder<ConfigurationDocumentEntity> b)
+    {
+        b.ToTable("configuration_documents");
+        b.HasKey(x => new { x.Kind, x.Key });
+        b.Property(x => x.Id).IsRequired();
+        b.Property(x => x.Json).IsJsonText();
+    }
+}
+
+internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecordEntity>
+{
+    public void Configure(EntityTypeBuilder<AuditRecordEntity> b)
+    {
+        b.ToTable("audit_records");
+        b.HasKey(x => x.Id);
+        b.Property(x => x.Id).ValueGeneratedOnAdd();
+        b.Property(x => x.Json).IsJsonText();
+        b.HasIndex(x => new { x.Kind, x.At });
+    }
+}

@@ -68,6 +68,8 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IInboxStore, EfInboxStore>(services);
         AddStore<IOutboxStore, EfOutboxStore>(services);
         AddStore<IConversationStore, EfConversationStore>(services);
+        AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
+        AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();
         var hosted = ServiceDescriptor.Singleton<IHostedService, PlatformDatabaseMigrationHostedService>();

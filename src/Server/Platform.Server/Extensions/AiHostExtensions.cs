@@ -8,7 +8,8 @@ using Platform.Intents.Evaluation;
 namespace Platform.Server.Extensions;
 
 /// <summary>
-/// The AI pack's services: intent sets (<c>{dataDirectory}/intent-sets.json</c>), the embedding model (built in the
+/// The AI pack's services: intent sets (in the platform database when <c>AddPlatformPersistence</c> came first, importing
+/// <c>{dataDirectory}/intent-sets.json</c> once; else in that file), the embedding model (built in the
 /// background on first use), trained-model cache, one activity type per intent set, and the chat model of AskModel.
 /// </summary>
 public static class AiHostExtensions
@@ -45,7 +46,22 @@ public static class AiHostExtensions
             };
         }
         services.TryAddSingleton(embeddingOptions);
-        services.TryAddSingleton<IIntentSetStore>(_ => new JsonFileIntentSetStore(Path.Combine(dataDirectory, "intent-sets.json")));
+        var file = Path.Combine(dataDirectory, "intent-sets.json");
+        if (services.HasConfigurationDocuments() && !services.Any(d => d.ServiceType == typeof(IIntentSetStore)))
+        {
+            // Shared by all nodes through the platform database; the node's old file is imported once.
+            var interval = ConfigurationDocumentsHostExtensions.RefreshInterval(configuration);
+            services.AddSingleton<IIntentSetStore>(sp => new DocumentIntentSetStore(sp.GetRequiredService<Platform.Activities.IConfigurationDocuments>(), interval,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DocumentIntentSetStore>()));
+            services.AddConfigurationFileImport(DocumentIntentSetStore.Kind, file, async (sp, ct) =>
+            {
+                var store = sp.GetRequiredService<IIntentSetStore>();
+                var sets = await new JsonFileIntentSetStore(file).ListAsync(ct);
+                foreach (var set in sets) await store.SaveAsync(set, ct);
+                return sets.Select(s => s.Id).ToList();
+            });
+        }
+        services.TryAddSingleton<IIntentSetStore>(_ => new JsonFileIntentSetStore(file));
         services.TryAddSingleton<IntentEmbeddings>();
         services.TryAddSingleton<IntentSetModels>();
         services.TryAddSingleton(sp => new IntentActivityTypes(sp.GetRequiredService<ActivityRegistry>(), sp.GetRequiredService<IIntentSetStore>(),

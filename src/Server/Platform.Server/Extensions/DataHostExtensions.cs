@@ -18,7 +18,8 @@ public static class DataHostExtensions
     public const string SecretsKeyFile = "secrets.key";
 
     /// <summary>
-    /// Registers data sources (<c>{dataDirectory}/data-sources.json</c>, connection strings encrypted with AES-256-GCM under
+    /// Registers data sources (in the platform database when <c>AddPlatformPersistence</c> came first, importing
+    /// <c>{dataDirectory}/data-sources.json</c> once; else in that file; connection strings encrypted with AES-256-GCM under
     /// <c>Platform:Secrets:Key</c>, or a key generated into <c>{dataDirectory}/secrets.key</c>), the four providers,
     /// the validator that rejects interpolated SQL, and the Liquid renderer of <see cref="FormatResult"/>.
     /// Add <c>AddActivitiesFrom&lt;DataPack&gt;()</c> to the engine as well.
@@ -29,8 +30,22 @@ public static class DataHostExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(sp => new SecretProtector(LoadSecretsKey(configuration[SecretsKeySetting], dataDirectory,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Server.Secrets"))));
-        services.TryAddSingleton<IDataSourceStore>(sp =>
-            new JsonFileDataSourceStore(Path.Combine(dataDirectory, "data-sources.json"), sp.GetRequiredService<SecretProtector>()));
+        var file = Path.Combine(dataDirectory, "data-sources.json");
+        if (services.HasConfigurationDocuments() && !services.Any(d => d.ServiceType == typeof(IDataSourceStore)))
+        {
+            // Shared by all nodes through the platform database (all nodes need the same secrets key); the old file is imported once.
+            var interval = ConfigurationDocumentsHostExtensions.RefreshInterval(configuration);
+            services.AddSingleton<IDataSourceStore>(sp => new DocumentDataSourceStore(sp.GetRequiredService<Platform.Activities.IConfigurationDocuments>(),
+                sp.GetRequiredService<SecretProtector>(), interval, sp.GetRequiredService<ILoggerFactory>().CreateLogger<DocumentDataSourceStore>()));
+            services.AddConfigurationFileImport(DocumentDataSourceStore.Kind, file, async (sp, ct) =>
+            {
+                var store = sp.GetRequiredService<IDataSourceStore>();
+                var sources = await new JsonFileDataSourceStore(file, sp.GetRequiredService<SecretProtector>()).ListAsync(ct);
+                foreach (var source in sources) await store.SaveAsync(source, ct);
+                return sources.Select(s => s.Name).ToList();
+            });
+        }
+        services.TryAddSingleton<IDataSourceStore>(sp => new JsonFileDataSourceStore(file, sp.GetRequiredService<SecretProtector>()));
         foreach (var provider in DataSourceProviders.Defaults())
             services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IDataSourceProvider), provider));
         services.TryAddSingleton<DataSourceProviders>();

@@ -278,6 +278,38 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.ToTable("activity_executions", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.AuditRecordEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("json");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_records");
+
+                    b.HasIndex("Kind", "At")
+                        .HasDatabaseName("ix_audit_records_kind_at");
+
+                    b.ToTable("audit_records", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.BookmarkEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -367,6 +399,40 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasName("pk_channels");
 
                     b.ToTable("channels", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConfigurationDocumentEntity", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Key")
+                        .HasColumnType("text")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Id")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("json");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Kind", "Key")
+                        .HasName("pk_configuration_documents");
+
+                    b.ToTable("configuration_documents", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>

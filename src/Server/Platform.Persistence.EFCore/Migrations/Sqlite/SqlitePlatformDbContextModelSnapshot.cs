@@ -276,6 +276,37 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.ToTable("activity_executions", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.AuditRecordEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("At")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("json");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_records");
+
+                    b.HasIndex("Kind", "At")
+                        .HasDatabaseName("ix_audit_records_kind_at");
+
+                    b.ToTable("audit_records", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.BookmarkEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -368,6 +399,41 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasName("pk_channels");
 
                     b.ToTable("channels", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConfigurationDocumentEntity", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Key")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Id")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("json");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revision");
+
+                    b.Property<string>("UpdatedAt")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Kind", "Key")
+                        .HasName("pk_configuration_documents");
+
+                    b.ToTable("configuration_documents", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>
