@@ -264,22 +264,42 @@ public sealed class SeedWorkflowTests(DemoServerFixture demo) : IClassFixture<De
     }
 
     [Fact]
-    public async Task Should_Ask_Again_When_A_New_Request_Comes_Instead_Of_The_Answer()
+    public async Task Should_Answer_A_New_Request_When_It_Comes_Instead_Of_The_Answer()
     {
-        // Arrange: while the question is open, every message of the conversation is its answer (documented in docs/ai.md).
+        // Arrange: an answer that names no device or room is read as a request of its own.
         await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
 
         // Act
         var question = await chat.AskAsync("turn on the light");
-        var again = await chat.AskAsync("how many orders came in today?");
-        var reply = await chat.AskAsync("kitchen");
         var orders = await chat.AskAsync("how many orders came in today?");
+        var again = await chat.AskAsync("turn on the light");
+        var reply = await chat.AskAsync("kitchen");
 
         // Assert
         Assert.Equal(WhichLight, question);
+        Assert.Equal("5 orders came in today, 575.6 in total.", orders);
         Assert.Equal(WhichLight, again);
         Assert.Equal("The kitchen light is on.", reply);
-        Assert.Equal("5 orders came in today, 575.6 in total.", orders);
+    }
+
+    [Fact]
+    public async Task Should_Ask_The_Same_Request_Again_When_A_New_Request_Without_A_Device_Is_Ambiguous_Too()
+    {
+        // Arrange: "switch it off" names no device, so the device of the first request stays, and the switch follows the new request.
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var question = await chat.AskAsync("is the light on?");
+        var again = await chat.AskAsync("please switch it off");
+        var reply = await chat.AskAsync("bedroom");
+        var audit = JsonNode.Parse(await demo.Admin.GetStringAsync("/api/devices/audit?take=100", Ct))!.AsArray();
+
+        // Assert: a command was sent (the first request only read the state).
+        Assert.Equal(WhichLight, question);
+        Assert.Equal(WhichLight, again);
+        Assert.Equal("The bedroom light is off.", reply);
+        Assert.Contains(audit, e => e!["deviceId"]?.GetValue<string>() == "bedroom-light" && e["command"]?.GetValue<string>() == "off");
+        Assert.False(await IsOnAsync("bedroom-light"));
     }
 
     [Fact]
