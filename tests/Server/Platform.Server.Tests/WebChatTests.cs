@@ -382,19 +382,7 @@ public abstract class WebChatTests(ServerFixture server)
             return JsonNode.Parse(Encoding.UTF8.GetString(text.ToArray()))!.AsObject();
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                if (socket.State == WebSocketState.Open)
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-                }
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException) { }
-            socket.Dispose();
-        }
+        public ValueTask DisposeAsync() => WebChatClient.CloseQuietlyAsync(socket);
     }
 }
 

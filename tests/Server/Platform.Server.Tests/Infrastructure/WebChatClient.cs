@@ -59,7 +59,10 @@ internal sealed class WebChatClient(WebSocket socket) : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseQuietlyAsync(socket);
+
+    /// <summary>Closes <paramref name="socket"/> normally if it is still open (at most 5 s), ignoring a peer that is gone, and disposes it.</summary>
+    public static async ValueTask CloseQuietlyAsync(WebSocket socket)
     {
         try
         {
