@@ -36,7 +36,7 @@ public sealed class WorkflowMaterializer
         Invalidated?.Invoke(definitionVersionId);
     }
 
-    /// <summary>Raised when a version is saved again, with its id: whoever caches it drops it.</summary>
+    /// <summary>Raised when a version is saved again, retracted or deleted, with its id: whoever caches it drops it.</summary>
     public event Action<string>? Invalidated;
 
     /// <summary>Builds a graph without caching and returns the problems found (unknown types, dangling connections…).</summary>
