@@ -42,6 +42,28 @@ public class EmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task Should_Answer_Every_Caller_When_Callers_Keep_Arriving_While_A_Run_Ends()
+    {
+        // Arrange: two callers at a time, one request each, many rounds: each round's last request must not be left queued
+        // when the leader that finished its run and the newcomer meet (a CI run of the eval hung on that). A stress check:
+        // the race needs a preemption between two instructions, and this did not reproduce it before the fix either.
+        using var dir = new TempDir();
+        var files = await TestModels.BuildSyntheticAsync(dir.Path);
+        using var generator = new OnnxEmbeddingGenerator(new OnnxEmbeddingOptions { ModelPath = files.ModelPath, VocabPath = files.VocabPath, CacheSize = 0 });
+
+        // Act
+        for (var round = 0; round < 2000; round++)
+        {
+            var both = Task.WhenAll(
+                Task.Run(() => generator.EmbedAsync($"turn on the light {round}").AsTask()),
+                Task.Run(() => generator.EmbedAsync($"weather {round}").AsTask()));
+
+            // Assert
+            await both.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Should_GiveSameVectorsAsSequential_When_ManyConcurrentRequestsAreBatched()
     {
         using var dir = new TempDir();

@@ -165,16 +165,17 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
     /// <summary>Runs queued requests while fewer than <see cref="OnnxEmbeddingOptions.MaxConcurrentRuns"/> runs go on.
     /// The caller that gets a run slot also completes other callers' requests (leader-follower batching).</summary>
+    /// <remarks>
+    /// A slot is taken only when one is free (compare-and-swap), never taken and given back: with increment-then-check, a
+    /// leader finishing its run and a new caller could each see the other's count, both back off, and leave a request in
+    /// the queue that nobody ran until the next caller came (the eval's last request then waited forever).
+    /// </remarks>
     private void Pump()
     {
         var max = Math.Max(1, _options.MaxConcurrentRuns);
         while (!_queue.IsEmpty)
         {
-            if (Interlocked.Increment(ref _running) > max)
-            {
-                Interlocked.Decrement(ref _running);
-                return; // a running leader re-checks the queue after it finishes
-            }
+            if (!TryTakeRunSlot(max)) return; // the running leader re-checks the queue after it gives its slot back
             try
             {
                 var batch = new List<Pending>(Math.Min(_options.MaxBatchSize, 64));
@@ -199,6 +200,16 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             {
                 Interlocked.Decrement(ref _running);
             }
+        }
+    }
+
+    private bool TryTakeRunSlot(int max)
+    {
+        while (true)
+        {
+            var running = Volatile.Read(ref _running);
+            if (running >= max) return false;
+            if (Interlocked.CompareExchange(ref _running, running + 1, running) == running) return true;
         }
     }
 
