@@ -147,7 +147,7 @@ public sealed class GetDeviceState : Activity
             Device.Set(context, null);
             State.Set(context, null);
             Message.Set(context, await service.UnknownDeviceMessageAsync(name, room, match, context.CancellationToken));
-            Candidates.Set(context, match.IsAmbiguous ? match.Candidates.Select(d => d.Name).ToList() : []);
+            Candidates.Set(context, match.Choices.Select(d => d.Name).ToList());
             context.Complete("UnknownDevice");
             return;
         }

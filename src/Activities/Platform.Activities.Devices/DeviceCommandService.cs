@@ -158,7 +158,7 @@ public sealed class DeviceCommandService
             return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null,
                 await UnknownDeviceMessageAsync(request.Device, request.Room, match, ct).ConfigureAwait(false))
             {
-                Command = command, Candidates = match.IsAmbiguous ? match.Candidates : [],
+                Command = command, Candidates = match.Choices,
             };
         DeviceCommandResult Reject(string message) =>
             new(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, message) { Command = command };

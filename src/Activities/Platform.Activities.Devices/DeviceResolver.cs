@@ -9,6 +9,9 @@ public sealed record DeviceMatch(Device? Device, IReadOnlyList<Device> Candidate
 {
     /// <summary>True when several devices matched equally well.</summary>
     public bool IsAmbiguous => Device is null && Candidates.Count > 1;
+
+    /// <summary>The devices to choose from when the match is ambiguous ("which one?"); empty when one device or none matched.</summary>
+    public IReadOnlyList<Device> Choices => IsAmbiguous ? Candidates : [];
 }
 
 /// <summary>
