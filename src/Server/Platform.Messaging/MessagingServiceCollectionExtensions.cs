@@ -29,6 +29,7 @@ public static class MessagingServiceCollectionExtensions
             if (s["ErrorReplyText"] is { Length: > 0 } text) o.ErrorReplyText = text;
         });
         services.TryAddSingleton<IChannelStore, EfChannelStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Platform.Engine.Contracts.IStartupWarmUp, MessagingWarmUp>());
         services.TryAddSingleton<HttpChannelProviders>();
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Telegram);
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Slack);

@@ -93,6 +93,11 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<IBackgroundActivityDispatcher>(sp => sp.GetRequiredService<InProcessBackgroundDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<InProcessBackgroundDispatcher>());
         services.AddHostedService<WorkflowRuntimeShutdown>();
+
+        // One-time start-up costs (parsers, query plans) are paid in the background after start, not by the first message.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupWarmUp, ExpressionWarmUp>());
+        services.TryAddSingleton<StartupWarmUpService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupWarmUpService>());
         return services;
     }
 }

@@ -125,6 +125,12 @@ public sealed class EngineRuntimeOptions
     /// published or retracted on another node sharing the database is seen within this time.
     /// </summary>
     public TimeSpan LookupCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether the <see cref="Contracts.IStartupWarmUp"/> steps run in the background after start (default true). They take
+    /// about a second of CPU and spare the first messages after a restart most of it; tests that start many hosts turn them off.
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
 }
 
 /// <summary>A retry policy as configuration text (<c>MaxAttempts</c>, <c>Backoff</c>, <c>Delay</c>, <c>MaxDelay</c>).</summary>

@@ -17,7 +17,12 @@ namespace Platform.Persistence.EFCore.Stores;
 public sealed class EfWorkflowCommitStore(IDbContextFactory<PlatformDbContext> factory, PlatformWriteGate gate) : IWorkflowCommitStore
 {
     /// <inheritdoc />
-    public async Task CommitAsync(WorkflowCommit commit, CancellationToken ct = default)
+    public Task CommitAsync(WorkflowCommit commit, CancellationToken ct = default) => WriteAsync(commit, rehearse: false, ct);
+
+    /// <summary>Writes the commit as <see cref="CommitAsync"/> does, then rolls it back (the start-up warm-up).</summary>
+    internal Task RehearseAsync(WorkflowCommit commit, CancellationToken ct) => WriteAsync(commit, rehearse: true, ct);
+
+    private async Task WriteAsync(WorkflowCommit commit, bool rehearse, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(commit);
         ArgumentNullException.ThrowIfNull(commit.Instance);
@@ -54,6 +59,7 @@ public sealed class EfWorkflowCommitStore(IDbContextFactory<PlatformDbContext> f
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, InboxStatus.Processed).SetProperty(m => m.ProcessedAt, now)
                     .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null).SetProperty(m => m.WorkflowInstanceId, instanceId), ct).ConfigureAwait(false);
         }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        if (rehearse) await tx.RollbackAsync(ct).ConfigureAwait(false);
+        else await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Engine.Contracts;
+using Platform.Engine.Runtime;
 using Platform.Server.Extensions;
 
 namespace Platform.Server.Apis;
@@ -15,12 +16,27 @@ public static class HealthApi
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
         string? Error = null);
 
-    /// <summary>Maps <c>GET /health</c>.</summary>
+    /// <summary>Maps <c>GET /health</c> (alive: the database answers) and <c>GET /health/ready</c> (and warmed up).</summary>
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/health", CheckAsync).AllowAnonymous().WithTags("Health");
+        app.MapGet("/health/ready", ReadyAsync).AllowAnonymous().WithTags("Health");
         return app;
+    }
+
+    /// <summary>
+    /// For load balancers and readiness probes: 503 <c>WarmingUp</c> until the start-up warm-up has finished (about two seconds
+    /// after start; see <see cref="StartupWarmUpService"/>), then the same answer as <c>/health</c>.
+    /// </summary>
+    public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> ReadyAsync(StartupWarmUpService warmUp,
+        IWorkflowDefinitionStore definitions, IOptions<PlatformOptions> options, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!warmUp.Completion.IsCompleted)
+            return TypedResults.Json(new HealthResponse("WarmingUp", PlatformHostExtensions.ProviderName(options.Value.Database.Provider),
+                "The server is compiling its message path after start (about two seconds); route traffic here when this answers 200."),
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        return await CheckAsync(definitions, options, loggers, ct);
     }
 
     /// <summary>200 when the database answers a query, 503 otherwise.</summary>
