@@ -10,8 +10,8 @@ namespace Platform.Engine.Runtime;
 /// Runs the registered <see cref="IStartupWarmUp"/> steps once, one after the other, as soon as the host has started (it does
 /// not delay start). Each step's time is logged; a failing step is logged as a warning and the others still run.
 /// </summary>
-public sealed partial class StartupWarmUpService(IEnumerable<IStartupWarmUp> steps, IHostApplicationLifetime lifetime,
-    IOptions<EngineRuntimeOptions> options, ILogger<StartupWarmUpService> logger) : BackgroundService
+public sealed partial class StartupWarmUpService(IEnumerable<IStartupWarmUp> steps, IOptions<EngineRuntimeOptions> options,
+    ILogger<StartupWarmUpService> logger, IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _failed = [];
@@ -34,10 +34,14 @@ public sealed partial class StartupWarmUpService(IEnumerable<IStartupWarmUp> ste
         try
         {
             if (!options.Value.WarmUp) return;
-            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-                await started.Task.ConfigureAwait(false);
+            // After the host has started (so start is not delayed); without a host (services started by hand), at once.
+            if (lifetime is not null)
+            {
+                var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+                using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+                    await started.Task.ConfigureAwait(false);
+            }
             var total = Stopwatch.StartNew();
             foreach (var step in steps)
             {
