@@ -127,7 +127,7 @@ public sealed class SqliteDataSourceProvider : DataSourceProviderBase<SqliteConn
         var builder = new SqliteConnectionStringBuilder(connectionString);
         if (readOnly) builder.Mode = SqliteOpenMode.ReadOnly;
         else if (builder.Mode == SqliteOpenMode.ReadWriteCreate) builder.Mode = SqliteOpenMode.ReadWrite; // never create an empty file by mistake
-        return new SqliteConnection(builder.ToString());
+        return new PoolSafeSqliteConnection(builder.ToString());
     }
 
     /// <inheritdoc />

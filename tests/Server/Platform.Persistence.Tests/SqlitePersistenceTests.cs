@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Persistence.EFCore;
 using Platform.Testing;
 
@@ -34,5 +36,22 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
         var mode = (string?)await command.ExecuteScalarAsync(Ct);
 
         Assert.Equal("wal", mode);
+    }
+
+    [Fact]
+    public void Should_GiveEachContextItsOwnNativeConnection_When_ManyOpenAtOnce()
+    {
+        // Microsoft.Data.Sqlite's pool can lend one native connection to two openers at once (dotnet/efcore#39008).
+        // Without PoolSafeSqliteRelationalConnection this failed in three runs of four.
+        var factory = Services.GetRequiredService<IDbContextFactory<PlatformDbContext>>();
+
+        var problems = ConnectionPoolStress.Run(openers: 16, rounds: 1000, open: () =>
+        {
+            var db = factory.CreateDbContext();
+            db.Database.OpenConnection();
+            return new(((SqliteConnection)db.Database.GetDbConnection()).Handle!.DangerousGetHandle(), db.Dispose);
+        }, whileAllOpen: () => SqliteConnection.ClearPool(new SqliteConnection(_connectionString)));
+
+        Assert.Empty(problems);
     }
 }

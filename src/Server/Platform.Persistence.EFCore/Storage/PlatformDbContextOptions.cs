@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Platform.Persistence.EFCore.Storage;
@@ -24,6 +25,9 @@ internal static class PlatformDbContextOptions
             case PlatformDatabaseProvider.Sqlite:
                 builder.UseSqlite(settings.ConnectionString, o => o.MigrationsHistoryTable("__ef_migrations_history"));
                 builder.AddInterceptors(SqliteConnectionInitializer.Instance);
+#pragma warning disable EF1001 // see PoolSafeSqliteRelationalConnection
+                builder.ReplaceService<ISqliteRelationalConnection, PoolSafeSqliteRelationalConnection>();
+#pragma warning restore EF1001
                 break;
             case PlatformDatabaseProvider.PostgreSql:
                 builder.UseNpgsql(settings.ConnectionString, o => o.MigrationsHistoryTable("__ef_migrations_history"));
