@@ -14,7 +14,8 @@
 // lets the conversations talk unmeasured for the first N s (default 15; 0 measures from the cold start);
 // BENCH_PRECONNECT=1 opens all sockets before the run; BENCH_SERVER_X=v sets
 // X=v for the server process only (e.g. BENCH_SERVER_DOTNET_gcServer=1); BENCH_SERVER_DLL=path runs that server build
-// instead of the one beside this client (e.g. a ReadyToRun publish, as the Dockerfile builds it). The server's garbage
+// instead of the one beside this client (e.g. a ReadyToRun publish, as the Dockerfile builds it); BENCH_SERVER_LOG=path
+// writes the server's console output there at the end. The server's garbage
 // collections during the run come from GET /api/diagnostics/runtime.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -211,6 +212,7 @@ var timeline = new ConcurrentBag<(double At, double Ms)>(); // when each message
 var byQuestion = new ConcurrentDictionary<string, ConcurrentBag<double>>();
 var failures = 0;
 var clock = Stopwatch.StartNew();
+var startedAt = DateTimeOffset.UtcNow;
 JsonObject? runtimeBefore = null;
 var clientCpuBefore = TimeSpan.Zero;
 var measuring = Stopwatch.StartNew();
@@ -279,8 +281,11 @@ foreach (var (question, bag) in byQuestion.OrderBy(p => p.Key, StringComparer.Or
 
 // BENCH_TIMELINE=1 prints each second of the run with its message count and slowest reply: stalls that hit every
 // conversation at once (a lock, a collection, a checkpoint) show as seconds whose slowest reply is far above the rest.
+if (Environment.GetEnvironmentVariable("BENCH_SERVER_LOG") is { Length: > 0 } serverLog)
+    lock (output) File.WriteAllText(serverLog, output.ToString());
 if (Environment.GetEnvironmentVariable("BENCH_TIMELINE") == "1")
 {
+    Console.WriteLine($"timeline (t=0 is {startedAt:HH:mm:ss.fff} UTC, to line up with server logs and system traces):");
     foreach (var second in timeline.GroupBy(t => (int)t.At).OrderBy(g => g.Key))
     {
         var slow = second.Count(t => t.Ms > 100);
