@@ -40,6 +40,19 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
     }
 
     [Fact]
+    public async Task Should_UseSmallPages_When_TheDatabaseIsNew()
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+
+        var pageSize = (long?)await command.ExecuteScalarAsync(Ct);
+
+        Assert.Equal(1024L, pageSize); // SqliteConnectionInitializer.NewDatabasePageSize
+    }
+
+    [Fact]
     public void Should_GiveEachContextItsOwnNativeConnection_When_ManyOpenAtOnce()
     {
         // Microsoft.Data.Sqlite's pool can lend one native connection to two openers at once (dotnet/efcore#39008).
@@ -61,7 +74,7 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
     {
         // Under steady load a commit almost never finds the WAL fully copied and unread, so SQLite alone never starts it
         // over: it grew to the 64 MB truncation, which held the write turn for 35-65 ms. The checkpoint service restarts it
-        // once it holds 16 MB. Here 24 MB are committed as in the bench, about a commit a millisecond, while a reader reads
+        // once it holds 16 MB. Here 48 MB are committed as in the bench, about a commit a millisecond, while a reader reads
         // without a pause (both on threads of their own, so the checkpoint service gets its turns on the thread pool).
         var checkpoints = Services.GetServices<IHostedService>().Single();
         await checkpoints.StartAsync(Ct);
@@ -78,7 +91,7 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
         reader.Start();
 
         var largestWal = 0L;
-        var blob = new byte[8 * 1024];
+        var blob = new byte[16 * 1024];
         var pace = System.Diagnostics.Stopwatch.StartNew();
         var writing = new Thread(() =>
         {
