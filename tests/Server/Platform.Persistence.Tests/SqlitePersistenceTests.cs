@@ -27,29 +27,19 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
     }
 
     [Fact]
-    public async Task Should_UseWalJournal_When_DatabaseIsOpened()
+    public void Should_UseWalJournal_When_DatabaseIsOpened()
     {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
+        using var connection = Open();
 
-        var mode = (string?)await command.ExecuteScalarAsync(Ct);
-
-        Assert.Equal("wal", mode);
+        Assert.Equal("wal", Execute(connection, "PRAGMA journal_mode"));
     }
 
     [Fact]
-    public async Task Should_UseSmallPages_When_TheDatabaseIsNew()
+    public void Should_UseSmallPages_When_TheDatabaseIsNew()
     {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA page_size";
+        using var connection = Open();
 
-        var pageSize = (long?)await command.ExecuteScalarAsync(Ct);
-
-        Assert.Equal(1024L, pageSize); // SqliteConnectionInitializer.NewDatabasePageSize
+        Assert.Equal(1024L, Execute(connection, "PRAGMA page_size")); // SqliteConnectionInitializer.NewDatabasePageSize
     }
 
     [Fact]
@@ -127,10 +117,10 @@ public sealed class SqlitePersistenceTests : PersistenceContractTests
         return connection;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static object? Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.ExecuteScalar();
+        return command.ExecuteScalar();
     }
 }
