@@ -22,7 +22,9 @@ namespace Platform.Persistence.EFCore.Storage;
 /// the WAL grew by 10–15 MB a second until the 64 MB truncation, which held the write turn for tens of milliseconds each time.
 /// The RESTART checkpoint makes that moment: it runs in the write turn, right after a PASSIVE one has copied nearly
 /// everything, copies the last few frames, and waits (at most <see cref="RestartWaitMilliseconds"/>) for the readers that
-/// started before; new readers then read the database file only, and the next commit overwrites the WAL from its start.</para>
+/// started before; new readers then read the database file only, and the next commit overwrites the WAL from its start.
+/// Measured: the write turn is held 0–30 ms about once a second at 100 messages a second. A reader that outlasts the wait
+/// (a long report) makes the RESTART give up; it is tried again after <see cref="RetryAfterBusy"/>, not every round.</para>
 /// </remarks>
 internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings settings, PlatformWriteGate gate, ILogger<SqliteCheckpointService> logger)
     : BackgroundService
@@ -35,6 +37,8 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
     public const int RestartWaitMilliseconds = 20;
     /// <summary>How often a checkpoint runs.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+    /// <summary>After a RESTART or TRUNCATE that a long reader kept from finishing, how long until the next try (each try holds the write turn).</summary>
+    public static readonly TimeSpan RetryAfterBusy = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,6 +46,7 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
         var walPath = new SqliteConnectionStringBuilder(settings.ConnectionString).DataSource + "-wal";
         SqliteConnection? connection = null;
         var frameBytes = 0L;
+        var nextRestart = 0L; // Stopwatch timestamp before which no RESTART or TRUNCATE is tried
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -61,12 +66,13 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
                     var (_, frames, _) = await CheckpointAsync(connection, "PASSIVE", stoppingToken).ConfigureAwait(false);
                     var fileBytes = new FileInfo(walPath).Length;
                     var mode = fileBytes > TruncateAboveBytes ? "TRUNCATE" : frames * frameBytes > RestartAboveBytes ? "RESTART" : null;
-                    if (mode is null) continue;
+                    if (mode is null || Stopwatch.GetTimestamp() < nextRestart) continue;
 
                     var started = Stopwatch.GetTimestamp();
                     (int Busy, long Frames, long Copied) result;
                     using (await gate.EnterAsync(stoppingToken).ConfigureAwait(false))
                         result = await CheckpointAsync(connection, mode, stoppingToken).ConfigureAwait(false);
+                    if (result.Busy != 0) nextRestart = Stopwatch.GetTimestamp() + (long)(RetryAfterBusy.TotalSeconds * Stopwatch.Frequency);
                     LogRestart(logger, mode, frames, fileBytes / (1024 * 1024), result.Busy == 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
