@@ -279,10 +279,11 @@ foreach (var (question, bag) in byQuestion.OrderBy(p => p.Key, StringComparer.Or
     Console.WriteLine($"  {question,-40} n={q.Length,5}  p50 {q[q.Length / 2]:F1}  p99 {q[Math.Min(q.Length - 1, (int)Math.Ceiling(0.99 * q.Length) - 1)]:F1}");
 }
 
-// BENCH_TIMELINE=1 prints each second of the run with its message count and slowest reply: stalls that hit every
-// conversation at once (a lock, a collection, a checkpoint) show as seconds whose slowest reply is far above the rest.
 if (Environment.GetEnvironmentVariable("BENCH_SERVER_LOG") is { Length: > 0 } serverLog)
     lock (output) File.WriteAllText(serverLog, output.ToString());
+
+// BENCH_TIMELINE=1 prints each second of the run with its message count and slowest reply: stalls that hit every
+// conversation at once (a lock, a collection, a checkpoint) show as seconds whose slowest reply is far above the rest.
 if (Environment.GetEnvironmentVariable("BENCH_TIMELINE") == "1")
 {
     Console.WriteLine($"timeline (t=0 is {startedAt:HH:mm:ss.fff} UTC, to line up with server logs and system traces):");
