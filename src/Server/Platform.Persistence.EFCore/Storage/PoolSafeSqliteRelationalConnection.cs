@@ -26,7 +26,7 @@ internal sealed class PoolSafeSqliteRelationalConnection(
     : SqliteRelationalConnection(dependencies, rawSqlCommandBuilder, logger)
 {
     /// <summary>Held while Microsoft.Data.Sqlite takes a connection from its pool or gives one back.</summary>
-    internal static readonly Lock PoolGate = new();
+    private static readonly Lock PoolGate = new();
 
     protected override void OpenDbConnection(bool errorsExpected)
     {
