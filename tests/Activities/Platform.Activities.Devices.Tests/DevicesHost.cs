@@ -16,7 +16,7 @@ namespace Platform.Activities.Devices.Tests;
 
 /// <summary>
 /// An engine with the devices pack, a registry and audit log in a temp directory, and MQTT on a real broker: mosquitto
-/// (<c>MQTT_PORT</c>) or the embedded broker on a free port. One per test; device ids are unique per test, so tests sharing
+/// (<see cref="MosquittoFixture"/>: <c>MQTT_PORT</c>, else started by the fixture) or the embedded broker on a free port. One per test; device ids are unique per test, so tests sharing
 /// mosquitto never see each other's topics.
 /// </summary>
 public sealed class DevicesHost : IAsyncDisposable
@@ -63,10 +63,7 @@ public sealed class DevicesHost : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(broker), broker, "mosquitto or embedded"),
     };
 
-    public static int MosquittoPort() =>
-        int.TryParse(Environment.GetEnvironmentVariable("MQTT_PORT"), out var port) && port > 0
-            ? port
-            : throw new InvalidOperationException("MQTT_PORT is not set: run `source /tmp/svc/services.env` (or ../shared/scripts/ci-services.sh) so the tests find mosquitto.");
+    public static int MosquittoPort() => MosquittoFixture.Port;
 
     public static int FreePort()
     {

@@ -3,23 +3,22 @@ using MailKit.Net.Imap;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Platform.Testing;
 
 namespace Platform.Channels.Integration.Tests;
 
 /// <summary>
-/// The real mail stack the tests run against: aiosmtpd delivering into Dovecot (shared/scripts/start-mail.sh). Every user name logs
-/// in with the password "secret" and mail to name@anything lands in name's INBOX, so each test makes its own users.
+/// The real mail stack the tests run against: aiosmtpd delivering into Dovecot (<see cref="MailFixture"/>: SMTP_PORT/IMAP_PORT,
+/// else started from tests/services/start-mail.sh). Every user name logs in with the password "secret" and mail to name@anything
+/// lands in name's INBOX, so each test makes its own users.
 /// </summary>
 public static class MailServer
 {
-    public const string Password = "secret";
+    public const string Password = MailFixture.Password;
 
-    public static int SmtpPort => Port("SMTP_PORT");
+    public static int SmtpPort => MailFixture.SmtpPort;
 
-    public static int ImapPort => Port("IMAP_PORT");
-
-    private static int Port(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out var port) ? port
-        : throw new InvalidOperationException($"{name} is not set: run `source /tmp/svc/services.env` (CI: shared/scripts/ci-services.sh) or start the mail stack with shared/scripts/start-mail.sh.");
+    public static int ImapPort => MailFixture.ImapPort;
 
     /// <summary>A fresh mailbox user (its address is name@test.local).</summary>
     public static string NewUser(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..(prefix.Length + 12)];

@@ -6,15 +6,15 @@ using Platform.Engine.Models;
 using Platform.Messaging;
 using Platform.Messaging.Mqtt;
 using Platform.Mqtt;
+using Platform.Testing;
 
 namespace Platform.Channels.Integration.Tests;
 
-/// <summary>MQTT channels against the real mosquitto (MQTT_PORT).</summary>
+/// <summary>MQTT channels against the real mosquitto (<see cref="MosquittoFixture"/>: MQTT_PORT, else started by the fixture).</summary>
 [Collection(ChannelServer.Collection)]
 public sealed class MqttChannelTests
 {
-    private static int BrokerPort => int.TryParse(Environment.GetEnvironmentVariable("MQTT_PORT"), out var p) ? p
-        : throw new InvalidOperationException("MQTT_PORT is not set: run `source /tmp/svc/services.env` (CI: shared/scripts/ci-services.sh) or start mosquitto with shared/scripts/start-mosquitto.sh.");
+    private static int BrokerPort => MosquittoFixture.Port;
 
     private static string Port => BrokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -127,13 +127,18 @@ public sealed class ServicesDemoFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Where the shared services are (<c>source /tmp/svc/services.env</c>; CI: shared/scripts/ci-services.sh) and small helpers for them.</summary>
+/// <summary>Where the real services are (the variables, else started from tests/services by the fixtures) and small helpers for them.</summary>
 internal static class Services
 {
-    public const string MailPassword = "secret"; // start-mail.sh: every user logs in with it
+    public const string MailPassword = MailFixture.Password; // start-mail.sh: every user logs in with it
 
-    public static int Port(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out var port) ? port
-        : throw new InvalidOperationException($"{name} is not set: run `source /tmp/svc/services.env` (CI: shared/scripts/ci-services.sh start <dir>).");
+    public static int Port(string name) => name switch
+    {
+        MosquittoFixture.PortVariable => MosquittoFixture.Port,
+        MailFixture.SmtpVariable => MailFixture.SmtpPort,
+        MailFixture.ImapVariable => MailFixture.ImapPort,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "MQTT_PORT, SMTP_PORT or IMAP_PORT"),
+    };
 
     /// <summary>A fresh mailbox: Dovecot creates it on first delivery or login.</summary>
     public static string NewMailUser(string prefix) => prefix + Guid.NewGuid().ToString("N")[..12];

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text;
 using Npgsql;
 using Xunit;
@@ -11,10 +10,10 @@ namespace Platform.Testing;
 /// with <see cref="CreateDatabaseAsync"/>.
 /// </summary>
 /// <remarks>
-/// <para>When the environment variable <c>PG_CONN</c> is set (CI sources it from <c>ci-services.sh</c>), that server is used and
-/// the databases created here are dropped on dispose. Otherwise the first <see cref="CreateDatabaseAsync"/> starts a private,
-/// throwaway server with <c>shared/scripts/start-postgres.sh</c> (found with <see cref="TestPaths"/>) and dispose stops it with
-/// <c>stop-postgres.sh</c>, which deletes its data. Starting lazily means tests that never ask for a database never pay for a
+/// <para>When the environment variable <c>PG_CONN</c> is set (CI sources it from <c>tests/services/ci-services.sh</c>), that
+/// server is used and the databases created here are dropped on dispose. Otherwise the first <see cref="CreateDatabaseAsync"/>
+/// starts a private, throwaway server with the repository's <c>tests/services/start-postgres.sh</c> (which installs Debian's
+/// postgresql when missing, as root) and dispose stops it with <c>stop-postgres.sh</c>, which deletes its data. Starting lazily means tests that never ask for a database never pay for a
 /// server, and a server that cannot start only fails the tests that need it.</para>
 /// <example><code>
 /// [assembly: AssemblyFixture(typeof(PostgresFixture))]
@@ -118,22 +117,8 @@ public sealed class PostgresFixture : IAsyncLifetime
             : throw new InvalidOperationException($"start-postgres.sh printed no PG_CONN. Output:\n{output}");
     }
 
-    /// <summary>Parses the <c>NAME=value</c> / <c>NAME='value'</c> lines printed by the shared scripts.</summary>
-    public static IReadOnlyDictionary<string, string> ParseAssignments(string output)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var raw in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var line = raw.StartsWith("export ", StringComparison.Ordinal) ? raw["export ".Length..] : raw;
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) continue;
-            var value = line[(eq + 1)..];
-            if (value.Length >= 2 && (value[0] == '\'' || value[0] == '"') && value[^1] == value[0]) value = value[1..^1];
-            values[line[..eq]] = value;
-        }
-        return values;
-    }
+    /// <summary>Parses the <c>NAME=value</c> / <c>NAME='value'</c> lines printed by the service scripts.</summary>
+    public static IReadOnlyDictionary<string, string> ParseAssignments(string output) => ServiceScripts.ParseAssignments(output);
 
     private static string DatabaseName(string prefix)
     {
@@ -144,32 +129,6 @@ public sealed class PostgresFixture : IAsyncLifetime
         return $"{head}_{Guid.NewGuid():N}";
     }
 
-    private static async Task<string> RunScriptAsync(string script, string argument, TimeSpan timeout, CancellationToken ct)
-    {
-        var path = Path.Combine(TestPaths.SharedScripts, script);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Shared script not found: {path}", path);
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(path);
-        info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            ct.ThrowIfCancellationRequested();
-            throw new TimeoutException($"{script} {argument} did not finish within {timeout}.");
-        }
-        var output = await stdout.ConfigureAwait(false);
-        var error = await stderr.ConfigureAwait(false);
-        return process.ExitCode == 0
-            ? output
-            : throw new InvalidOperationException($"{script} {argument} failed with exit code {process.ExitCode}.\n{error}\n{output}");
-    }
+    private static Task<string> RunScriptAsync(string script, string argument, TimeSpan timeout, CancellationToken ct) =>
+        ServiceScripts.RunAsync(script, [argument], timeout, ct);
 }

@@ -91,7 +91,7 @@ public sealed class StudioApp : IAsyncLifetime
         var reference = TestPaths.FakeBackendDirectory()
             ?? throw new InvalidOperationException(
                 "PLATFORM_STUDIO_BACKEND=fake needs the reference fake backend: set ELSA_STUDIO_REFERENCE_DIR to the folder " +
-                "with server.js and fixtures-plus.js (shared/reference/elsa-studio-api).");
+                "with server.js and fixtures-plus.js (tests/Shared/reference/elsa-studio-api in the repository).");
         var site = Directory.CreateDirectory(Path.Combine(_tempDirectory!, "site")).FullName;
         var nodePort = FreePort.Next();
         _process = ChildProcess.Start("node",

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Playwright;
+using Platform.Testing;
 
 namespace Platform.Studio.BrowserTests.Infrastructure;
 
@@ -46,12 +47,18 @@ internal sealed class StudioBrowser : IAsyncDisposable
         get
         {
             var configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
-            return string.IsNullOrWhiteSpace(configured) ? "/usr/bin/chromium" : configured;
+            return string.IsNullOrWhiteSpace(configured) ? DebianChromium.DefaultPath : configured;
         }
     }
 
     public static async Task<StudioBrowser> LaunchAsync(Uri site)
     {
+        if (ChromiumPath == DebianChromium.DefaultPath && !File.Exists(ChromiumPath))
+        {
+            // Debian's chromium, installed on first use (apt-get, as root) when missing; a clear error otherwise.
+            await Task.Run(DebianChromium.EnsureInstalled);
+        }
+
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException(

@@ -18,8 +18,8 @@ internal static class TestPaths
     }
 
     /// <summary>
-    /// The reference fake Elsa backend (server.js, fixtures-plus.js): <c>ELSA_STUDIO_REFERENCE_DIR</c>, else
-    /// <c>shared/reference/elsa-studio-api</c> beside the repository (CI clones the repo with shared/ beside it).
+    /// The reference fake Elsa backend (server.js, fixtures-plus.js): <c>ELSA_STUDIO_REFERENCE_DIR</c>, else the repository's
+    /// <c>tests/Shared/reference/elsa-studio-api</c>.
     /// </summary>
     public static string? FakeBackendDirectory()
     {
@@ -29,9 +29,8 @@ internal static class TestPaths
             return configured;
         }
 
-        var found = FindUp(AppContext.BaseDirectory,
-            d => File.Exists(Path.Combine(d, "shared", "reference", "elsa-studio-api", "server.js")));
-        return found is null ? null : Path.Combine(found, "shared", "reference", "elsa-studio-api");
+        var inRepository = RepositoryRoot is null ? null : Path.Combine(RepositoryRoot, "tests", "Shared", "reference", "elsa-studio-api");
+        return inRepository is not null && File.Exists(Path.Combine(inRepository, "server.js")) ? inRepository : null;
     }
 
     /// <summary>A new empty temporary folder.</summary>
