@@ -27,9 +27,15 @@ public static class ServiceScripts
     }
 
     /// <summary>Runs <c>bash tests/services/<paramref name="script"/> <paramref name="arguments"/></c> and returns its standard output.</summary>
+    /// <param name="script">The script's file name in <c>tests/services</c>.</param>
+    /// <param name="arguments">Its arguments.</param>
+    /// <param name="timeout">How long it may run before it is killed.</param>
+    /// <param name="ct">Cancels the run (the script is killed).</param>
+    /// <param name="environment">Extra environment variables, e.g. another <see cref="OwnerVariable"/>.</param>
     /// <exception cref="InvalidOperationException">The script failed; the message carries its output and error output.</exception>
     /// <exception cref="TimeoutException">The script did not finish within <paramref name="timeout"/> (it was killed).</exception>
-    public static async Task<string> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<string> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken ct = default,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var path = PathOf(script);
@@ -41,6 +47,7 @@ public static class ServiceScripts
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         info.Environment[OwnerVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start bash {path}.");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
