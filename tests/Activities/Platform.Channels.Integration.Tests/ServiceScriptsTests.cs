@@ -36,6 +36,29 @@ public sealed class ServiceScriptsTests
     }
 
     [Fact]
+    public async Task Should_AnswerQueriesAboutItsTargets_When_PrometheusIsStartedWithAConfigurationOfTheTestsOwn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var prometheus = await PrometheusServer.StartAsync("""
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: nothing-listens
+                static_configs:
+                  - targets: ["127.0.0.1:9"]
+            """, ct);
+        using var http = new HttpClient { BaseAddress = prometheus.BaseAddress };
+
+        var until = DateTime.UtcNow.AddSeconds(20);
+        string body;
+        while (!(body = await http.GetStringAsync("api/v1/query?query=up", ct)).Contains("nothing-listens", StringComparison.Ordinal) && DateTime.UtcNow < until)
+            await Task.Delay(250, ct);
+
+        Assert.Contains("\"job\":\"nothing-listens\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"0\"]", body, StringComparison.Ordinal); // up = 0: the target does not answer
+    }
+
+    [Fact]
     public void Should_NameTheVariableAndTheFix_When_APortVariableIsNotAPort()
     {
         var variable = $"PLATFORM_TEST_PORT_{Guid.NewGuid():N}";
