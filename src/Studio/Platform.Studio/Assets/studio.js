@@ -186,11 +186,6 @@
   }
 
   async function main() {
-    $('ps-sign-out').addEventListener('click', () => {
-      clearKey();
-      location.reload();
-    });
-
     $('ps-sign-in-form').addEventListener('submit', async (event) => {
       event.preventDefault();
       const key = $('ps-api-key').value.trim();
