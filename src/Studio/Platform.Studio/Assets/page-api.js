@@ -17,7 +17,7 @@
     { href: '/data-sources', text: 'Data sources', section: 'data-sources', match: /^\/data-sources\/?$/ },
     { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
     // Hangfire's own dashboard (not one of our pages): the link carries the key, which the dashboard turns into a cookie.
-    { href: '/hangfire', text: 'Background jobs', section: 'hangfire', withKey: true },
+    { href: '/hangfire', text: 'Hangfire', section: 'hangfire', withKey: true },
   ];
 
   // Fills <header class="ps-bar"> with the logo, the links to every page (the current one marked) and Sign out.
