@@ -19,6 +19,7 @@ internal sealed class StudioAssets
         ["studio.js"] = Asset.Load("studio.js", "text/javascript; charset=utf-8"),
         ["page-api.js"] = Asset.Load("page-api.js", "text/javascript; charset=utf-8"),
         ["studio.css"] = Asset.Load("studio.css", "text/css; charset=utf-8"),
+        ["logo.svg"] = Asset.Load("logo.svg", "image/svg+xml"),
     };
 
     internal static string BundleMissingTemplate => BundleMissing.Value;

@@ -20,6 +20,9 @@ public static class StudioEndpointRouteBuilderExtensions
         "/workflows/instances/{instanceId}/view",
     ];
 
+    /// <summary>Our own pages around the Studio: <c>/{name}</c> serves <c>Assets/{name}.html</c>, which loads <c>{name}.js</c>.</summary>
+    internal static readonly string[] OwnPages = ["intents", "channels", "conversations", "devices", "data-sources", "test-console"];
+
     /// <summary>
     /// Maps the Studio at the root of the site:
     /// <list type="bullet">
@@ -72,19 +75,15 @@ public static class StudioEndpointRouteBuilderExtensions
         builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "{name}", GetAndHead,
             context => assets.ServeFileAsync(context, context.Request.RouteValues["name"] as string ?? "")));
 
-        // The Intents page (Assets/intents.html and intents.js): edits and tests intent sets through /api/intents.
-        builders.Add(endpoints.MapMethods("/intents", GetAndHead, context => ServeEmbeddedAsync(context, "intents.html", "text/html; charset=utf-8")));
-        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "intents.js", GetAndHead,
-            context => ServeEmbeddedAsync(context, "intents.js", "text/javascript; charset=utf-8")));
-        // The Channels page (Assets/channels.html and channels.js): channels and their message log through /api/channels and /api/messages.
-        builders.Add(endpoints.MapMethods("/channels", GetAndHead, context => ServeEmbeddedAsync(context, "channels.html", "text/html; charset=utf-8")));
-        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "channels.js", GetAndHead,
-            context => ServeEmbeddedAsync(context, "channels.js", "text/javascript; charset=utf-8")));
-        // The Conversations page (Assets/conversations.html and conversations.js): conversations and their messages through /api/conversations,
-        // with links to the instance viewer.
-        builders.Add(endpoints.MapMethods("/conversations", GetAndHead, context => ServeEmbeddedAsync(context, "conversations.html", "text/html; charset=utf-8")));
-        builders.Add(endpoints.MapMethods(StudioAssets.Prefix + "conversations.js", GetAndHead,
-            context => ServeEmbeddedAsync(context, "conversations.js", "text/javascript; charset=utf-8")));
+        // Our own pages, each an HTML file and a script in Assets/ that call our API with the Studio's key:
+        // Intents (/api/intents), Channels (/api/channels, /api/messages), Conversations (/api/conversations, links to the
+        // instance viewer), Devices (/api/devices) and Data sources (/api/data-sources).
+        foreach (var page in OwnPages)
+        {
+            builders.Add(endpoints.MapMethods("/" + page, GetAndHead, context => ServeEmbeddedAsync(context, page + ".html", "text/html; charset=utf-8")));
+            builders.Add(endpoints.MapMethods(StudioAssets.Prefix + page + ".js", GetAndHead,
+                context => ServeEmbeddedAsync(context, page + ".js", "text/javascript; charset=utf-8")));
+        }
 
         foreach (var builder in builders)
         {

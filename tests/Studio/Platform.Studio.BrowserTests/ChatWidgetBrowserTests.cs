@@ -155,6 +155,50 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
         });
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task Should_KeepTheNewestReplyInViewAboveTheQuickReplies_When_TheWindowIs320To1440PixelsWide()
+    {
+        await WithBrowserAsync(nameof(Should_KeepTheNewestReplyInViewAboveTheQuickReplies_When_TheWindowIs320To1440PixelsWide), async browser =>
+        {
+            // Arrange: replies with quick replies Yes and No; a short window so that the list overflows.
+            var channel = await CreateEchoChannelAsync();
+            var page = browser.Page;
+            await page.SetViewportSizeAsync(480, 520);
+            await page.GotoAsync(new Uri(app.BaseAddress, $"/chat?channel={channel}").ToString());
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+
+            foreach (var width in new[] { 480, 320, 768, 1440 })
+            {
+                // Act: a few turns at this width; the last reply brings the quick replies.
+                await page.SetViewportSizeAsync(width, 520);
+                for (var i = 1; i <= 3; i++)
+                {
+                    var text = $"turn {i} at {width} px";
+                    await page.Locator("#chat-input").FillAsync(text);
+                    await page.Locator("#chat-input").PressAsync("Enter");
+                    await page.Locator(".chat-msg.bot", new() { HasText = "You said: " + text }).WaitForAsync();
+                }
+                await page.Locator("#chat-quick button", new() { HasText = "Yes" }).WaitForAsync();
+
+                // Assert: the newest reply lies inside the message list's visible box, above the quick replies.
+                var geometry = await page.EvaluateAsync<double[]>(
+                    "() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {" +
+                    "  const list = document.getElementById('chat-messages').getBoundingClientRect();" +
+                    "  const bots = document.querySelectorAll('.chat-msg.bot');" +
+                    "  const newest = bots[bots.length - 1].getBoundingClientRect();" +
+                    "  const quick = document.getElementById('chat-quick').getBoundingClientRect();" +
+                    "  resolve([list.top, list.bottom, newest.top, newest.bottom, quick.top, window.innerHeight]);" +
+                    "})))");
+                var (listTop, listBottom, top, bottom, quickTop, height) = (geometry[0], geometry[1], geometry[2], geometry[3], geometry[4], geometry[5]);
+                Assert.True(top >= listTop - 1 && bottom <= listBottom + 1,
+                    $"At {width} px the newest reply ({top:0}-{bottom:0}) is outside the message list ({listTop:0}-{listBottom:0}).");
+                Assert.True(bottom <= quickTop + 1, $"At {width} px the quick replies (top {quickTop:0}) cover the newest reply (bottom {bottom:0}).");
+                Assert.True(quickTop < height, $"At {width} px the quick replies are below the window.");
+                Assert.Contains($"turn 3 at {width} px", await page.Locator(".chat-msg.bot").Last.InnerTextAsync());
+            }
+        });
+    }
+
     /// <summary>A site on another loopback port that serves <paramref name="html"/> at <c>/</c>.</summary>
     private static async Task<WebApplication> HostPageAsync(string html)
     {

@@ -25,6 +25,18 @@ public static class DataSourcesApi
     /// <summary>A successful connection test.</summary>
     public sealed record TestResponse(bool Success, string Name, DataSourceProviderKind Provider, string? ServerVersion, long ElapsedMs);
 
+    /// <summary>The most rows one query request returns.</summary>
+    public const int MaxQueryRows = 1000;
+
+    /// <summary>A read-only query from the Studio's Data sources page.</summary>
+    /// <param name="Sql">The SQL, with <c>@name</c> placeholders for the parameters.</param>
+    /// <param name="Parameters">Values of the placeholders (strings, numbers, booleans or null).</param>
+    /// <param name="RowLimit">The most rows answered: 1-1000, default 100.</param>
+    public sealed record QueryRequest(string? Sql, Dictionary<string, System.Text.Json.JsonElement>? Parameters, int? RowLimit);
+
+    /// <summary>A query's result: the columns, the rows (at most the limit) and whether more rows were left out.</summary>
+    public sealed record QueryResponse(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Rows, int RowCount, bool Truncated, long ElapsedMs);
+
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapDataSourcesApi(this IEndpointRouteBuilder app)
     {
@@ -36,6 +48,7 @@ public static class DataSourcesApi
         group.MapPut("/{name}", UpdateAsync).RequireWriteAccess();
         group.MapDelete("/{name}", DeleteAsync).RequireWriteAccess();
         group.MapPost("/{name}/test", TestAsync).RequireWriteAccess();
+        group.MapPost("/{name}/query", QueryAsync).RequireWriteAccess();
         return app;
     }
 
@@ -125,6 +138,98 @@ public static class DataSourcesApi
                 detail: $"The {d.Provider} connection failed: {reason}. Check the host, port, database, user and password in the connection string (PUT {Prefix}/{d.Name}).");
         }
     }
+
+    /// <summary>
+    /// POST /api/data-sources/{name}/query: runs the SQL in a read-only transaction that is always rolled back, whatever the data
+    /// source's Writable flag, within 10 s; 200 with the rows, 400 on bad input, 404 for an unknown source, 422 when the database
+    /// refuses the query (the reason in the detail, e.g. a write on a read-only connection).
+    /// </summary>
+    public static async Task<Results<Ok<QueryResponse>, ProblemHttpResult>> QueryAsync(string name, QueryRequest request, IDataSourceStore store,
+        DataSourceProviders providers, ILoggerFactory loggers, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (await store.FindAsync(name, ct) is not { } d) return NotFound(name);
+        if (string.IsNullOrWhiteSpace(request.Sql))
+            return Problems.BadRequest("The SQL is missing.", "Set sql to a query, e.g. \"SELECT * FROM orders WHERE status = @status\" with parameters {\"status\": \"open\"}.");
+        var limit = request.RowLimit ?? 100;
+        if (limit is < 1 or > MaxQueryRows)
+            return Problems.BadRequest("The row limit is out of range.", $"Set rowLimit from 1 to {MaxQueryRows} (default 100).");
+        var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in request.Parameters ?? [])
+        {
+            var parameterName = key.TrimStart('@', ':', '$');
+            if (!System.Text.RegularExpressions.Regex.IsMatch(parameterName, "^[A-Za-z_][A-Za-z0-9_]{0,63}$"))
+                return Problems.BadRequest($"'{key}' is not a valid parameter name.", "Name parameters like the placeholders in the SQL without the @: letters, digits and '_'.");
+            switch (value.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.String: parameters[parameterName] = value.GetString(); break;
+                case System.Text.Json.JsonValueKind.Number: parameters[parameterName] = value.TryGetInt64(out var l) ? l : value.GetDouble(); break;
+                case System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False: parameters[parameterName] = value.GetBoolean(); break;
+                case System.Text.Json.JsonValueKind.Null: parameters[parameterName] = null; break;
+                default:
+                    return Problems.BadRequest($"The parameter '{key}' is not a plain value.", "Parameter values are strings, numbers, booleans or null.");
+            }
+        }
+
+        var provider = providers.Get(d.Provider);
+        var watch = Stopwatch.StartNew();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await using var connection = await provider.OpenAsync(d.ConnectionString, readOnly: true, cts.Token);
+            await using var interrupt = cts.Token.Register(() => provider.Interrupt(connection));
+            await using var transaction = await provider.BeginAsync(connection, readOnly: true, cts.Token);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = request.Sql;
+            command.CommandTimeout = 10;
+            foreach (var (key, value) in parameters)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = "@" + key;
+                p.Value = value ?? DBNull.Value;
+                command.Parameters.Add(p);
+            }
+            var columns = new List<string>();
+            var rows = new List<IReadOnlyList<object?>>();
+            var truncated = false;
+            await using (var reader = await command.ExecuteReaderAsync(cts.Token))
+            {
+                for (var i = 0; i < reader.FieldCount; i++) columns.Add(reader.GetName(i));
+                while (reader.FieldCount > 0 && await reader.ReadAsync(cts.Token))
+                {
+                    if (rows.Count >= limit) { truncated = true; break; }
+                    var row = new object?[reader.FieldCount];
+                    for (var i = 0; i < row.Length; i++) row[i] = Plain(reader.GetValue(i));
+                    rows.Add(row);
+                }
+            }
+            try { await transaction.RollbackAsync(CancellationToken.None); } catch (DbException) { } // nothing is ever kept
+            return TypedResults.Ok(new QueryResponse(columns, rows, rows.Count, truncated, watch.ElapsedMilliseconds));
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is DbException or InvalidOperationException or ArgumentException
+                                      or TimeoutException or OperationCanceledException)
+        {
+            loggers.CreateLogger("Platform.Server.DataSources").LogInformation(e, "Query on data source {Name} failed", d.Name);
+            var reason = e is OperationCanceledException || cts.IsCancellationRequested ? "it did not finish within 10 s" : e.Message;
+            var write = reason.Contains("read-only", StringComparison.OrdinalIgnoreCase) || reason.Contains("readonly", StringComparison.OrdinalIgnoreCase)
+                || reason.Contains("read only", StringComparison.OrdinalIgnoreCase);
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: $"The query on '{d.Name}' failed.",
+                detail: write
+                    ? $"Queries from the Studio are read-only: {reason}. Write through a workflow's Query Database on a writable data source instead."
+                    : $"{reason}. Check the SQL (table and column names, @name placeholders bound in the parameters).");
+        }
+    }
+
+    private static object? Plain(object? value) => value switch
+    {
+        null or DBNull => null,
+        byte[] bytes => Convert.ToBase64String(bytes),
+        DateTime or DateTimeOffset or string or bool or decimal or double or float or long or int or short or byte or Guid => value,
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static ProblemHttpResult? Check(DataSourceRequest request, DataSourceProviders providers, bool requireConnectionString)
     {

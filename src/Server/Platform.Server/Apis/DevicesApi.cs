@@ -29,6 +29,18 @@ public static class DevicesApi
     /// <summary>A device's state as answered.</summary>
     public sealed record DeviceStateResponse(string DeviceId, IReadOnlyDictionary<string, object?>? State, DateTimeOffset? UpdatedAt, bool? Retained, string Message);
 
+    /// <summary>A test command sent from the Studio's Devices page.</summary>
+    /// <param name="Command">on, off, toggle, set_level, set_temperature, lock, unlock or a custom capability.</param>
+    /// <param name="Value">The command's value (a level 0-100, a temperature 5-35), or null.</param>
+    /// <param name="Confirmed">True to confirm a high-risk command.</param>
+    /// <param name="UserId">Who asks (checked against the permitted users of high-risk commands); default "studio".</param>
+    /// <param name="TimeoutSeconds">How long to wait for the acknowledgement: 0.1-30 s, default 5.</param>
+    public sealed record DeviceCommandBody(string? Command, System.Text.Json.JsonElement? Value, bool? Confirmed, string? UserId, double? TimeoutSeconds);
+
+    /// <summary>How a test command ended (every outcome is a 200: the command was run and audited).</summary>
+    public sealed record DeviceCommandResponse(string DeviceId, string Command, DeviceCommandOutcome Outcome, string Message,
+        IReadOnlyDictionary<string, object?>? State, string? CorrelationId);
+
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
@@ -41,6 +53,7 @@ public static class DevicesApi
         group.MapPost("/", CreateAsync).RequireWriteAccess();
         group.MapPut("/{id}", ReplaceAsync).RequireWriteAccess();
         group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
+        group.MapPost("/{id}/commands", CommandAsync).RequireWriteAccess();
         return app;
     }
 
@@ -118,6 +131,43 @@ public static class DevicesApi
         cache.Remove(id);
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// POST /api/devices/{id}/commands: sends one command to the device through <see cref="DeviceCommandService"/> (the same path as
+    /// Control Device, audited with channel "studio") and answers its outcome; 404 for an unknown device, 400 on bad input, 409 when
+    /// the device uses MQTT and no broker is configured.
+    /// </summary>
+    public static async Task<Results<Ok<DeviceCommandResponse>, ProblemHttpResult>> CommandAsync(string id, DeviceCommandBody body,
+        IDeviceStore store, DeviceCommandService devices, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (await store.FindAsync(id, ct) is not { } device) return NotFound(id);
+        if (string.IsNullOrWhiteSpace(body.Command))
+            return Problems.BadRequest("The command is missing.", $"Set command to one of: {string.Join(", ", SupportedCommands(device))}.");
+        var timeout = body.TimeoutSeconds ?? 5;
+        if (double.IsNaN(timeout) || timeout is < 0.1 or > 30)
+            return Problems.BadRequest("The timeout is out of range.", "Set timeoutSeconds from 0.1 to 30 (default 5).");
+        var value = body.Value is { ValueKind: not (System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) } v ? (object?)v : null;
+        try
+        {
+            var result = await devices.ExecuteAsync(new DeviceCommandRequest
+            {
+                Device = device.Id, Command = body.Command.Trim(), Value = value, Confirmed = body.Confirmed ?? false,
+                UserId = string.IsNullOrWhiteSpace(body.UserId) ? "studio" : body.UserId.Trim(), Channel = "studio",
+                Timeout = TimeSpan.FromSeconds(timeout),
+            }, ct);
+            return TypedResults.Ok(new DeviceCommandResponse(device.Id, result.Command, result.Outcome, result.Message, result.State, result.CorrelationId));
+        }
+        catch (MqttNotConfiguredException e)
+        {
+            return Problems.Conflict("No MQTT broker is configured.",
+                $"{e.Message} Set Platform:Mqtt:Host to an external broker, or keep the embedded broker on (Platform:Mqtt:EmbeddedPort, default 1883).");
+        }
+    }
+
+    private static IEnumerable<string> SupportedCommands(Device device) =>
+        DeviceCommands.Capability.Where(c => device.Can(c.Value)).Select(c => c.Key)
+            .Concat(device.EffectiveCapabilities.Where(c => !DeviceCommands.Capability.Values.Contains(c)));
 
     /// <summary>The first problem of a request, or null when it is valid.</summary>
     public static string? Problem(DeviceRequest request)

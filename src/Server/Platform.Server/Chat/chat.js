@@ -187,8 +187,22 @@
     }
     list.insertBefore(li, before);
     if (item.kind === 'user') markDelivered(item, item.delivered);
-    list.scrollTop = list.scrollHeight;
+    scrollToNewest();
     return item;
+  }
+
+  // The newest message stays in view: after each message, and whenever the list's box changes size (quick replies or the
+  // typing dots appearing below it, a narrower window, the on-screen keyboard) while the visitor was at the bottom.
+  var atBottom = true;
+  function scrollToNewest() {
+    list.scrollTop = list.scrollHeight;
+    atBottom = true;
+  }
+  list.addEventListener('scroll', function () {
+    atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+  });
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (atBottom) list.scrollTop = list.scrollHeight; }).observe(list);
   }
 
   function markDelivered(item, delivered) {
@@ -202,7 +216,7 @@
     li.className = 'chat-msg system';
     li.textContent = text;
     list.appendChild(li);
-    list.scrollTop = list.scrollHeight;
+    scrollToNewest();
   }
 
   function showTyping() {
@@ -225,6 +239,7 @@
       b.addEventListener('click', function () { quick.textContent = ''; send(q.value); });
       quick.appendChild(b);
     });
+    scrollToNewest();
   }
 
   function isNewest(item) { return list.lastElementChild === item.el; }

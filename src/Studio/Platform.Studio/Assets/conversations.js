@@ -10,6 +10,7 @@
   const api = (path) => window.PlatformPage.api('GET', path, undefined, showSignIn);
   let skip = 0;
   let openKey = null;
+  let openChannel = null; // the open conversation's channel (for Replay)
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -101,6 +102,11 @@
       meta.append(el('a', { href: '/workflows/instances/' + encodeURIComponent(m.workflowInstanceId) + '/view', 'data-testid': 'instance-link',
         title: 'Workflow instance ' + m.workflowInstanceId, text: 'instance …' + m.workflowInstanceId.slice(-8) }));
     }
+    if (m.direction === 'in' && m.text) {
+      // Replay: the test console sends the same text as the same user on the same channel (in a console conversation) and shows the run.
+      const query = new URLSearchParams({ channel: openChannel || '', user: (m.sender && m.sender.id) || 'test-console', text: m.text, send: '1' });
+      meta.append(el('a', { href: '/test-console?' + query, 'data-testid': 'replay', title: 'Send this message again in the test console', text: 'replay' }));
+    }
     return el('div', { class: 'cv-msg ' + (m.direction === 'in' ? 'cv-in' : 'cv-out'), 'data-testid': 'message', 'data-direction': m.direction, 'data-id': m.id },
       el('div', { class: 'cv-text', 'data-testid': 'message-text', text: m.text ?? '' }),
       m.attachments ? el('div', { class: 'cv-hint', text: `${m.attachments} attachment(s)` }) : null,
@@ -113,6 +119,7 @@
     const thread = $('cv-thread');
     try {
       const t = await api('/api/conversations/' + encodeURIComponent(openKey));
+      openChannel = t.channel;
       $('cv-title').textContent = t.key;
       $('cv-summary').textContent = `${t.channel} · ${t.inboundCount} in · ${t.outboundCount} out` + (t.truncated ? ' · only the newest messages are shown' : '');
       thread.replaceChildren(...t.messages.map(message));

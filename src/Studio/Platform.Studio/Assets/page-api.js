@@ -1,9 +1,67 @@
-// Shared by the Studio shell (studio.js) and its own pages (Intents, Channels, Conversations): the API key the Studio stored (or a sign-in link
-// ?key=…, taken out of the address bar at once) and a fetch wrapper that turns problem+json answers into readable errors.
-// Loaded before the page's script; exposes window.PlatformPage.
+// Shared by the Studio shell (studio.js) and our own pages (Intents, Channels, Conversations, Devices, Data sources, Test console):
+// the one navigation bar of every page (rendered into <header class="ps-bar"></header>), the API key the Studio stored (or a
+// sign-in link ?key=…, taken out of the address bar at once) and a fetch wrapper that turns problem+json answers into readable
+// errors. Loaded before the page's script; exposes window.PlatformPage.
 'use strict';
 (function () {
   const KEY_ITEM = 'platform-studio.api-key';
+
+  // Every page of the Studio, in the order of the bar. `match` tells which entry is the current page.
+  const PAGES = [
+    { href: '/workflows/definitions', text: 'Workflows', section: 'definitions', match: /^\/(?:workflows\/definitions(?:\/.*)?)?$/ },
+    { href: '/workflows/instances', text: 'Instances', section: 'instances', match: /^\/workflows\/instances(?:\/.*)?$/ },
+    { href: '/intents', text: 'Intents', section: 'intents', match: /^\/intents\/?$/ },
+    { href: '/channels', text: 'Channels', section: 'channels', match: /^\/channels\/?$/ },
+    { href: '/conversations', text: 'Conversations', section: 'conversations', match: /^\/conversations\/?$/ },
+    { href: '/devices', text: 'Devices', section: 'devices', match: /^\/devices\/?$/ },
+    { href: '/data-sources', text: 'Data sources', section: 'data-sources', match: /^\/data-sources\/?$/ },
+    { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
+    // Hangfire's own dashboard (not one of our pages): the link carries the key, which the dashboard turns into a cookie.
+    { href: '/hangfire', text: 'Hangfire', section: 'hangfire', withKey: true },
+  ];
+
+  // Fills <header class="ps-bar"> with the logo, the links to every page (the current one marked) and Sign out.
+  function renderHeader() {
+    const header = document.querySelector('header.ps-bar');
+    if (!header) return;
+    header.innerHTML = `
+      <a class="ps-brand" href="/workflows/definitions" title="Workflow Studio">
+        <img src="_platform-studio/logo.svg" alt="" width="22" height="22"><span>Workflow Studio</span></a>
+      <nav class="ps-nav" aria-label="Studio"></nav>
+      <span class="ps-spacer"></span>
+      <button type="button" id="ps-sign-out" class="ps-link-button" data-testid="sign-out" hidden>Sign out</button>`;
+    const nav = header.querySelector('.ps-nav');
+    for (const page of PAGES) {
+      const a = document.createElement('a');
+      a.href = page.href;
+      a.textContent = page.text;
+      a.dataset.section = page.section;
+      a.dataset.testid = 'nav-' + page.section;
+      if (page.match && page.match.test(location.pathname)) a.setAttribute('aria-current', 'page');
+      if (page.withKey) {
+        a.addEventListener('click', (e) => {
+          const key = readKey();
+          if (!key) return;
+          e.preventDefault();
+          location.assign(page.href + '?key=' + encodeURIComponent(key));
+        });
+      }
+      nav.append(a);
+    }
+    header.querySelector('#ps-sign-out').addEventListener('click', () => {
+      clearKey();
+      location.reload();
+    });
+    updateHeader();
+  }
+
+  // Sign out shows only with a key; the links hide while signed out (the page then shows its sign-in form only).
+  function updateHeader() {
+    const signedIn = !!readKey();
+    const button = document.getElementById('ps-sign-out');
+    if (button) button.hidden = !signedIn;
+    document.body.classList.toggle('ps-signed-out', !signedIn);
+  }
 
   function readKey() {
     try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
@@ -13,11 +71,13 @@
   function storeKey(key, remember = true) {
     clearKey();
     try { (remember ? localStorage : sessionStorage).setItem(KEY_ITEM, key); } catch { /* storage disabled */ }
+    updateHeader();
   }
 
   function clearKey() {
     try { sessionStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
     try { localStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
+    updateHeader();
   }
 
   // A sign-in link's key is stored, then removed from the address (and so from the history and any later Referer).
@@ -55,5 +115,11 @@
     return data;
   }
 
-  window.PlatformPage = Object.freeze({ readKey, storeKey, clearKey, takeKeyFromUrl, api });
+  // Escapes text for innerHTML.
+  function esc(s) {
+    return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  }
+
+  renderHeader();
+  window.PlatformPage = Object.freeze({ readKey, storeKey, clearKey, takeKeyFromUrl, api, esc });
 })();

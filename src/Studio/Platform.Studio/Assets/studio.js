@@ -142,6 +142,26 @@
     window.addEventListener('popstate', check);
   }
 
+  // Headings of the Studio's pages that read badly, and what we show instead. The bundle stays unmodified: the text of the
+  // heading's own text node is replaced (Blazor keeps the node, so later renders of the same text leave ours alone).
+  const HEADINGS = { 'Workflow definitions Editor': 'Workflow definitions' };
+
+  function fixHeadings(element) {
+    let queued = false;
+    const fix = () => {
+      queued = false;
+      for (const heading of element.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+        for (const node of heading.childNodes) {
+          const better = node.nodeType === Node.TEXT_NODE ? HEADINGS[node.data.trim()] : undefined;
+          if (better) node.data = better;
+        }
+      }
+    };
+    new MutationObserver(() => {
+      if (!queued) { queued = true; requestAnimationFrame(fix); }
+    }).observe(element, { childList: true, subtree: true, characterData: true });
+  }
+
   function whenRendered(element) {
     return new Promise((resolve) => {
       if (element.childElementCount > 0) { resolve(); return; }
@@ -164,6 +184,7 @@
     if (route.idAttribute) element.setAttribute(route.idAttribute, id);
     element.classList.add('ps-element');
     host.appendChild(element);
+    fixHeadings(element);
 
     followStudioNavigation(location.pathname);
 
@@ -186,11 +207,6 @@
   }
 
   async function main() {
-    $('ps-sign-out').addEventListener('click', () => {
-      clearKey();
-      location.reload();
-    });
-
     $('ps-sign-in-form').addEventListener('submit', async (event) => {
       event.preventDefault();
       const key = $('ps-api-key').value.trim();
