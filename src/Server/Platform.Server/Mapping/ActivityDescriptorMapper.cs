@@ -1,3 +1,4 @@
+using Platform.Activities;
 using Platform.Engine.Descriptors;
 using Platform.Server.Apis.Models;
 
@@ -26,8 +27,10 @@ public static class ActivityDescriptorMapper
     {
         var options = i.Options is { Count: > 0 } ? i.Options
             : (Nullable.GetUnderlyingType(i.ClrType) ?? i.ClrType) is { IsEnum: true } e ? Enum.GetNames(e) : null;
-        var uiHint = options is not null && i.UIHint is "singleline" ? "dropdown" : i.UIHint;
-        IReadOnlyDictionary<string, object?>? specs = uiHint == "dropdown" && options is not null
+        // A descriptor built by hand (not by ActivityRegistry.Describe) may still carry a hint the Studio lacks: use the type's editor.
+        var uiHint = UIHints.IsSupported(i.UIHint) ? i.UIHint : ActivityRegistry.DefaultUIHint(i.ClrType, options);
+        if (options is not null && uiHint is UIHints.SingleLine) uiHint = UIHints.DropDown;
+        IReadOnlyDictionary<string, object?>? specs = uiHint == UIHints.DropDown && options is not null
             ? new Dictionary<string, object?>
             {
                 ["dropdown"] = new Dictionary<string, object?>
