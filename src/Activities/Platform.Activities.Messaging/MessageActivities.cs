@@ -347,7 +347,9 @@ internal static class Conversations
                 context.Properties[MessagingNames.SenderProperty] = sid?.ToString();
         }
         message.Set(context, m);
-        text.Set(context, m?.TryGetValue("text", out var t) == true ? t?.ToString() ?? "" : input.GetValueOrDefault("text")?.ToString() ?? "");
+        var received = m?.TryGetValue("text", out var t) == true ? t?.ToString() ?? "" : input.GetValueOrDefault("text")?.ToString() ?? "";
+        text.Set(context, received);
+        context.Properties[TriggeringMessage.TextProperty] = received;
     }
 
     public static void Wait(ActivityExecutionContext context)
