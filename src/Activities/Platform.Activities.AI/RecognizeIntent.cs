@@ -19,7 +19,8 @@ namespace Platform.Activities.AI;
 /// over with that intent; otherwise the question is asked again, up to <see cref="MaxQuestions"/> times, and then the
 /// activity gives up on <c>OutOfScope</c>.</para>
 /// </remarks>
-[Activity("Platform", "AI", "Recognises the intent of a text with an intent set: one port per intent, plus OutOfScope.")]
+// Not in the palette: it has no intent ports of its own; the per-set types ("Recognize Intent: <set>") are offered instead.
+[Activity("Platform", "AI", "Recognises the intent of a text with an intent set: one port per intent, plus OutOfScope.", IsBrowsable = false)]
 [FlowNode(IntentSetRules.OutOfScopeOutcome)]
 public class RecognizeIntent : Activity
 {

@@ -159,6 +159,7 @@ public static partial class WorkflowDefinitionsApi
                 "Send {\"model\": {…the workflow definition…}, \"publish\": false}; the model needs at least a root flowchart or a name.");
         }
         var model = PrepareModel(request.Model);
+        DesignerSizes.Apply(model["root"] as JsonObject, services.Registry);
         if (request.Publish == true && await CatchAllMessageCheck.FindConflictAsync(model["root"] as JsonObject, model["definitionId"]?.ToString(),
                 triggers, services.Runtime, services.DefinitionService, services.Logger, ct) is { } conflict)
         {
