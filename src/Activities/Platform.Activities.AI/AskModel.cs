@@ -119,15 +119,15 @@ public sealed class ChatModelClient : IDisposable
 public class AskModel : Activity
 {
     /// <summary>The instruction or question.</summary>
-    [Input(Description = "The instruction or question, e.g. \"Summarise the customer's request in one sentence.\"", UIHint = "multiline", Order = 0)]
+    [Input(Description = "The instruction or question, e.g. \"Summarise the customer's request in one sentence.\"", UIHint = UIHints.MultiLine, Order = 0)]
     public Input<string> Prompt { get; set; } = new("");
 
     /// <summary>The system message (optional).</summary>
-    [Input(Description = "Optional system message: the assistant's role and rules.", UIHint = "multiline", Order = 1)]
+    [Input(Description = "Optional system message: the assistant's role and rules.", UIHint = UIHints.MultiLine, Order = 1)]
     public Input<string> System { get; set; } = new("");
 
     /// <summary>Text the prompt is about (optional), appended after the prompt.</summary>
-    [Input(Description = "Optional text the prompt is about (e.g. the user's message); sent after the prompt.", UIHint = "multiline", Order = 2)]
+    [Input(Description = "The text the prompt is about, sent after the prompt. Empty: the message the workflow is answering (none when the workflow was not started by a message).", UIHint = UIHints.MultiLine, Order = 2)]
     public Input<string> Text { get; set; } = new("");
 
     /// <summary>How many earlier turns of the conversation go to the model (default 10; 0 sends none).</summary>
@@ -164,7 +164,7 @@ public class AskModel : Activity
             return;
         }
         var prompt = Prompt.Get(context) ?? "";
-        var text = Text.Get(context);
+        var text = context.TextOrIncomingMessage(Text.Get(context));
         var user = string.IsNullOrWhiteSpace(text) ? prompt : string.IsNullOrWhiteSpace(prompt) ? text : $"{prompt}\n\n{text}";
         if (string.IsNullOrWhiteSpace(user))
         {

@@ -9,7 +9,7 @@ namespace Platform.Activities.AI;
 public class ExtractEntities : Activity
 {
     /// <summary>The text to search.</summary>
-    [Input(Description = "The text to search, e.g. the user's message.", Order = 0)]
+    [Input(Description = "The text to search. Empty: the message the workflow is answering (the one that started it, or the newest after Wait For Message).", Order = 0)]
     public Input<string> Text { get; set; } = new("");
 
     /// <summary>An intent set whose list and regex entities are looked for too (optional).</summary>
@@ -23,7 +23,7 @@ public class ExtractEntities : Activity
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
-        var text = Text.Get(context) ?? "";
+        var text = context.TextOrIncomingMessage(Text.Get(context));
         var setId = IntentSet.Get(context);
         IntentSet? set = null;
         if (!string.IsNullOrWhiteSpace(setId))

@@ -19,12 +19,13 @@ namespace Platform.Activities.AI;
 /// over with that intent; otherwise the question is asked again, up to <see cref="MaxQuestions"/> times, and then the
 /// activity gives up on <c>OutOfScope</c>.</para>
 /// </remarks>
-[Activity("Platform", "AI", "Recognises the intent of a text with an intent set: one port per intent, plus OutOfScope.")]
+// Not in the palette: it has no intent ports of its own; the per-set types ("Recognize Intent: <set>") are offered instead.
+[Activity("Platform", "AI", "Recognises the intent of a text with an intent set: one port per intent, plus OutOfScope.", IsBrowsable = false)]
 [FlowNode(IntentSetRules.OutOfScopeOutcome)]
 public class RecognizeIntent : Activity
 {
     /// <summary>The text to classify, usually the user's message.</summary>
-    [Input(Description = "The text to classify, e.g. the user's message (JavaScript: variables.message).", Order = 0)]
+    [Input(Description = "The text to classify. Empty: the message the workflow is answering (the one that started it, or the newest after Wait For Message).", Order = 0)]
     public Input<string> Text { get; set; } = new("");
 
     /// <summary>The intent set id (see the Intents page of the Studio). Ignored by the per-set types.</summary>
@@ -95,7 +96,7 @@ public class RecognizeIntent : Activity
         var trained = await models.GetAsync(setId.Trim(), context.CancellationToken)
             ?? throw new ActivityFaultException(FaultCodes.Configuration,
                 $"The intent set '{setId}' does not exist. Create it on the Studio's Intents page (or POST /api/intents), or pick another set.", nonRetryable: true);
-        var text = Text.Get(context) ?? "";
+        var text = context.TextOrIncomingMessage(Text.Get(context));
         var pending = PendingSlots.Read(context);
         IntentRecognition? result = null;
         if (pending is not null)

@@ -81,7 +81,7 @@ public sealed class InputAttribute : Attribute
     /// <summary>The display name; defaults to the property name.</summary>
     public string? DisplayName { get; set; }
 
-    /// <summary>The editor: <c>singleline</c>, <c>multiline</c>, <c>checkbox</c>, <c>dropdown</c>, <c>code-editor</c>, <c>json-editor</c>…</summary>
+    /// <summary>The editor in the Studio: one of <see cref="UIHints"/>; empty picks the editor that suits the input's type.</summary>
     public string? UIHint { get; set; }
 
     /// <summary>The choices for a <c>dropdown</c>.</summary>

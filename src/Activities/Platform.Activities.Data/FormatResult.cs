@@ -42,11 +42,11 @@ public sealed class FormatResult : Activity
 
     /// <summary>The channel the text is for.</summary>
     [Input(Description = "The channel the text is for: chat and slack get Markdown, email HTML, sms compact lines. For Send Reply and Send Message choose chat: they render its Markdown table for each channel themselves (an HTML table in e-mail, a monospace block in Telegram and Slack, a line per row in SMS); email's raw HTML is for other uses, such as an HTTP request.",
-        UIHint = "dropdown", Options = ["chat", "slack", "email", "sms"], Order = 1)]
+        UIHint = UIHints.DropDown, Options = ["chat", "slack", "email", "sms"], Order = 1)]
     public Input<string> Channel { get; set; } = new("chat");
 
     /// <summary>An optional custom Liquid template.</summary>
-    [Input(Description = "An optional Liquid template; it sees rows, columns, cells, count, channel, title and conversation.history (the last 10 earlier turns of the conversation: role, text, at).", UIHint = "multiline", Order = 2)]
+    [Input(Description = "An optional Liquid template; it sees rows, columns, cells, count, channel, title and conversation.history (the last 10 earlier turns of the conversation: role, text, at).", UIHint = UIHints.MultiLine, Order = 2)]
     public Input<string> Template { get; set; } = new("");
 
     /// <summary>An optional heading.</summary>

@@ -25,12 +25,12 @@ public sealed class QueryDatabase : Activity
 
     /// <summary>The SQL text: a literal only; values go in <see cref="Parameters"/>.</summary>
     [Input(Description = "The SQL, as literal text. Never paste message text into it: write @name and bind the value in Parameters.",
-        UIHint = "code-editor", Order = 1)]
+        UIHint = UIHints.CodeEditor, Order = 1)]
     public Input<string> Sql { get; set; } = new("");
 
     /// <summary>Named parameters: an object whose values are bound as <c>@name</c>.</summary>
     [Input(Description = "Named parameters, e.g. {\"customer\": …}; each value is bound as @customer. A value may itself be an expression object {\"type\":\"JavaScript\",\"value\":\"…\"}.",
-        UIHint = "json-editor", Order = 2)]
+        UIHint = UIHints.JsonEditor, Order = 2)]
     public Input<IDictionary<string, object?>> Parameters { get; set; } = new((IDictionary<string, object?>)new Dictionary<string, object?>());
 
     /// <summary>The most rows returned.</summary>

@@ -21,12 +21,12 @@ public sealed class ControlDevice : Activity
     public Input<string> Room { get; set; } = new("");
 
     /// <summary>The command.</summary>
-    [Input(Description = "The command: on, off, toggle, set_level, set_temperature, lock, unlock (or a custom capability).", UIHint = "dropdown",
+    [Input(Description = "The command: on, off, toggle, set_level, set_temperature, lock, unlock (or a custom capability).", UIHint = UIHints.DropDown,
         Options = ["on", "off", "toggle", "set_level", "set_temperature", "lock", "unlock"], Order = 2)]
     public Input<string> Command { get; set; } = new("");
 
     /// <summary>The command's value: the level (0-100) for set_level, °C for set_temperature.</summary>
-    [Input(Description = "The value: the level 0-100 for set_level, the temperature in °C for set_temperature.", Order = 3)]
+    [Input(Description = "The value: the level 0-100 for set_level, the temperature in °C for set_temperature.", UIHint = UIHints.SingleLine, Order = 3)]
     public Input<object?> Value { get; set; } = new((object?)null);
 
     /// <summary>Who asks; checked against the device's permitted users for high-risk commands.</summary>
@@ -38,7 +38,7 @@ public sealed class ControlDevice : Activity
     public Input<string> Channel { get; set; } = new("");
 
     /// <summary>True when the user confirmed a high-risk command.</summary>
-    [Input(Description = "True when the user confirmed a high-risk command (e.g. unlocking a door).", UIHint = "checkbox", Order = 6)]
+    [Input(Description = "True when the user confirmed a high-risk command (e.g. unlocking a door).", UIHint = UIHints.Checkbox, Order = 6)]
     public Input<bool> Confirmed { get; set; } = new(false);
 
     /// <summary>How long to wait for the acknowledgement.</summary>

@@ -108,11 +108,11 @@ public sealed class WaitForMessage : Activity
 public sealed class SendReply : Activity
 {
     /// <summary>The reply (Markdown: **bold**, *italic*, `code`, lists, links).</summary>
-    [Input(Description = "The reply text. Markdown (**bold**, *italic*, lists, links) is rendered for each channel.", UIHint = "multi-line")]
+    [Input(Description = "The reply text. Markdown (**bold**, *italic*, lists, links) is rendered for each channel.", UIHint = UIHints.MultiLine)]
     public Input<string> Text { get; set; } = new("");
 
     /// <summary>Buttons offered with the reply; each one sends its text back when pressed.</summary>
-    [Input(Description = "Quick-reply buttons (each sends its label back when pressed).", UIHint = "multi-text")]
+    [Input(Description = "Quick-reply buttons (each sends its label back when pressed).", UIHint = UIHints.MultiText)]
     public Input<string[]> QuickReplies { get; set; } = new([]);
 
     /// <summary>The outbox message id.</summary>
@@ -171,7 +171,7 @@ public sealed class SendMessage : Activity
     public Input<string> To { get; set; } = new("");
 
     /// <summary>More targets, each <c>channel:recipient</c>.</summary>
-    [Input(Description = "More targets at once, each as channel:recipient, e.g. email:manager@example.com, slack:#reports, sms:+15550100.", UIHint = "multi-text", Order = 2)]
+    [Input(Description = "More targets at once, each as channel:recipient, e.g. email:manager@example.com, slack:#reports, sms:+15550100.", UIHint = UIHints.MultiText, Order = 2)]
     public Input<string[]> Targets { get; set; } = new([]);
 
     /// <summary>A subject (e-mail).</summary>
@@ -179,7 +179,7 @@ public sealed class SendMessage : Activity
     public Input<string> Subject { get; set; } = new("");
 
     /// <summary>The message (Markdown).</summary>
-    [Input(Description = "The message text (Markdown), rendered for each channel: HTML for e-mail and Telegram, mrkdwn for Slack, plain text for SMS.", UIHint = "multi-line", Order = 4)]
+    [Input(Description = "The message text (Markdown), rendered for each channel: HTML for e-mail and Telegram, mrkdwn for Slack, plain text for SMS.", UIHint = UIHints.MultiLine, Order = 4)]
     public Input<string> Text { get; set; } = new("");
 
     /// <summary>Whether to wait until every message is delivered or dead-lettered before going on.</summary>
@@ -347,7 +347,9 @@ internal static class Conversations
                 context.Properties[MessagingNames.SenderProperty] = sid?.ToString();
         }
         message.Set(context, m);
-        text.Set(context, m?.TryGetValue("text", out var t) == true ? t?.ToString() ?? "" : input.GetValueOrDefault("text")?.ToString() ?? "");
+        var received = m?.TryGetValue("text", out var t) == true ? t?.ToString() ?? "" : input.GetValueOrDefault("text")?.ToString() ?? "";
+        text.Set(context, received);
+        context.Properties[TriggeringMessage.TextProperty] = received;
     }
 
     public static void Wait(ActivityExecutionContext context)

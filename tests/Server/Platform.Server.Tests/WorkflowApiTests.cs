@@ -495,8 +495,9 @@ public abstract class WorkflowApiTests(ServerFixture server)
         Assert.Equal(record.Str("id"), byId.Str("id"));
         var callStack = await Admin.GetJsonAsync($"{Api}/activity-executions/{record.Str("id")}/call-stack");
         Assert.Equal(record.Str("id"), callStack.Str("activityExecutionId"));
+        // The root flowchart is not journaled; the API answers with a record that stands for it (the viewer's "Status").
         var root = await Admin.GetJsonAsync($"{Api}/activity-executions/list?workflowInstanceId={instanceId}&activityNodeId=Workflow1:flow1");
-        Assert.Empty(root["items"]!.AsArray());
+        Assert.Equal("Elsa.Flowchart", Assert.Single(root["items"]!.AsArray())!.Str("activityType"));
     }
 
     [Fact]

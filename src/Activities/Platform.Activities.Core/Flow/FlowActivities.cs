@@ -64,7 +64,7 @@ public enum SwitchMode
 public sealed class FlowSwitch : Activity
 {
     /// <summary>The cases; each case is a port.</summary>
-    [Input(Description = "The cases; each case becomes a port.", UIHint = "flow-switch-editor")]
+    [Input(Description = "The cases; each case becomes a port.", UIHint = UIHints.FlowSwitchEditor)]
     public List<SwitchCase> Cases { get; set; } = [];
 
     /// <summary>Match the first case only, or every matching case.</summary>
@@ -97,7 +97,7 @@ public sealed class FlowSwitch : Activity
 public sealed class FlowFork : Activity
 {
     /// <summary>The branch names; each is a port.</summary>
-    [Input(Description = "The branch names; each becomes a port.", UIHint = "dynamic-outcomes")]
+    [Input(Description = "The branch names; each becomes a port.", UIHint = UIHints.DynamicOutcomes)]
     public Input<string[]> Branches { get; set; } = new(["Branch 1", "Branch 2"]);
 
     /// <inheritdoc />

@@ -17,7 +17,7 @@ public sealed class HttpEndpoint : Activity, ITrigger
     public Input<string> Path { get; set; } = new("");
 
     /// <summary>The HTTP methods.</summary>
-    [Input(Description = "The HTTP methods, e.g. GET, POST.", UIHint = "multi-text")]
+    [Input(Description = "The HTTP methods, e.g. GET, POST.", UIHint = UIHints.MultiText)]
     public Input<string[]> SupportedMethods { get; set; } = new(["GET"]);
 
     /// <summary>The request body (JSON parsed, or text).</summary>
@@ -84,7 +84,7 @@ public sealed class WriteHttpResponse : Activity
     public Input<int> StatusCode { get; set; } = new(200);
 
     /// <summary>The content: text, or an object written as JSON.</summary>
-    [Input(Description = "The response content (text, or an object written as JSON).", UIHint = "multiline")]
+    [Input(Description = "The response content (text, or an object written as JSON).", UIHint = UIHints.MultiLine)]
     public Input<object?> Content { get; set; } = new((object?)null);
 
     /// <summary>The content type.</summary>
@@ -118,7 +118,7 @@ public sealed class SendHttpRequest : Activity
     public Input<string> Method { get; set; } = new("GET");
 
     /// <summary>The body: text, or an object sent as JSON.</summary>
-    [Input(Description = "The request body (text, or an object sent as JSON).", UIHint = "multiline")]
+    [Input(Description = "The request body (text, or an object sent as JSON).", UIHint = UIHints.MultiLine)]
     public Input<object?> Content { get; set; } = new((object?)null);
 
     /// <summary>The body's content type.</summary>
@@ -126,7 +126,7 @@ public sealed class SendHttpRequest : Activity
     public Input<string> ContentType { get; set; } = new("");
 
     /// <summary>Extra request headers.</summary>
-    [Input(Description = "Request headers as a JSON object.", UIHint = "json-editor")]
+    [Input(Description = "Request headers as a JSON object.", UIHint = UIHints.JsonEditor)]
     public Input<IDictionary<string, object?>> RequestHeaders { get; set; } = new((IDictionary<string, object?>)new Dictionary<string, object?>());
 
     /// <summary>The timeout.</summary>

@@ -8,7 +8,7 @@ namespace Platform.Activities.Core.Primitives;
 public sealed class SetVariable : Activity
 {
     /// <summary>The variable: its name, or the designer's <c>{id, name}</c> reference.</summary>
-    [Input(Description = "The variable to set.", UIHint = "variable-picker")]
+    [Input(Description = "The variable to set.", UIHint = UIHints.VariablePicker)]
     public object? Variable { get; set; }
 
     /// <summary>The value.</summary>

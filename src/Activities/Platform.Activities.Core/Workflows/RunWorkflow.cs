@@ -15,7 +15,7 @@ public sealed class RunWorkflow : Activity
     public Input<string> WorkflowDefinitionId { get; set; } = new("");
 
     /// <summary>The input of the sub-workflow.</summary>
-    [Input(Description = "The sub-workflow's input, as a JSON object.", UIHint = "json-editor")]
+    [Input(Description = "The sub-workflow's input, as a JSON object.", UIHint = UIHints.JsonEditor)]
     public Input<IDictionary<string, object?>> Input { get; set; } = new((IDictionary<string, object?>)new Dictionary<string, object?>());
 
     /// <summary>Whether to wait for the sub-workflow to finish.</summary>

@@ -80,8 +80,19 @@ public sealed partial class ActivityRegistry
                 {
                     Name = p.Name, TypeName = TypeAliases.GetAlias(valueType), ClrType = valueType,
                     DisplayName = ia?.DisplayName ?? SplitWords(p.Name), Description = ia?.Description, Order = ia?.Order ?? 0,
-                    UIHint = ia?.UIHint ?? DefaultUIHint(valueType, ia?.Options), Options = ia?.Options, DefaultValue = def,
+                    UIHint = CheckedUIHint(type, p.Name, ia?.UIHint) ?? DefaultUIHint(valueType, ia?.Options), Options = ia?.Options, DefaultValue = def,
                     DefaultSyntax = ia?.DefaultSyntax ?? ExpressionTypes.Literal, Category = ia?.Category, IsSensitive = ia?.IsSensitive ?? false,
+                });
+            }
+            else if (p.GetCustomAttribute<InputAttribute>() is { } plain && p.CanWrite)
+            {
+                // A plain property marked [Input] (e.g. the switch's cases): edited as a value, never as an expression.
+                inputs.Add(new InputDescriptor
+                {
+                    Name = p.Name, TypeName = TypeAliases.GetAlias(pt), ClrType = pt, IsWrapped = false,
+                    DisplayName = plain.DisplayName ?? SplitWords(p.Name), Description = plain.Description, Order = plain.Order,
+                    UIHint = CheckedUIHint(type, p.Name, plain.UIHint) ?? DefaultUIHint(pt, plain.Options), Options = plain.Options,
+                    DefaultValue = plain.DefaultValue, Category = plain.Category, IsSensitive = plain.IsSensitive,
                 });
             }
             else if (pt.IsGenericType && pt.GetGenericTypeDefinition() == typeof(Output<>))
@@ -121,11 +132,33 @@ public sealed partial class ActivityRegistry
     private static object? LiteralDefault(Input? input) =>
         input?.Expression is { Type: ExpressionTypes.Literal, Value: var v } && v is not null && !(v is string s && s.Length == 0) ? v : null;
 
-    private static string DefaultUIHint(Type t, string[]? options) =>
-        options is { Length: > 0 } || t.IsEnum ? "dropdown"
-        : t == typeof(bool) ? "checkbox"
-        : t == typeof(object) || t.IsGenericType ? "multiline"
-        : "singleline";
+    /// <summary>
+    /// The editor for an input without an explicit UI hint: a checkbox for booleans, a dropdown for enums and options, chips for
+    /// lists of text, the JSON editor for dictionaries and other structured values, a text area for <c>object</c>, and a one-line
+    /// box for text, numbers, time spans and dates (the Studio has no number or time span editor).
+    /// </summary>
+    public static string DefaultUIHint(Type type, IReadOnlyCollection<string>? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (options is { Count: > 0 } || t.IsEnum) return UIHints.DropDown;
+        if (t == typeof(bool)) return UIHints.Checkbox;
+        if (t == typeof(object)) return UIHints.MultiLine;
+        if (t.IsPrimitive || t == typeof(string) || t == typeof(decimal) || t == typeof(TimeSpan) || t == typeof(DateTime)
+            || t == typeof(DateTimeOffset) || t == typeof(Guid) || t == typeof(Uri)) return UIHints.SingleLine;
+        var element = t.IsArray ? t.GetElementType()
+            : t.GetInterfaces().Append(t).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+        var isDictionary = t.GetInterfaces().Append(t).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
+        return element == typeof(string) && !isDictionary ? UIHints.MultiText : UIHints.JsonEditor;
+    }
+
+    /// <summary>The declared hint, or an error naming the supported ones (the Studio shows "Unsupported UI hint" for others).</summary>
+    private static string? CheckedUIHint(Type activity, string property, string? uiHint) =>
+        string.IsNullOrEmpty(uiHint) || UIHints.IsSupported(uiHint) ? (string.IsNullOrEmpty(uiHint) ? null : uiHint)
+        : throw new ArgumentException(
+            $"{activity.FullName}.{property} has UIHint \"{uiHint}\", which Elsa Studio does not implement (it would show \"Unsupported UI hint\"). " +
+            $"Use one of the Platform.Activities.UIHints constants ({string.Join(", ", UIHints.All.Order(StringComparer.Ordinal))}) or leave it empty for the type's default.",
+            nameof(activity));
 
     /// <summary>"SendHttpRequest" → "Send Http Request".</summary>
     public static string SplitWords(string name) => WordBoundary().Replace(name, " $1").Trim();

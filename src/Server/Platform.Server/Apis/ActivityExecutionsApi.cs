@@ -73,6 +73,9 @@ public static class ActivityExecutionsApi
             ActivityId = string.IsNullOrWhiteSpace(activityId) ? null : activityId,
         };
         var records = await WorkflowInstancesApi.LoadRecordsAsync(services.ActivityExecutionStore, filter, ct);
+        if (records.Count == 0 && filter.ActivityNodeId is { } nodeId && await RootRecordAsync(services, workflowInstanceId, ct) is { } root
+            && root.ActivityNodeId == nodeId)
+            records = [root];
         return TypedResults.Ok(new ListResponse<ActivityExecutionRecordModel>(records.Select(r => InstanceMapper.ToModel(r, summary)).ToList()));
     }
 
@@ -83,6 +86,8 @@ public static class ActivityExecutionsApi
         if (string.IsNullOrWhiteSpace(id))
             throw ApiProblemException.BadRequest("id is required.", "Add ?id=<activity execution id> to the URL.");
         var record = await services.ActivityExecutionStore.FindAsync(id, ct);
+        if (record is null && id.EndsWith(RootRecordSuffix, StringComparison.Ordinal))
+            record = await RootRecordAsync(services, id[..^RootRecordSuffix.Length], ct);
         return record is null ? NotFound(id) : TypedResults.Ok(InstanceMapper.ToModel(record));
     }
 
@@ -92,6 +97,34 @@ public static class ActivityExecutionsApi
     {
         var record = await services.ActivityExecutionStore.FindAsync(id, ct);
         return record is null ? NotFound(id) : TypedResults.Ok(new CallStackResponse(id, [InstanceMapper.ToModel(record)], 1));
+    }
+
+    private const string RootRecordSuffix = "~flowchart";
+
+    /// <summary>
+    /// The engine journals the activities of the flowchart, not the flowchart itself; the Studio's instance viewer would
+    /// show the root "Not executed". This record stands for it: started with the instance, completed (or faulted,
+    /// cancelled) when the instance finished, still running while it runs or waits.
+    /// </summary>
+    private static async Task<ActivityExecutionRecord?> RootRecordAsync(WorkflowApiServices services, string instanceId, CancellationToken ct)
+    {
+        if (await services.InstanceStore.FindAsync(instanceId, ct) is not { } instance) return null;
+        var definition = await services.DefinitionService.GetByIdAsync(instance.DefinitionVersionId, ct);
+        if (definition?.Root is not { } root || root["id"]?.GetValueKind() != System.Text.Json.JsonValueKind.String) return null;
+        var rootId = root["id"]!.GetValue<string>();
+        var nodeId = root["nodeId"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? root["nodeId"]!.GetValue<string>() : $"Workflow1:{rootId}";
+        var finished = instance.Status == WorkflowStatus.Finished;
+        return new ActivityExecutionRecord
+        {
+            Id = instance.Id + RootRecordSuffix, WorkflowInstanceId = instance.Id, ActivityId = rootId, ActivityNodeId = nodeId,
+            ActivityType = root["type"]?.ToString() ?? "Elsa.Flowchart", ActivityName = root["name"]?.ToString(),
+            StartedAt = instance.CreatedAt, CompletedAt = finished ? instance.FinishedAt ?? instance.UpdatedAt : null,
+            Status = !finished ? ActivityStatus.Running
+                : instance.SubStatus == WorkflowSubStatus.Faulted ? ActivityStatus.Faulted
+                : instance.SubStatus == WorkflowSubStatus.Cancelled ? ActivityStatus.Canceled
+                : ActivityStatus.Completed,
+            HasBookmarks = !finished && instance.State.Bookmarks.Count > 0,
+        };
     }
 
     private static ProblemHttpResult NotFound(string id) =>

@@ -11,6 +11,7 @@ public static class WorkflowApi
         app.MapWorkflowDefinitionsApi();
         app.MapWorkflowInstancesApi();
         app.MapActivityExecutionsApi();
+        app.MapScriptingApi();
         return app;
     }
 }

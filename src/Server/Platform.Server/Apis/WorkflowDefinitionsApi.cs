@@ -151,7 +151,7 @@ public static partial class WorkflowDefinitionsApi
 
     /// <summary>Saves the Studio's model as a draft, or publishes it. Assigns node ids and fills defaults first.</summary>
     public static async Task<Results<Ok<SaveWorkflowDefinitionResponse>, ProblemHttpResult>> SaveAsync(
-        [AsParameters] WorkflowApiServices services, SaveWorkflowDefinitionRequest request, CancellationToken ct)
+        [AsParameters] WorkflowApiServices services, SaveWorkflowDefinitionRequest request, [FromServices] ITriggerStore triggers, CancellationToken ct)
     {
         if (request.Model is null)
         {
@@ -159,6 +159,13 @@ public static partial class WorkflowDefinitionsApi
                 "Send {\"model\": {…the workflow definition…}, \"publish\": false}; the model needs at least a root flowchart or a name.");
         }
         var model = PrepareModel(request.Model);
+        DesignerSizes.Apply(model["root"] as JsonObject, services.Registry);
+        if (request.Publish == true && await CatchAllMessageCheck.FindConflictAsync(model["root"] as JsonObject, model["definitionId"]?.ToString(),
+                triggers, services.Runtime, services.DefinitionService, services.Logger, ct) is { } conflict)
+        {
+            services.Logger.LogWarning("Refused to publish {DefinitionId}: {Problem}", model["definitionId"]?.ToString(), conflict.ProblemDetails.Detail);
+            return conflict;
+        }
         var result = await services.DefinitionService.SaveAsync(model, request.Publish ?? false, ct);
         services.Logger.LogInformation("Saved workflow definition {DefinitionId} version {Version} (published: {Published})",
             result.Definition.DefinitionId, result.Definition.Version, result.Definition.IsPublished);
@@ -167,9 +174,14 @@ public static partial class WorkflowDefinitionsApi
 
     /// <summary>Publishes the latest version.</summary>
     public static async Task<Results<Ok<SaveWorkflowDefinitionResponse>, ProblemHttpResult>> PublishAsync(
-        [AsParameters] WorkflowApiServices services, string definitionId, CancellationToken ct)
+        [AsParameters] WorkflowApiServices services, string definitionId, [FromServices] ITriggerStore triggers, CancellationToken ct)
     {
-        if (await services.DefinitionService.GetAsync(definitionId, VersionOptions.Latest, ct) is null) return Problems.DefinitionNotFound(definitionId);
+        if (await services.DefinitionService.GetAsync(definitionId, VersionOptions.Latest, ct) is not { } latest) return Problems.DefinitionNotFound(definitionId);
+        if (await CatchAllMessageCheck.FindConflictAsync(latest.Root, definitionId, triggers, services.Runtime, services.DefinitionService, services.Logger, ct) is { } conflict)
+        {
+            services.Logger.LogWarning("Refused to publish {DefinitionId}: {Problem}", definitionId, conflict.ProblemDetails.Detail);
+            return conflict;
+        }
         var result = await services.DefinitionService.PublishAsync(definitionId, ct);
         services.Logger.LogInformation("Published workflow definition {DefinitionId} version {Version}", definitionId, result.Definition.Version);
         return TypedResults.Ok(new SaveWorkflowDefinitionResponse(DefinitionMapper.ToModel(result.Definition), result.AlreadyPublished, 0));

@@ -203,6 +203,7 @@ public sealed class IntentActivityTypes : IHostedService
                 ". Edit the set on the Intents page.",
             Inputs = generic.Inputs.Where(i => i.Name != nameof(RecognizeIntent.IntentSet)).ToList(),
             Outcomes = outcomes,
+            IsBrowsable = true,
             CustomProperties = new Dictionary<string, object?> { ["intentSet"] = id },
             Factory = () => new RecognizeIntent { PinnedIntentSet = id, PinnedOutcomes = outcomes },
         };
