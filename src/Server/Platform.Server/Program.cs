@@ -24,6 +24,7 @@ app.MapChatApi(); // also adds the WebSocket middleware
 app.MapIntentsApi();
 app.MapStudio();
 app.MapDevicesApi();
+app.MapPacksApi();
 
 app.Run();
 
