@@ -193,10 +193,11 @@ public sealed class PackManager : IDisposable
     /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        var revisions = await _documents.ListRevisionsAsync(PackRecord.Kind, cancellationToken).ConfigureAwait(false);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Read inside the gate: revisions read before a local install finished would make it look removed elsewhere.
+            var revisions = await _documents.ListRevisionsAsync(PackRecord.Kind, cancellationToken).ConfigureAwait(false);
             var stored = revisions.ToDictionary(r => r.Id, r => r.Revision, StringComparer.OrdinalIgnoreCase);
             List<LoadedPack> gone;
             lock (_packs) gone = _packs.Values.Where(p => !stored.ContainsKey(p.Record.Id)).ToList();

@@ -34,7 +34,7 @@ public static class TestPacks
 
     /// <summary>
     /// An activity <c>{ns}.Greet</c> (type version <paramref name="typeVersion"/>) whose output <c>Text</c> is
-    /// <c>{greeting}, {Name}</c>, compiled into an assembly named after the pack.
+    /// <c>{greeting}, {Who}</c>, compiled into an assembly named after the pack.
     /// </summary>
     public static string GreetCode(string ns, string greeting, int typeVersion = 1, string extraMembers = "") => $$"""
         using System.Threading.Tasks;
@@ -43,12 +43,13 @@ public static class TestPacks
         [Activity("{{ns}}", "Test packs", "Greets someone.", Version = {{typeVersion}})]
         public class Greet : Activity
         {
-            [Input(Description = "Who.")] public Input<string> Name { get; set; } = new("");
+            [Input(Description = "Who.")] public Input<string> Who { get; set; } = new("");
             [Output] public Output<string> Text { get; set; } = new();
             {{extraMembers}}
             protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
             {
-                Text.Set(context, "{{greeting}}, " + Name.Get(context));
+                Text.Set(context, "{{greeting}}, " + Who.Get(context));
+                context.SetWorkflowOutput("greeting", "{{greeting}}, " + Who.Get(context));
                 context.Complete("Done");
                 return ValueTask.CompletedTask;
             }
