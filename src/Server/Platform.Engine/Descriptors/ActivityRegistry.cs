@@ -48,15 +48,27 @@ public sealed partial class ActivityRegistry
     /// <summary>Registers every concrete activity class with <see cref="ActivityAttribute"/> in an assembly.</summary>
     public int RegisterAssembly(Assembly assembly)
     {
-        var n = 0;
+        var descriptors = DescribeAssembly(assembly);
+        foreach (var d in descriptors) Register(d);
+        return descriptors.Count;
+    }
+
+    /// <summary>
+    /// Describes every concrete, public activity class with <see cref="ActivityAttribute"/> and a parameterless constructor in
+    /// an assembly, without registering them (packs loaded at run time check them first, then <see cref="Register"/> and later
+    /// <see cref="Remove"/> them).
+    /// </summary>
+    public static IReadOnlyList<ActivityDescriptor> DescribeAssembly(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var list = new List<ActivityDescriptor>();
         foreach (var type in assembly.GetExportedTypes())
         {
             if (type.IsAbstract || !typeof(Activity).IsAssignableFrom(type) || type.GetCustomAttribute<ActivityAttribute>() is null) continue;
             if (type.GetConstructor(Type.EmptyTypes) is null) continue;
-            Register(Describe(type));
-            n++;
+            list.Add(Describe(type));
         }
-        return n;
+        return list;
     }
 
     /// <summary>Builds a descriptor from a class by reflection.</summary>

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Reflection;
 using Platform.Activities;
 
@@ -7,7 +7,8 @@ namespace Platform.Engine.Flowchart;
 /// <summary>Cached reflection over an activity class: its input and output properties.</summary>
 internal sealed class ActivityTypeInfo
 {
-    private static readonly ConcurrentDictionary<Type, ActivityTypeInfo> Cache = new();
+    // Weak keys: a pack's types must not be kept alive after its collectible load context is unloaded.
+    private static readonly ConditionalWeakTable<Type, ActivityTypeInfo> Cache = new();
 
     private ActivityTypeInfo(Type type)
     {
@@ -26,7 +27,7 @@ internal sealed class ActivityTypeInfo
     public List<InputProperty> Inputs { get; } = [];
     public List<PropertyInfo> Outputs { get; } = [];
 
-    public static ActivityTypeInfo For(Type type) => Cache.GetOrAdd(type, t => new ActivityTypeInfo(t));
+    public static ActivityTypeInfo For(Type type) => Cache.GetValue(type, t => new ActivityTypeInfo(t));
 
     public string? OutputName(Activity activity, object output)
     {

@@ -90,6 +90,16 @@ public sealed class WorkflowMaterializer
                 : $"Activity type '{type}' is not installed on this server. Install its pack or replace the activity.", id));
             activity = new NotInstalledActivity();
         }
+        else if (a["version"].Int() is { } storedVersion && storedVersion != descriptor.Version)
+        {
+            // A pack upgrade that changed an activity's type version: instances (new or suspended) fault on it with an
+            // incident instead of running a shape they were not designed for. Same version: they run on the new code.
+            var reason = $"Activity type '{type}' version {storedVersion} is used here, but the installed pack provides version {descriptor.Version}. " +
+                $"Open the workflow in the designer, replace the activity with the new version and publish, or reinstall the pack version that provides version {storedVersion}.";
+            problems.Add(new ValidationProblem(reason, id));
+            activity = new NotInstalledActivity { Reason = reason };
+            descriptor = null;
+        }
         else activity = descriptor.Factory();
 
         activity.Id = id;
@@ -173,12 +183,22 @@ internal static class JsonNodeReading
 /// <summary>A problem found while reading a flowchart.</summary>
 public sealed record ValidationProblem(string Message, string? ActivityId);
 
-/// <summary>Stands in for an activity type that is not installed; faults with a message that says how to fix it.</summary>
+/// <summary>
+/// Stands in for an activity type that is not installed, or installed in an incompatible type version; faults (also when a
+/// suspended bookmark of it is resumed) with a message that says how to fix it.
+/// </summary>
 public sealed class NotInstalledActivity : Activity
 {
+    /// <summary>Why the activity cannot run; null for "not installed".</summary>
+    public string? Reason { get; init; }
+
     /// <inheritdoc />
-    protected internal override ValueTask ExecuteAsync(ActivityExecutionContext context) =>
-        throw new ActivityFaultException(FaultCodes.Configuration,
-            $"Activity type '{Type}' is not installed on this server. Install the pack that provides it, or replace the activity in the designer.",
-            nonRetryable: true);
+    protected internal override ValueTask ExecuteAsync(ActivityExecutionContext context) => throw Fault();
+
+    /// <inheritdoc />
+    protected internal override ValueTask ResumeAsync(ActivityExecutionContext context) => throw Fault();
+
+    private ActivityFaultException Fault() => new(FaultCodes.Configuration,
+        Reason ?? $"Activity type '{Type}' is not installed on this server. Install the pack that provides it, or replace the activity in the designer.",
+        nonRetryable: true);
 }

@@ -6,6 +6,7 @@ using Platform.Engine.Contracts;
 using Platform.Activities.Core;
 using Platform.Engine;
 using Platform.Messaging;
+using Platform.Packs;
 using Platform.Persistence.EFCore;
 using Platform.Server.Apis;
 using Platform.Server.Infrastructure;
@@ -50,6 +51,15 @@ public static class PlatformHostExtensions
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
         services.AddPlatformDevices(configuration, dataDirectory); // MQTT (embedded broker by default), device registry, ControlDevice/GetDeviceState
+        // Activity packs installed at run time (docs/packs.md): /api/packs, the <data directory>/packs drop folder, Platform:Packs:Sources.
+        var refresh = ConfigurationDocumentsHostExtensions.RefreshInterval(configuration);
+        services.AddPlatformPacks(o =>
+        {
+            configuration.GetSection(Platform.Packs.PackOptions.SectionName).Bind(o);
+            o.DropFolder = string.IsNullOrWhiteSpace(o.DropFolder) ? Path.Combine(dataDirectory, "packs") : Path.GetFullPath(o.DropFolder, dataDirectory);
+            Directory.CreateDirectory(o.DropFolder);
+            o.RefreshInterval = refresh;
+        });
 
         // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.
         services.AddProblemDetails();

@@ -1,0 +1,47 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Platform.Activities;
+
+namespace Platform.Packs;
+
+/// <summary>
+/// One pack version's collectible load context. The SDK (<c>Platform.Activities.Abstractions</c>) and everything the host
+/// has loaded or can resolve (the framework, Microsoft.Extensions.*) come from the host, so activities are the host's
+/// <see cref="Activity"/> type; the assemblies shipped in the pack are loaded here privately, so two packs can carry
+/// different versions of the same library.
+/// </summary>
+public sealed class PackLoadContext : AssemblyLoadContext
+{
+    private readonly IReadOnlyDictionary<string, byte[]> _assemblies;
+
+    /// <summary>Creates the context; nothing is loaded yet.</summary>
+    public PackLoadContext(string packId, string version, IReadOnlyDictionary<string, byte[]> assemblies)
+        : base($"pack:{packId}@{version}", isCollectible: true) => _assemblies = assemblies;
+
+    /// <summary>Loads every assembly of the pack that references the SDK (those hold its activities).</summary>
+    public IReadOnlyList<Assembly> LoadActivityAssemblies()
+    {
+        var list = new List<Assembly>();
+        foreach (var name in _assemblies.Keys.Order(StringComparer.OrdinalIgnoreCase))
+        {
+            var assembly = LoadFromAssemblyName(new AssemblyName(name));
+            if (PackSdk.ReferencedVersion(assembly) is not null) list.Add(assembly);
+        }
+        return list;
+    }
+
+    /// <inheritdoc />
+    protected override Assembly? Load(AssemblyName assemblyName)
+    {
+        if (assemblyName.Name is null || string.Equals(assemblyName.Name, PackSdk.AssemblyName, StringComparison.Ordinal)) return null; // shared SDK
+        // Private copies first: a pack's own dependency wins over a host's assembly of the same name (it was built against it).
+        // Framework assemblies cannot be replaced this way; the runtime always takes them from the host.
+        if (_assemblies.TryGetValue(assemblyName.Name, out var image) && !IsFramework(assemblyName.Name))
+            return LoadFromStream(new MemoryStream(image, writable: false));
+        return null;
+    }
+
+    private static bool IsFramework(string name) =>
+        name.StartsWith("System.", StringComparison.Ordinal) || name is "System" or "mscorlib" or "netstandard" ||
+        name.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal);
+}

@@ -1,0 +1,135 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Packs;
+using Platform.Server.Security;
+
+namespace Platform.Server.Apis;
+
+/// <summary>
+/// Activity packs under <c>/api/packs</c>: list (any key); install, upgrade, enable, disable and remove (Admin keys only).
+/// Changes apply at once, without a restart, and reach the other nodes within the configuration refresh interval.
+/// </summary>
+public static class PacksApi
+{
+    /// <summary>The route prefix.</summary>
+    public const string Prefix = "/api/packs";
+
+    /// <summary>Install by id from the configured feeds (<c>Platform:Packs:Sources</c>).</summary>
+    /// <param name="Id">The package id.</param>
+    /// <param name="Version">The version; none for the newest stable.</param>
+    public sealed record InstallRequest(string? Id, string? Version);
+
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapPacksApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Packs");
+        group.MapGet("/", List);
+        group.MapGet("/{id}", Get);
+        group.MapPost("/", InstallAsync).RequireWriteAccess();
+        group.MapPost("/{id}/enable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, user, log, ct)).RequireWriteAccess();
+        group.MapPost("/{id}/disable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, user, log, ct)).RequireWriteAccess();
+        group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
+        return app;
+    }
+
+    /// <summary>GET /api/packs: id, version, state, manifest, permissions, activity types and load errors of every pack.</summary>
+    public static Ok<IReadOnlyList<PackInfo>> List(PackManager packs) => TypedResults.Ok(packs.List());
+
+    /// <summary>GET /api/packs/{id}.</summary>
+    public static Results<Ok<PackInfo>, ProblemHttpResult> Get(string id, PackManager packs) =>
+        packs.Find(id) is { } p ? TypedResults.Ok(p) : Problems.NotFound($"The pack '{id}' is not installed.", "List the installed packs with GET /api/packs.");
+
+    /// <summary>
+    /// POST /api/packs: a multipart form with the .nupkg as field <c>file</c>, or JSON <c>{"id": "...", "version": "..."}</c> to
+    /// install from the configured feeds. 201 for a new pack, 200 for an upgrade (or the same package again).
+    /// </summary>
+    public static async Task<Results<Created<PackInfo>, Ok<PackInfo>, ProblemHttpResult>> InstallAsync(HttpRequest request, PackManager packs,
+        ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct)
+    {
+        try
+        {
+            (PackInfo Pack, bool Created) result;
+            if (request.HasFormContentType)
+            {
+                var form = await request.ReadFormAsync(ct);
+                var file = form.Files.GetFile("file");
+                if (file is null)
+                    return Problems.BadRequest("The form has no field 'file'.", "Send the .nupkg as the multipart form field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
+                if (file.Length > PackPackage.MaxSize)
+                    return Problems.BadRequest("The package is larger than 50 MB.", "Leave large data out of the pack.");
+                using var ms = new MemoryStream();
+                await file.CopyToAsync(ms, ct);
+                var bytes = ms.ToArray();
+                if (!PackPackage.LooksLikeZip(bytes))
+                    return Problems.BadRequest($"'{file.FileName}' is not a NuGet package (not a zip file).", "Upload the .nupkg that dotnet pack wrote for the pack project.");
+                result = await packs.InstallAsync(bytes, user.Identity?.Name, "upload", ct);
+            }
+            else if (request.HasJsonContentType())
+            {
+                InstallRequest? body;
+                try
+                {
+                    body = await request.ReadFromJsonAsync<InstallRequest>(ct);
+                }
+                catch (JsonException e)
+                {
+                    return Problems.BadRequest("The body is not valid JSON.", $"Send {{\"id\": \"Acme.Weather\", \"version\": \"1.0.0\"}}. {e.Message}");
+                }
+                if (string.IsNullOrWhiteSpace(body?.Id))
+                    return Problems.BadRequest("The request names no pack id.", "Send {\"id\": \"Acme.Weather\", \"version\": \"1.0.0\"} (version optional).");
+                result = await packs.InstallFromFeedAsync(body.Id.Trim(), body.Version?.Trim(), user.Identity?.Name, ct);
+            }
+            else
+            {
+                return Problems.BadRequest("Send a .nupkg or a pack id.",
+                    "Use multipart/form-data with the .nupkg as field 'file', or application/json {\"id\": \"Acme.Weather\", \"version\": \"1.0.0\"}.");
+            }
+            return result.Created ? TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(result.Pack.Id)}", result.Pack) : TypedResults.Ok(result.Pack);
+        }
+        catch (PackException e)
+        {
+            return Problem(e, log);
+        }
+    }
+
+    private static async Task<Results<Ok<PackInfo>, ProblemHttpResult>> SetEnabledAsync(string id, bool enabled, PackManager packs, ClaimsPrincipal user,
+        ILogger<PackManager> log, CancellationToken ct)
+    {
+        try
+        {
+            return TypedResults.Ok(await packs.SetEnabledAsync(id, enabled, user.Identity?.Name, ct));
+        }
+        catch (PackException e)
+        {
+            return Problem(e, log);
+        }
+    }
+
+    /// <summary>DELETE /api/packs/{id}: 204; the pack's activities leave the palette and its code is unloaded.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, PackManager packs, ClaimsPrincipal user,
+        ILogger<PackManager> log, CancellationToken ct)
+    {
+        try
+        {
+            await packs.RemoveAsync(id, user.Identity?.Name, ct);
+            return TypedResults.NoContent();
+        }
+        catch (PackException e)
+        {
+            return Problem(e, log);
+        }
+    }
+
+    private static ProblemHttpResult Problem(PackException e, ILogger log)
+    {
+        log.LogWarning("Pack request refused: {Message} {Fix}", e.Message, e.Fix);
+        return e.Code switch
+        {
+            "not-found" => Problems.NotFound(e.Message, e.Fix),
+            "conflict" => Problems.Conflict(e.Message, e.Fix),
+            _ => Problems.BadRequest(e.Message, e.Fix),
+        };
+    }
+}
