@@ -33,6 +33,7 @@ public sealed class OperationsSampler : BackgroundService
             "Age of the oldest outgoing message waiting for delivery (0 when none).");
         Meter.CreateObservableGauge("dead_letters", () => _current?._last.DeadLetters ?? 0, description: "Dead-lettered outgoing messages kept in the outbox.");
         Meter.CreateObservableGauge("hangfire_jobs", () => _current?._last.Hangfire ?? [], description: "Hangfire jobs by state (enqueued, scheduled, processing, failed).");
+        Meter.CreateObservableGauge("cpu_cores", () => Environment.ProcessorCount, description: "The processors this process may use (the container's CPU limit, rounded up).");
         Meter.CreateObservableGauge("hangfire_succeeded", () => _current?._last.HangfireSucceeded ?? 0, description: "Hangfire jobs succeeded (the storage's counter).");
     }
 
