@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Console;
 using Platform.Server.Apis;
+using Scalar.AspNetCore;
 
 namespace Platform.Server.Observability;
 
@@ -23,6 +24,18 @@ public static class ObservabilityHostExtensions
         else if (!string.IsNullOrWhiteSpace(format) && !string.Equals(format, "text", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Logging:Format is '{format}'; use 'json' (one JSON object per line) or 'text'.");
 
+        // The API description of /api and /elsa/api: /openapi/v1.json, browsable at /scalar.
+        services.AddOpenApi(OpenApiDocumentName, o =>
+        {
+            o.ShouldInclude = d => d.RelativePath is { } path && (path.StartsWith("api/", StringComparison.Ordinal) || path.StartsWith("elsa/api/", StringComparison.Ordinal));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Workflow platform API";
+                document.Info.Description = "The platform's own API (/api) and the Elsa 3.8 compatible API (/elsa/api). Send Authorization: ApiKey <key>.";
+                return Task.CompletedTask;
+            });
+        });
+
         if (section.GetValue(nameof(MetricsOptions.Enabled), true))
         {
             services.AddSingleton<PlatformMetrics>();
@@ -31,12 +44,17 @@ public static class ObservabilityHostExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>.</summary>
+    /// <summary>The OpenAPI document's name: <c>/openapi/v1.json</c>.</summary>
+    public const string OpenApiDocumentName = "v1";
+
+    /// <summary>Maps <c>/metrics</c>, <c>/openapi/v1.json</c> and the reference page <c>/scalar</c> (all anonymous but /metrics).</summary>
     public static WebApplication MapPlatformObservability(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.Services.GetService<PlatformMetrics>(); // listen from the start, not from the first scrape
         app.MapMetricsApi();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference().AllowAnonymous();
         return app;
     }
 }
