@@ -25,9 +25,11 @@ COPY --from=build /app ./
 # The data directory (SQLite database, generated admin key) lives in a volume owned by the non-root 'app' user.
 RUN mkdir -p /data && chown "$APP_UID" /data
 VOLUME /data
+# Logs: one JSON object per line (docs/operations.md#logs); set Logging__Format=text for readable lines.
 ENV ASPNETCORE_HTTP_PORTS=5000 \
     Platform__DataDirectory=/data \
-    Platform__Demo__Enabled=true
+    Platform__Demo__Enabled=true \
+    Logging__Format=json
 EXPOSE 5000
 USER $APP_UID
 ENTRYPOINT ["dotnet", "Platform.Server.dll"]

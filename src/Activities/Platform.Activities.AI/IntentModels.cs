@@ -180,11 +180,16 @@ public sealed class TrainedIntentSet
     public async Task<IntentRecognition> RecognizeAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         text ??= "";
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var matches = FindEntities(text, now);
         var entities = ToDictionary(matches);
         if (string.IsNullOrWhiteSpace(text))
+        {
+            IntentTelemetry.Record(Set.Id, started, outOfScope: true);
             return new IntentRecognition(IntentSetRules.OutOfScopeOutcome, 0, true, "", [], entities, matches);
+        }
         var r = await Classifier.ClassifyAsync(text, cancellationToken).ConfigureAwait(false);
+        IntentTelemetry.Record(Set.Id, started, r.IsOutOfScope);
         return new IntentRecognition(r.IsOutOfScope ? IntentSetRules.OutOfScopeOutcome : r.Intent, r.Confidence, r.IsOutOfScope, r.TopIntent,
             r.Alternatives, entities, matches);
     }

@@ -78,10 +78,15 @@ public sealed class InboxProcessor : BackgroundService
             row = await _inbox.FindAsync(id, ct).ConfigureAwait(false);
             if (row is null) return;
         }
+        using var span = MessagingTelemetry.StartLinked("inbox process", row.Id);
+        span?.SetTag("messaging.channel", row.Channel);
+        span?.SetTag("messaging.conversation", row.ConversationKey);
+        span?.SetTag("messaging.inbox_id", row.Id);
         try
         {
             var message = MessageJson.Deserialize(row.Payload);
             await RouteAsync(row, message, ct).ConfigureAwait(false);
+            MessagingTelemetry.RecordProcessed(row.Channel, _clock.GetUtcNow() - row.ReceivedAt);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -90,6 +95,7 @@ public sealed class InboxProcessor : BackgroundService
         }
         catch (Exception e)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             // row.Attempts counts this attempt (the claim counted it).
             var failed = row.Attempts >= _options.MaxProcessingAttempts;
             _logger.LogError(e, "Processing message {Id} on channel {Channel} failed (attempt {Attempt}); {Next}.", id, row.Channel, row.Attempts,

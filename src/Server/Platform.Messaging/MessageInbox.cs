@@ -20,6 +20,9 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
     public async Task<InboxReceipt> ReceiveAsync(IncomingMessage message, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        using var span = MessagingTelemetry.Source.StartActivity("inbox receive");
+        span?.SetTag("messaging.channel", message.ChannelName);
+        span?.SetTag("messaging.conversation", message.Conversation.ToString());
         var row = new InboxMessage
         {
             Id = message.Id.ToString("N"), DeduplicationKey = message.DeduplicationKey, Channel = message.ChannelName,
@@ -28,11 +31,14 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
             Attempts = 1, LeaseUntil = clock.GetUtcNow() + processor.Lease,
         };
         var (stored, added) = await store.AddAsync(row, ct).ConfigureAwait(false);
+        MessagingTelemetry.RecordReceived(message.ChannelName, !added);
+        span?.SetTag("messaging.inbox_id", stored.Id);
         if (!added)
         {
             logger.LogInformation("Duplicate delivery {Key} ignored (stored as {Id}).", message.DeduplicationKey, stored.Id);
             return new InboxReceipt(stored.Id, true);
         }
+        MessagingTelemetry.RememberParent(stored.Id);
         processor.Enqueue(stored);
         return new InboxReceipt(stored.Id, false);
     }

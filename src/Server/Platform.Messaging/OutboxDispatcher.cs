@@ -40,7 +40,11 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
     public void OnCommitted(IReadOnlyList<OutboxMessage> messages)
     {
         // Committed already claimed by this node (OutboxMessage.CommitLease): sent without another claim.
-        foreach (var m in messages) _lanes.Enqueue(m.Id, m.ConversationKey, m);
+        foreach (var m in messages)
+        {
+            MessagingTelemetry.RememberParent(m.Id);
+            _lanes.Enqueue(m.Id, m.ConversationKey, m);
+        }
     }
 
     /// <summary>Queues a stored message for an attempt now (an operator's retry).</summary>
@@ -74,6 +78,10 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
             message = await _store.FindAsync(id, ct).ConfigureAwait(false);
             if (message is null) return;
         }
+        using var span = MessagingTelemetry.StartLinked("outbox deliver", message.Id, System.Diagnostics.ActivityKind.Producer);
+        span?.SetTag("messaging.channel", message.Channel);
+        span?.SetTag("messaging.conversation", message.ConversationKey);
+        span?.SetTag("messaging.outbox_id", message.Id);
 
         var channel = await _channels.GetAsync(message.Channel, ct).ConfigureAwait(false);
         if (channel is null || !channel.Config.Enabled || channel.Sender is null)
@@ -132,6 +140,8 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
                 message.Status = OutboxStatus.Sent;
                 message.SentAt = now;
                 message.LastError = null;
+                MessagingTelemetry.RecordSent(message.Channel, "sent");
+                MessagingTelemetry.RecordDelivered(message.Channel, now - message.CreatedAt);
                 _logger.LogDebug("Delivered {Id} on {Channel}.", message.Id, message.Channel);
                 break;
             case SendStatus.RetryableFailure when attempts < _options.MaxDeliveryAttempts:
@@ -139,11 +149,14 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
                 if (retryAfter is { } r && r > wait) wait = r;
                 message.NextAttemptAt = now + wait;
                 message.LastError = error;
+                MessagingTelemetry.RecordSent(message.Channel, "retry");
                 _logger.LogWarning("Delivery of {Id} on {Channel} failed (attempt {Attempt} of {Max}); retrying in {Wait}: {Error}",
                     message.Id, message.Channel, attempts, _options.MaxDeliveryAttempts, wait, error);
                 break;
             default:
                 message.Status = OutboxStatus.DeadLettered;
+                MessagingTelemetry.RecordSent(message.Channel, "dead_letter");
+                System.Diagnostics.Activity.Current?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "dead-lettered");
                 message.LastError = status == SendStatus.RetryableFailure ? $"Gave up after {attempts} attempts: {error}" : error;
                 _logger.LogError("Message {Id} on {Channel} dead-lettered: {Error}", message.Id, message.Channel, message.LastError);
                 break;

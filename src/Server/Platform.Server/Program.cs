@@ -1,5 +1,6 @@
 using Platform.Server.Apis;
 using Platform.Server.Extensions;
+using Platform.Server.Observability;
 using Platform.Studio;
 
 if (await AiHostExtensions.TryRunCommandAsync(args)) return;
@@ -7,11 +8,13 @@ if (await AiHostExtensions.TryRunCommandAsync(args)) return;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPlatform();
+builder.AddPlatformObservability(); // metrics, probes, JSON logs, traces (docs/operations.md)
 
 var app = builder.Build();
 
 app.UsePlatform();
 app.MapHealthApi();
+app.MapPlatformObservability();
 app.MapDiagnosticsApi();
 app.MapWorkflowApi();
 app.MapHttpWorkflows();

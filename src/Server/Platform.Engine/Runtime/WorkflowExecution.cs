@@ -53,6 +53,18 @@ internal sealed partial class WorkflowExecution
 
     public async Task RunAsync()
     {
+        using var span = EngineTelemetry.Source.StartActivity("workflow burst");
+        span?.SetTag("workflow.definition_id", Instance.DefinitionId);
+        span?.SetTag("workflow.instance_id", Instance.Id);
+        await RunBurstAsync();
+        var status = Instance.SubStatus.ToString();
+        span?.SetTag("workflow.status", status);
+        if (Instance.SubStatus == WorkflowSubStatus.Faulted) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, State.Fault?.Message);
+        EngineTelemetry.RecordRun(Instance.DefinitionId, status);
+    }
+
+    private async Task RunBurstAsync()
+    {
         Instance.Status = WorkflowStatus.Running;
         Instance.SubStatus = WorkflowSubStatus.Executing;
         var steps = 0;
@@ -114,23 +126,40 @@ internal sealed partial class WorkflowExecution
         _changed[record.Id] = record;
 
         var context = new ActivityContext(this, activity, record, item, bookmark);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var span = EngineTelemetry.Source.StartActivity("activity");
+        if (span is not null)
+        {
+            span.DisplayName = activity.Type;
+            span.SetTag("activity.type", activity.Type);
+            span.SetTag("activity.id", activity.Id);
+            span.SetTag("workflow.instance_id", Instance.Id);
+        }
         try
         {
-            await context.EvaluateInputsAsync();
-            if (activity is IJoinActivity join && item.BookmarkId is null && !JoinReady(activity, join.GetMode(context), item)) 
+            try
             {
-                _changed.Remove(record.Id);
-                return false;
+                await context.EvaluateInputsAsync();
+                if (activity is IJoinActivity join && item.BookmarkId is null && !JoinReady(activity, join.GetMode(context), item)) 
+                {
+                    _changed.Remove(record.Id);
+                    return false;
+                }
+                if (bookmark is null && !item.IsTrigger && BackgroundActivities.RunsInBackground(activity)) SuspendForBackground(context, attempt);
+                else if (bookmark is null) await activity.ExecuteAsync(context);
+                else if (bookmark.Name == BackgroundActivities.BookmarkName) ApplyBackgroundResult(context, activity, record);
+                else await activity.ResumeAsync(context);
             }
-            if (bookmark is null && !item.IsTrigger && BackgroundActivities.RunsInBackground(activity)) SuspendForBackground(context, attempt);
-            else if (bookmark is null) await activity.ExecuteAsync(context);
-            else if (bookmark.Name == BackgroundActivities.BookmarkName) ApplyBackgroundResult(context, activity, record);
-            else await activity.ResumeAsync(context);
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested) { throw; }
+            catch (Exception e)
+            {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+                return HandleFault(activity, record, e, item, attempt);
+            }
         }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested) { throw; }
-        catch (Exception e)
+        finally
         {
-            return HandleFault(activity, record, e, item, attempt);
+            EngineTelemetry.RecordActivity(activity.Type, started);
         }
 
         State.Bookmarks.AddRange(context.Bookmarks);
@@ -196,6 +225,7 @@ internal sealed partial class WorkflowExecution
         var incident = new Incident(activity.Id, activity.NodeId, activity.Type, code, message, Clock.GetUtcNow()) { Exception = ExceptionState.From(e) };
         State.Incidents.Add(incident);
         Instance.IncidentCount = State.Incidents.Count;
+        EngineTelemetry.RecordIncident(activity.Type);
         LoggerFactory.CreateLogger<WorkflowExecution>().LogWarning(e, "Instance {InstanceId}: activity {ActivityId} ({ActivityType}) faulted: {Message}",
             Instance.Id, activity.Id, activity.Type, message);
 
@@ -214,7 +244,11 @@ internal sealed partial class WorkflowExecution
     private void Fault(Activity? activity, string code, string message, Exception? e)
     {
         State.Fault = new WorkflowFault(message, activity?.Id, code);
-        if (activity is null) State.Incidents.Add(new Incident("", "", "", code, message, Clock.GetUtcNow()));
+        if (activity is null)
+        {
+            State.Incidents.Add(new Incident("", "", "", code, message, Clock.GetUtcNow()));
+            EngineTelemetry.RecordIncident("");
+        }
         Instance.IncidentCount = State.Incidents.Count;
         Instance.SubStatus = WorkflowSubStatus.Faulted;
         State.Scheduled.Clear();

@@ -79,6 +79,7 @@ public sealed class WebChatSession : IWebChatClient
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(services);
         var session = new WebChatSession(socket, channel, WebChatSettings.From(channel), services);
+        MessagingTelemetry.ChatSocketOpened();
         try
         {
             await session.RunAsync(token, lastSeen, ct).ConfigureAwait(false);
@@ -89,6 +90,7 @@ public sealed class WebChatSession : IWebChatClient
         }
         finally
         {
+            MessagingTelemetry.ChatSocketClosed();
             session._sendLock.Dispose();
         }
     }

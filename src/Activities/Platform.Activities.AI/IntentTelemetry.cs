@@ -1,0 +1,17 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Platform.Activities.AI;
+
+/// <summary>Intent recognition metrics (exported by the host; see docs/operations.md).</summary>
+internal static class IntentTelemetry
+{
+    private static readonly Meter Meter = new("platform");
+
+    private static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("intent_recognition_seconds", "s",
+        "Intent recognition time (entities and classification) by intent set and result (in_scope, out_of_scope).");
+
+    public static void Record(string intentSet, long startTimestamp, bool outOfScope) =>
+        Latency.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+            new KeyValuePair<string, object?>("intent_set", intentSet), new KeyValuePair<string, object?>("result", outOfScope ? "out_of_scope" : "in_scope"));
+}
