@@ -37,6 +37,7 @@ public static class PlatformHostExtensions
         ProviderName(options.Database.Provider); // fails early with a clear message
         var dataDirectory = ResolveDataDirectory(options.DataDirectory, builder.Environment.ContentRootPath);
         builder.AddPlatformSecurity(dataDirectory); // data file modes (issue 16; Security/SecurityHostExtensions.cs)
+        services.AddPlatformRateLimits(configuration); // Platform:RateLimits (issue 16, M1)
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
@@ -92,6 +93,7 @@ public static class PlatformHostExtensions
         app.UseRouting();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
+        app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();
         return app;
