@@ -53,7 +53,8 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
     private IncomingMessage Bound(IncomingMessage message)
     {
         var text = InboundText.Normalize(message.Text);
-        if (text.Length <= _maxLength) return ReferenceEquals(text, message.Text) ? message : message with { Text = text };
+        // Web chat enforces its channel's own maxMessageLength (which may be set higher) before a message gets here.
+        if (text.Length <= _maxLength || message.ChannelKind == ChannelKind.WebChat) return ReferenceEquals(text, message.Text) ? message : message with { Text = text };
         logger.LogWarning("Message {Key} on channel {Channel} has {Length} characters, over the limit of {Max} (Platform:Messaging:MaxMessageLength); it gets the too-long reply.",
             message.DeduplicationKey, message.ChannelName, text.Length, _maxLength);
         var metadata = new Dictionary<string, string>(message.Metadata) { [MessagingOptions.TooLongMetadataKey] = text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) };
