@@ -174,14 +174,15 @@ public sealed class TrainedIntentSet
     ];
 
     /// <summary>Finds the entities of a text.</summary>
-    public IReadOnlyList<EntityMatch> FindEntities(string text, DateTimeOffset now) => EntityRecognizer.Recognize(text, now, TimeZone);
+    public IReadOnlyList<EntityMatch> FindEntities(string text, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        EntityRecognizer.Recognize(text, now, TimeZone, cancellationToken);
 
     /// <summary>Classifies a text and finds its entities.</summary>
     public async Task<IntentRecognition> RecognizeAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         text ??= "";
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var matches = FindEntities(text, now);
+        var matches = FindEntities(text, now, cancellationToken);
         var entities = ToDictionary(matches);
         if (string.IsNullOrWhiteSpace(text))
         {

@@ -108,6 +108,17 @@ public sealed class InboxProcessor : BackgroundService
     private async Task RouteAsync(InboxMessage row, IncomingMessage message, CancellationToken ct)
     {
         var conversation = row.ConversationKey;
+
+        // 0. A text over Platform:Messaging:MaxMessageLength (cut and marked by the inbox) runs nothing: the sender is told.
+        if (message.Metadata.TryGetValue(MessagingOptions.TooLongMetadataKey, out var length))
+        {
+            var tooLong = Reply(row, message, _options.TooLongReplyText.Replace("{length}", length, StringComparison.Ordinal)
+                .Replace("{max}", _options.MaxMessageLength.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            await _inbox.CompleteWithOutboxAsync(row.Id, [tooLong], _clock.GetUtcNow(), ct).ConfigureAwait(false);
+            _logger.LogInformation("Message {Id} on {Channel} was too long ({Length} characters); the sender was told.", row.Id, message.ChannelName, length);
+            _dispatcher.OnCommitted([tooLong]);
+            return;
+        }
         var input = new Dictionary<string, object?>
         {
             [MessagingNames.MessageInputKey] = MessageInput.From(message),

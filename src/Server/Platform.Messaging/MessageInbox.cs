@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Platform.Channels;
 using Platform.Engine.Contracts;
 using Platform.Engine.Models;
@@ -14,12 +15,24 @@ public sealed record InboxReceipt(string InboxMessageId, bool Duplicate);
 /// Where channel endpoints hand incoming messages: the message is stored (deduplicated by channel and channel message id)
 /// before the caller answers the channel, and processing is dispatched after.
 /// </summary>
-public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, TimeProvider clock, ILogger<MessageInbox> logger)
+/// <remarks>
+/// Every channel comes through here, so this is where inbound text is cleaned (<see cref="InboundText.Normalize"/>) and
+/// capped: a text over <see cref="MessagingOptions.MaxMessageLength"/> is stored cut to the cap and marked, and the
+/// processor answers it with <see cref="MessagingOptions.TooLongReplyText"/> instead of running a workflow.
+/// </remarks>
+public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, TimeProvider clock, ILogger<MessageInbox> logger,
+    IOptions<MessagingOptions>? options = null)
 {
+    private readonly int _maxLength = options?.Value.MaxMessageLength ?? MessagingOptions.DefaultMaxMessageLength;
+
+    /// <summary>The longest text handed to a workflow.</summary>
+    public int MaxMessageLength => _maxLength;
+
     /// <summary>Stores the message and queues it for processing.</summary>
     public async Task<InboxReceipt> ReceiveAsync(IncomingMessage message, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        message = Bound(message);
         using var span = MessagingTelemetry.Source.StartActivity("inbox receive");
         span?.SetTag("messaging.channel", message.ChannelName);
         span?.SetTag("messaging.conversation", message.Conversation.ToString());
@@ -41,5 +54,17 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
         MessagingTelemetry.RememberParent(stored.Id);
         processor.Enqueue(stored);
         return new InboxReceipt(stored.Id, false);
+    }
+
+    private IncomingMessage Bound(IncomingMessage message)
+    {
+        var text = InboundText.Normalize(message.Text);
+        // Web chat enforces its channel's own maxMessageLength (which may be set higher) before a message gets here.
+        if (text.Length <= _maxLength || message.ChannelKind == ChannelKind.WebChat) return ReferenceEquals(text, message.Text) ? message : message with { Text = text };
+        logger.LogWarning("Message {Key} on channel {Channel} has {Length} characters, over the limit of {Max} (Platform:Messaging:MaxMessageLength); it gets the too-long reply.",
+            message.DeduplicationKey, message.ChannelName, text.Length, _maxLength);
+        var metadata = new Dictionary<string, string>(message.Metadata) { [MessagingOptions.TooLongMetadataKey] = text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        // The raw payload is not kept either: it may be as large as the text.
+        return message with { Text = text[.._maxLength], Metadata = metadata, RawPayload = "" };
     }
 }

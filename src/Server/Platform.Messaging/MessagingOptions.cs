@@ -30,6 +30,22 @@ public sealed class MessagingOptions
     /// <summary>The reply sent when the workflow that handled a message faulted without answering.</summary>
     public string ErrorReplyText { get; set; } = "Sorry, something went wrong on our side. Please try again in a moment.";
 
+    /// <summary>The default of <see cref="MaxMessageLength"/>.</summary>
+    public const int DefaultMaxMessageLength = 4096;
+
+    /// <summary>
+    /// The longest message text, in characters, that any channel hands to a workflow (<c>Platform:Messaging:MaxMessageLength</c>).
+    /// A longer message is answered with <see cref="TooLongReplyText"/> and runs no workflow.
+    /// </summary>
+    public int MaxMessageLength { get; set; } = DefaultMaxMessageLength;
+
+    /// <summary>The reply to a message over <see cref="MaxMessageLength"/>; <c>{length}</c> and <c>{max}</c> are replaced.</summary>
+    public string TooLongReplyText { get; set; } =
+        "Your message has {length} characters, which is more than I can read (at most {max}). Please shorten it or send it in parts.";
+
+    /// <summary>The metadata key that marks a message whose text was cut to <see cref="MaxMessageLength"/>; its value is the original length.</summary>
+    public const string TooLongMetadataKey = "platform.textLength";
+
     /// <summary>The backoff before attempt <paramref name="attempt"/> + 1.</summary>
     public TimeSpan Backoff(int attempt)
     {

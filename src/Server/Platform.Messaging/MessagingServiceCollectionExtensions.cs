@@ -27,6 +27,12 @@ public static class MessagingServiceCollectionExtensions
             if (TimeSpan.TryParse(s["RetryDelay"], out var delay)) o.RetryDelay = delay;
             if (TimeSpan.TryParse(s["PollInterval"], out var poll)) o.PollInterval = poll;
             if (s["ErrorReplyText"] is { Length: > 0 } text) o.ErrorReplyText = text;
+            if (s["MaxMessageLength"] is { Length: > 0 } maxText)
+            {
+                o.MaxMessageLength = int.TryParse(maxText, out var maxLength) && maxLength is >= 1 and <= 1_000_000 ? maxLength
+                    : throw new InvalidOperationException($"{MessagingOptions.SectionName}:MaxMessageLength is '{maxText}'. Set a number of characters between 1 and 1000000 (default {MessagingOptions.DefaultMaxMessageLength}).");
+            }
+            if (s["TooLongReplyText"] is { Length: > 0 } tooLong) o.TooLongReplyText = tooLong;
         });
         services.TryAddSingleton<IChannelStore, EfChannelStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Platform.Engine.Contracts.IStartupWarmUp, MessagingWarmUp>());

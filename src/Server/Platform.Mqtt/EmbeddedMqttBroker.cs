@@ -9,9 +9,11 @@ namespace Platform.Mqtt;
 
 /// <summary>
 /// The in-process MQTT broker (MQTTnet.Server) of the embedded default: started when no <see cref="MqttOptions.Host"/> is
-/// configured, on <see cref="MqttOptions.EmbeddedPort"/>. When <see cref="MqttOptions.Username"/> is set, clients must present
-/// it and the password. A port that is already in use is logged, not fatal: the shared connection then talks to whatever
-/// broker listens there.
+/// configured, on <see cref="MqttOptions.EmbeddedPort"/>. Every client must authenticate: the platform with
+/// <see cref="MqttOptions.Username"/> and its password (generated when not configured), devices and bridges with an entry of
+/// <see cref="MqttOptions.Clients"/>. A topic ACL lets devices publish only their own state topic, and only the platform
+/// publish commands (<c>devices/+/set</c>); see <see cref="MqttBrokerAccess"/>. A port that is already in use is logged, not
+/// fatal: the shared connection then talks to whatever broker listens there.
 /// </summary>
 public sealed class EmbeddedMqttBroker : IHostedService, IAsyncDisposable
 {
@@ -25,7 +27,12 @@ public sealed class EmbeddedMqttBroker : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        options.EnsureEmbeddedCredentials();
+        _access = new MqttBrokerAccess(options);
     }
+
+    private const string AccessItem = "platform.access";
+    private readonly MqttBrokerAccess _access;
 
     /// <summary>True while the broker is listening.</summary>
     public bool IsRunning => _server?.IsStarted == true;
@@ -43,15 +50,40 @@ public sealed class EmbeddedMqttBroker : IHostedService, IAsyncDisposable
             ? builder.WithDefaultEndpointBoundIPV6Address(address)
             : builder.WithDefaultEndpointBoundIPAddress(address);
         var server = new MqttServerFactory().CreateMqttServer(builder.Build());
-        if (!string.IsNullOrEmpty(_options.Username))
+        server.ValidatingConnectionAsync += e =>
         {
-            server.ValidatingConnectionAsync += e =>
+            var access = _access.Authenticate(e.UserName, e.Password);
+            if (access is null)
             {
-                if (!string.Equals(e.UserName, _options.Username, StringComparison.Ordinal) || !string.Equals(e.Password, _options.Password ?? "", StringComparison.Ordinal))
-                    e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+                e.ReasonCode = string.IsNullOrEmpty(e.UserName) ? MqttConnectReasonCode.NotAuthorized : MqttConnectReasonCode.BadUserNameOrPassword;
+                _logger.LogWarning("Embedded MQTT broker refused client {ClientId} from {Endpoint}: {Reason}. Give it credentials under {Section}:Clients.",
+                    e.ClientId, e.RemoteEndPoint, string.IsNullOrEmpty(e.UserName) ? "no credentials" : $"bad user name or password for '{e.UserName}'", MqttOptions.SectionName);
                 return Task.CompletedTask;
-            };
-        }
+            }
+            e.SessionItems[AccessItem] = access;
+            return Task.CompletedTask;
+        };
+        server.InterceptingPublishAsync += e =>
+        {
+            var access = e.SessionItems[AccessItem] as MqttClientAccess;
+            var topic = e.ApplicationMessage.Topic;
+            if (access?.MayPublish(topic) == true) return Task.CompletedTask;
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            _logger.LogWarning("Embedded MQTT broker dropped a message of {User} ({ClientId}) to {Topic}: not allowed{Hint}.", access?.Name ?? "?", e.ClientId, topic,
+                MqttTopics.Matches(MqttClientAccess.CommandTopicFilter, topic) ? " (only the platform sends device commands)" : $"; list the topic under {MqttOptions.SectionName}:Clients:N:Publish");
+            return Task.CompletedTask;
+        };
+        server.InterceptingSubscriptionAsync += e =>
+        {
+            var access = e.SessionItems[AccessItem] as MqttClientAccess;
+            if (access?.MaySubscribe(e.TopicFilter.Topic) == true) return Task.CompletedTask;
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            _logger.LogWarning("Embedded MQTT broker refused a subscription of {User} ({ClientId}) to {Filter}; list it under {Section}:Clients:N:Subscribe.",
+                access?.Name ?? "?", e.ClientId, e.TopicFilter.Topic, MqttOptions.SectionName);
+            return Task.CompletedTask;
+        };
         try
         {
             await server.StartAsync().ConfigureAwait(false);

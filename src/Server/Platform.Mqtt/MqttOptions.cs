@@ -24,6 +24,47 @@ public sealed class MqttOptions
     /// <summary>The password that goes with <see cref="Username"/>.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// The clients the embedded broker accepts besides the platform: devices (which may publish only their own state topic)
+    /// and bridges with the topics they may use. Nobody else connects, and only the platform publishes commands (<c>devices/+/set</c>).
+    /// </summary>
+    public List<MqttClientAccount> Clients { get; set; } = [];
+
+    /// <summary>
+    /// Where the embedded broker's generated platform password is kept (<c>{DataDirectory}/mqtt-platform-password</c>, mode
+    /// 0600) when <see cref="Username"/> is not configured; null keeps a generated password in memory only.
+    /// </summary>
+    public string? CredentialsDirectory { get; set; }
+
+    /// <summary>The user name of the platform's own connection when none is configured.</summary>
+    public const string GeneratedUsername = "platform";
+
+    /// <summary>The file, in <see cref="CredentialsDirectory"/>, that holds the generated platform password.</summary>
+    public const string PasswordFileName = "mqtt-platform-password";
+
+    private readonly Lock _credentialsLock = new();
+
+    /// <summary>
+    /// For the embedded broker without a configured <see cref="Username"/>: sets the platform's credentials to user
+    /// <see cref="GeneratedUsername"/> and a generated password (read from, or written to, <see cref="CredentialsDirectory"/>),
+    /// so the broker never accepts anonymous clients. Idempotent.
+    /// </summary>
+    public void EnsureEmbeddedCredentials()
+    {
+        if (!StartsEmbeddedBroker) return;
+        lock (_credentialsLock)
+        {
+            if (!string.IsNullOrEmpty(Username)) return;
+            Password = string.IsNullOrWhiteSpace(CredentialsDirectory)
+                ? NewSecret()
+                : SecretFile.LoadOrCreate(Path.Combine(CredentialsDirectory, PasswordFileName), NewSecret);
+            Username = GeneratedUsername;
+        }
+    }
+
+    private static string NewSecret() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
     /// <summary>The start of the client id; a random suffix keeps every connection unique (default <c>platform</c>).</summary>
     public string ClientIdPrefix { get; set; } = "platform";
 

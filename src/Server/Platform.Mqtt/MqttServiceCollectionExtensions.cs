@@ -20,6 +20,8 @@ public static class MqttServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (services.Any(d => d.ServiceType == typeof(MqttOptions))) return services;
+        options.EnsureEmbeddedCredentials(); // the embedded broker never accepts anonymous clients
+        _ = new MqttBrokerAccess(options); // fails at start when a client entry is incomplete
         services.AddSingleton(options);
         services.TryAddSingleton(sp => new EmbeddedMqttBroker(options, sp.GetService<ILogger<EmbeddedMqttBroker>>()));
         // Registered before anything that uses the connection, so the broker listens before the first connection attempt.

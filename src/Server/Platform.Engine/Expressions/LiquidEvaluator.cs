@@ -15,8 +15,23 @@ namespace Platform.Engine.Expressions;
 /// Uses DotLiquid: Fluid.Core 2.41.1, the only Fluid on this package feed, depends on Parlot 1.5.9, which the feed lacks, and
 /// fails at run time with the Parlot it substitutes.
 /// </remarks>
+/// <para>
+/// Rendering is bounded (issue 16, M2): a <c>for</c> loop stops after <see cref="MaxIterations"/> iterations, a render after
+/// <see cref="Timeout"/>, and the output at <see cref="MaxOutputLength"/> characters; each limit is a non-retryable
+/// expression fault that names it, so a template like <c>{% for i in (1..100000000) %}</c> fails at once instead of running
+/// for minutes and filling the memory.
+/// </para>
 public sealed class LiquidEvaluator : IExpressionEvaluator
 {
+    /// <summary>The most iterations of one <c>for</c> loop.</summary>
+    public const int MaxIterations = 100_000;
+
+    /// <summary>The longest a render may take.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest output of one render, in characters (1,000,000).</summary>
+    public const int MaxOutputLength = 1_000_000;
+
     private const int MaxCachedTemplates = 10_000;
     private readonly ConcurrentDictionary<string, Template> _cache = new(StringComparer.Ordinal);
 
@@ -53,12 +68,46 @@ public sealed class LiquidEvaluator : IExpressionEvaluator
         // A parsed template keeps per-render error state, so renders of one template are serialised (they take microseconds).
         lock (template)
         {
-            var result = template.Render(new RenderParameters(System.Globalization.CultureInfo.InvariantCulture)
+            using var writer = new BoundedStringWriter(MaxOutputLength);
+            try
             {
-                LocalVariables = hash, ErrorsOutputMode = ErrorsOutputMode.Rethrow,
-            });
-            return ValueTask.FromResult(result);
+                template.Render(writer, new RenderParameters(System.Globalization.CultureInfo.InvariantCulture)
+                {
+                    LocalVariables = hash, ErrorsOutputMode = ErrorsOutputMode.Rethrow,
+                    MaxIterations = MaxIterations, Timeout = (int)Timeout.TotalMilliseconds,
+                });
+            }
+            catch (Exception e) when (Limit(e) is { } limit)
+            {
+                throw new ActivityFaultException(FaultCodes.Expression, $"The Liquid template was stopped: {limit}", nonRetryable: true, e);
+            }
+            return ValueTask.FromResult(writer.ToString());
         }
+    }
+
+    private static string? Limit(Exception e) => e switch
+    {
+        BoundedStringWriter.OutputLimitException => $"its output passed {MaxOutputLength:N0} characters. Render less (filter or limit the list first).",
+        DotLiquid.Exceptions.MaximumIterationsExceededException => $"a for loop passed {MaxIterations:N0} iterations. Use limit: on the loop, or a smaller range.",
+        TimeoutException => $"rendering took longer than {Timeout.TotalSeconds:0.#} s. Make the template do less work.",
+        _ when e.InnerException is { } inner => Limit(inner),
+        _ => null,
+    };
+
+    /// <summary>A string writer that refuses to grow past a number of characters.</summary>
+    private sealed class BoundedStringWriter(int max) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
+    {
+        public sealed class OutputLimitException() : Exception("The output limit was reached.");
+
+        private void Check(int adding)
+        {
+            if (GetStringBuilder().Length + adding > max) throw new OutputLimitException();
+        }
+
+        public override void Write(char value) { Check(1); base.Write(value); }
+        public override void Write(char[] buffer, int index, int count) { Check(count); base.Write(buffer, index, count); }
+        public override void Write(string? value) { Check(value?.Length ?? 0); base.Write(value); }
+        public override void Write(ReadOnlySpan<char> buffer) { Check(buffer.Length); base.Write(buffer); }
     }
 
     private Template Parse(string source)

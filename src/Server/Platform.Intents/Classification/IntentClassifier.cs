@@ -86,13 +86,22 @@ public sealed class IntentClassifier
         return new IntentClassifier(fitted, source, options, threshold, calibrated, sw.Elapsed);
     }
 
-    /// <summary>Classifies an utterance (embedding on the calling thread).</summary>
-    public IntentResult Classify(string text) => Decide(Evaluate(_fitted, text, _embeddings.Embed(text), Options));
+    /// <summary>Classifies an utterance (embedding on the calling thread); only its first
+    /// <see cref="IntentTextLimits.MaxRecognizedLength"/> characters count.</summary>
+    public IntentResult Classify(string text)
+    {
+        text = IntentTextLimits.Bound(text ?? "");
+        return Decide(Evaluate(_fitted, text, _embeddings.Embed(text), Options));
+    }
 
-    /// <summary>Classifies an utterance; concurrent calls share embedding-model runs.</summary>
+    /// <summary>Classifies an utterance; concurrent calls share embedding-model runs. Only its first
+    /// <see cref="IntentTextLimits.MaxRecognizedLength"/> characters count.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public async ValueTask<IntentResult> ClassifyAsync(string text, CancellationToken cancellationToken = default)
     {
+        text = IntentTextLimits.Bound(text ?? "");
         var embedding = await _embeddings.EmbedAsync(text, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         return Decide(Evaluate(_fitted, text, embedding, Options));
     }
 

@@ -235,10 +235,10 @@ internal static partial class DateTimeParser
     {
         // Longest, earliest pieces first; drop pieces overlapping a kept one.
         var kept = new List<Piece>();
+        var occupied = new Occupancy(text.Length);
         foreach (var p in pieces.OrderByDescending(p => p.End - p.Start).ThenBy(p => p.Start))
         {
-            if (kept.Any(k => k.Start < p.End && p.Start < k.End)) continue;
-            kept.Add(p);
+            if (occupied.TryTake(p.Start, p.End)) kept.Add(p);
         }
         kept.Sort((a, b) => a.Start.CompareTo(b.Start));
         var used = new bool[kept.Count];

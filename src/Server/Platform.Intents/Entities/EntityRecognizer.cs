@@ -54,18 +54,28 @@ public sealed class EntityRecognizer
     /// <summary>The definitions.</summary>
     public IReadOnlyList<EntityDefinition> Definitions => _definitions;
 
+    /// <summary>The longest prefix of a text that is searched for entities (longer texts are cut there).</summary>
+    public const int MaxTextLength = IntentTextLimits.MaxRecognizedLength;
+
     /// <summary>Finds the entities in <paramref name="text"/>, in text order.</summary>
     /// <param name="text">The text.</param>
     /// <param name="now">The reference time for relative dates; default now.</param>
     /// <param name="timeZone">The time zone dates are resolved in; default UTC.</param>
-    public IReadOnlyList<EntityMatch> Recognize(string text, DateTimeOffset? now = null, TimeZoneInfo? timeZone = null)
+    /// <param name="cancellationToken">Stops the search (between entity kinds and within the synonym search).</param>
+    /// <remarks>Only the first <see cref="MaxTextLength"/> characters are searched; the cost is linear in that length.</remarks>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public IReadOnlyList<EntityMatch> Recognize(string text, DateTimeOffset? now = null, TimeZoneInfo? timeZone = null,
+        CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(text)) return [];
+        if (text.Length > MaxTextLength) text = text[..MaxTextLength];
+        cancellationToken.ThrowIfCancellationRequested();
         var zone = timeZone ?? TimeZoneInfo.Utc;
         var reference = now ?? DateTimeOffset.UtcNow;
         var candidates = new List<(EntityMatch Match, int Priority)>();
         foreach (var d in _definitions)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             switch (d)
             {
                 case NumberEntity:
@@ -80,6 +90,7 @@ public sealed class EntityRecognizer
         }
         foreach (var (entity, regex) in _regexes)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 foreach (Match m in regex.Matches(text))
@@ -94,19 +105,20 @@ public sealed class EntityRecognizer
                 // A pathological pattern: no match rather than a hang.
             }
         }
-        if (_synonyms.Count > 0) FindSynonyms(text, candidates);
+        if (_synonyms.Count > 0) FindSynonyms(text, candidates, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
 
         var kept = new List<EntityMatch>();
+        var occupied = new Occupancy(text.Length);
         foreach (var (match, _) in candidates.OrderByDescending(c => c.Match.Length).ThenByDescending(c => c.Priority).ThenBy(c => c.Match.Start))
         {
-            if (kept.Any(k => k.Start < match.Start + match.Length && match.Start < k.Start + k.Length)) continue;
-            kept.Add(match);
+            if (occupied.TryTake(match.Start, match.Start + match.Length)) kept.Add(match);
         }
         kept.Sort((a, b) => a.Start.CompareTo(b.Start));
         return kept;
     }
 
-    private void FindSynonyms(string text, List<(EntityMatch, int)> candidates)
+    private void FindSynonyms(string text, List<(EntityMatch, int)> candidates, CancellationToken cancellationToken)
     {
         // Normalise while keeping a map back to the original positions.
         var sb = new StringBuilder(text.Length);
@@ -124,6 +136,7 @@ public sealed class EntityRecognizer
         var normalized = sb.ToString();
         foreach (var (entity, canonical, synonym) in _synonyms)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var from = 0;
             while ((from = normalized.IndexOf(synonym, from, StringComparison.Ordinal)) >= 0)
             {

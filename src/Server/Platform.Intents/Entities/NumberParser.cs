@@ -49,9 +49,17 @@ internal static partial class NumberParser
             }
             var j = i;
             while (j + 1 < words.Count && IsNumberWord(words[j + 1].Value) && IsJoiner(lower, words[j], words[j + 1])) j++;
+            var runEnd = j;
             // Trim trailing "and" / "a".
             while (j >= i && words[j].Value is "and" or "a" or "an") j--;
-            if (j >= i && TryParseWords(words.Skip(i).Take(j - i + 1).Select(w => w.Value).ToList(), out var value))
+            if (j < i)
+            {
+                // Only "a"/"an"/"and" up to the end of the run: no later start in it can make a number either. Skipping
+                // the run keeps this linear ("a a a a …" was quadratic).
+                i = runEnd + 1;
+                continue;
+            }
+            if (TryParseWords(words.GetRange(i, j - i + 1).ConvertAll(w => w.Value), out var value))
             {
                 var start = words[i].Index;
                 result.Add((start, words[j].Index + words[j].Length - start, value));

@@ -235,6 +235,9 @@ public static class DataSourcesApi
     {
         if (request.Provider is null)
             return Problems.BadRequest("The provider is missing.", "Set provider to PostgreSql, Sqlite, MySql or SqlServer.");
+        // JSON enums also accept numbers: 12345 is no provider.
+        if (!Enum.IsDefined(request.Provider.Value))
+            return Problems.BadRequest($"The provider '{(int)request.Provider.Value}' is not known.", "Set provider to PostgreSql, Sqlite, MySql or SqlServer.");
         if (requireConnectionString && string.IsNullOrWhiteSpace(request.ConnectionString))
             return Problems.BadRequest("The connection string is missing.", "Set connectionString, e.g. \"Host=db;Database=shop;Username=reader;Password=…\".");
         try

@@ -63,7 +63,8 @@ public static class IntentsApi
         group.MapPost("/", CreateAsync).RequireWriteAccess();
         group.MapPut("/{id}", UpdateAsync).RequireWriteAccess();
         group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
-        group.MapPost("/{id}/test", TestAsync);
+        // The body holds one message: a small request size limit keeps a 10 MB "test" from being read at all.
+        group.MapPost("/{id}/test", TestAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxTestBodyBytes));
         return app;
     }
 
@@ -121,14 +122,29 @@ public static class IntentsApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>POST /api/intents/{id}/test {"text": "…"}: the intent, confidence, top-3 alternatives, out of scope and entities.</summary>
+    /// <summary>The largest body <c>POST /api/intents/{id}/test</c> reads (64 KB); a larger one is a 413.</summary>
+    public const int MaxTestBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// POST /api/intents/{id}/test {"text": "…"}: the intent, confidence, top-3 alternatives, out of scope and entities.
+    /// The text is cleaned like a channel message and may be at most <c>Platform:Messaging:MaxMessageLength</c> characters
+    /// (413 otherwise); recognition stops when the client goes away.
+    /// </summary>
     public static async Task<Results<Ok<TestResponse>, ProblemHttpResult>> TestAsync(string id, TestRequest request, IntentSetModels models,
-        TimeProvider clock, CancellationToken ct)
+        TimeProvider clock, Microsoft.Extensions.Options.IOptions<Platform.Messaging.MessagingOptions> messaging, ILoggerFactory loggers, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Text))
+        var text = Platform.Channels.InboundText.Normalize(request.Text);
+        if (string.IsNullOrWhiteSpace(text))
             return Problems.BadRequest("The text is missing.", "Send {\"text\": \"turn on the kitchen light\"}.");
+        var max = messaging.Value.MaxMessageLength;
+        if (text.Length > max)
+        {
+            loggers.CreateLogger(typeof(IntentsApi)).LogWarning("Intent test of {Set} refused: the text has {Length} characters, over {Max}.", id, text.Length, max);
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The text is too long.",
+                detail: $"The text has {text.Length} characters; at most {max} are accepted, as for any channel message (Platform:Messaging:MaxMessageLength). Test a shorter text.");
+        }
         if (await models.GetAsync(id, ct) is not { } trained) return NotFound(id);
-        var r = await trained.RecognizeAsync(request.Text, clock.GetUtcNow(), ct);
+        var r = await trained.RecognizeAsync(text, clock.GetUtcNow(), ct);
         return TypedResults.Ok(new TestResponse(r.Intent, Math.Round(r.Confidence, 4), r.OutOfScope, r.TopIntent, Math.Round(trained.Classifier.Threshold, 4),
             r.Alternatives.Select(a => new Alternative(a.Intent, Math.Round(a.Confidence, 4))).ToList(),
             r.Matches.Select(m => new EntityResponse(m.Name, m.Kind, m.Text, m.Start, m.Length, m.Value)).ToList(),

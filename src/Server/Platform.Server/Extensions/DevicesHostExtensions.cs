@@ -27,6 +27,7 @@ public static class DevicesHostExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var mqtt = new MqttOptions();
         configuration.GetSection(MqttOptions.SectionName).Bind(mqtt);
+        mqtt.CredentialsDirectory ??= dataDirectory; // the embedded broker's generated platform password (issue 16, H2)
         services.AddPlatformMqtt(mqtt);
 
         var section = configuration.GetSection(DevicesOptions.SectionName);

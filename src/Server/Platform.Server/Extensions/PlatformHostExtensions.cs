@@ -37,6 +37,8 @@ public static class PlatformHostExtensions
         var options = configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
         ProviderName(options.Database.Provider); // fails early with a clear message
         var dataDirectory = ResolveDataDirectory(options.DataDirectory, builder.Environment.ContentRootPath);
+        builder.AddPlatformSecurity(dataDirectory); // data file modes (issue 16; Security/SecurityHostExtensions.cs)
+        services.AddPlatformRateLimits(configuration); // Platform:RateLimits (issue 16, M1)
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
@@ -93,12 +95,15 @@ public static class PlatformHostExtensions
     public static WebApplication UsePlatform(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UsePlatformSecurityHeaders(); // nosniff, referrer policy, CSP frame-ancestors (issue 16, L5)
+        if (!app.Environment.IsDevelopment()) app.UseHsts(); // only on HTTPS requests
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseMiddleware<ApiRequestGuard>();
         app.UseRouting();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
+        app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();
         return app;

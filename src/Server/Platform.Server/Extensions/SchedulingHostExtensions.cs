@@ -68,7 +68,8 @@ public static class SchedulingHostExtensions
                     await WriteSignInAsync(context, "That key is not valid.");
                     return;
                 }
-                context.Response.Cookies.Append(DashboardCookie, presented.ToString().Trim(), new CookieOptions
+                // The cookie holds the key encrypted and signed by ASP.NET Core data protection, never the raw key.
+                context.Response.Cookies.Append(DashboardCookie, DashboardCookieProtector.Protect(context, presented.ToString().Trim()), new CookieOptions
                 {
                     HttpOnly = true, SameSite = SameSiteMode.Strict, Path = DashboardPath, Secure = context.Request.IsHttps, IsEssential = true,
                 });
@@ -76,10 +77,21 @@ public static class SchedulingHostExtensions
                 return;
             }
 
-            var identity = keys.Validate(KeyFromHeader(context)) ?? keys.Validate(context.Request.Cookies[DashboardCookie]);
+            var identity = keys.Validate(KeyFromHeader(context)) ?? keys.Validate(DashboardCookieProtector.Unprotect(context, context.Request.Cookies[DashboardCookie]));
             if (identity is null)
             {
                 await WriteSignInAsync(context, null);
+                return;
+            }
+            // The dashboard's actions read a form; any other body made it answer 500 (issue 16, L2).
+            if (HttpMethods.IsPost(context.Request.Method) && !context.Request.HasFormContentType)
+            {
+                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+                {
+                    Status = StatusCodes.Status415UnsupportedMediaType, Title = "The dashboard accepts forms only.",
+                    Detail = "Send the request with 'Content-Type: application/x-www-form-urlencoded' (as the dashboard's own pages do).",
+                }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
                 return;
             }
             context.Items[RoleItem] = identity.Role;

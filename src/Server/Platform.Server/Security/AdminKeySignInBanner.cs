@@ -25,15 +25,19 @@ internal sealed class AdminKeySignInBanner(
         lifetime.ApplicationStarted.Register(() =>
         {
             var baseUrl = BaseUrl();
+            // The key itself never goes to the log (logs are shipped and kept): a masked form and where the file is.
             logger.LogWarning(
-                "No API key is configured, so this server uses the generated admin key stored in {KeyFile}. " +
-                "Sign in to the Studio with {SignInUrl} . Configure Platform:ApiKeys to use your own keys.",
-                registry.GeneratedKeyPath, $"{baseUrl}/?key={Uri.EscapeDataString(registry.GeneratedKey)}");
+                "No API key is configured, so this server uses the generated admin key {MaskedKey} stored in {KeyFile} (readable by the server's user only). " +
+                "Sign in to the Studio at {BaseUrl}/?key=<the key in that file>. Configure Platform:ApiKeys to use your own keys.",
+                Mask(registry.GeneratedKey), registry.GeneratedKeyPath, baseUrl);
         });
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The first and last 4 characters of a key, the rest as '…' (enough to tell keys apart, not to use one).</summary>
+    internal static string Mask(string key) => key.Length <= 12 ? "…" : $"{key[..4]}…{key[^4..]}";
 
     private string BaseUrl()
     {
