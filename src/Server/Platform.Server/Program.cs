@@ -25,6 +25,7 @@ app.MapIntentsApi();
 app.MapStudio();
 app.MapDevicesApi();
 app.MapTestConsoleApi();
+app.MapTemplatesApi();
 
 app.Run();
 
