@@ -125,6 +125,17 @@ public sealed class TemplatesApiTests(TemplatesServerFixture server) : IClassFix
     }
 
     [Fact]
+    public async Task Should_Answer_400_When_The_Body_Is_Not_Json()
+    {
+        using var content = new StringContent("name=oops", Encoding.UTF8, "text/plain");
+
+        using var response = await server.Admin.PostAsync("/api/templates/faq-bot/instantiate", content, Ct);
+        var problem = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("{\"name\"", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Should_Refuse_To_Instantiate_When_The_Key_Cannot_Write()
     {
         using var reader = server.Factory.CreateClient(PlatformServerFactory.OperatorKey);

@@ -81,7 +81,7 @@ public static class TemplatesApi
         InstantiateRequest? body = null;
         if (http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0)
         {
-            try { body = await http.ReadFromJsonAsync<InstantiateRequest>(Json, ct); }
+            try { body = await JsonSerializer.DeserializeAsync<InstantiateRequest>(http.Body, Json, ct); }
             catch (JsonException e)
             {
                 logger.LogInformation("Instantiate {TemplateId}: body is not JSON ({Error})", id, e.Message);
