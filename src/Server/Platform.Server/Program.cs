@@ -29,6 +29,7 @@ app.MapStudio();
 app.MapDevicesApi();
 app.MapTestConsoleApi();
 app.MapPacksApi();
+app.MapTemplatesApi();
 
 app.Run();
 
