@@ -1,11 +1,13 @@
+using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.DataProtection;
+using Platform.Activities.Security;
 
 namespace Platform.Server.Security;
 
 /// <summary>
-/// The Hangfire dashboard's sign-in cookie: the key encrypted and signed with ASP.NET Core data protection (valid 12 hours),
-/// so the raw key is never stored in the browser.
+/// The Hangfire dashboard's sign-in cookie: the key and an expiry (12 hours), sealed with the platform's secrets key
+/// (<see cref="SecretProtector"/>, AES-GCM), so the raw key is never stored in the browser and every node that shares
+/// <c>Platform:Secrets:Key</c> accepts the cookie.
 /// </summary>
 internal static class DashboardCookieProtector
 {
@@ -14,23 +16,32 @@ internal static class DashboardCookieProtector
     /// <summary>How long a dashboard sign-in lasts.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
-    public static string Protect(HttpContext context, string key) =>
-        Protector(context).ToTimeLimitedDataProtector().Protect(key, Lifetime);
+    public static string Protect(HttpContext context, string key)
+    {
+        var expires = DateTimeOffset.UtcNow.Add(Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return Protector(context).Protect($"{expires}:{key}", Purpose);
+    }
 
-    /// <summary>The key in the cookie, or null when the cookie is missing, forged, expired or from other data protection keys.</summary>
+    /// <summary>The key in the cookie, or null when the cookie is missing, forged, expired or sealed with another secrets key.</summary>
     public static string? Unprotect(HttpContext context, string? cookie)
     {
         if (string.IsNullOrEmpty(cookie)) return null;
+        string plain;
         try
         {
-            return Protector(context).ToTimeLimitedDataProtector().Unprotect(cookie);
+            plain = Protector(context).Unprotect(cookie, Purpose);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
         {
             return null;
         }
+        var colon = plain.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0
+               && long.TryParse(plain.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
+               && DateTimeOffset.UtcNow.ToUnixTimeSeconds() < expires
+            ? plain[(colon + 1)..]
+            : null;
     }
 
-    private static IDataProtector Protector(HttpContext context) =>
-        context.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose);
+    private static SecretProtector Protector(HttpContext context) => context.RequestServices.GetRequiredService<SecretProtector>();
 }
