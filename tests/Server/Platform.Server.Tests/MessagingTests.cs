@@ -342,6 +342,9 @@ public abstract class MessagingTests(ServerFixture server)
         var sent = await WaitForSentAsync(telegram, 1);
 
         Assert.Equal("You said: busy?", Assert.Single(sent).PlainText);
+        // The fake has the message before the dispatcher has committed "Sent": wait for the commit.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await OutboxAsync(channel, "Sent")).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         var outbox = Assert.Single(await OutboxAsync(channel));
         Assert.Equal("Sent", outbox!.Str("status"));
         Assert.Equal(2, outbox!["attempts"]!.GetValue<int>());

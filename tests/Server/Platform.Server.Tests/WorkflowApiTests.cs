@@ -107,7 +107,10 @@ public abstract class WorkflowApiTests(ServerFixture server)
         foreach (var d in items)
         {
             foreach (var f in activityFields) Assert.True(d.ContainsKey(f), $"{d.Str("typeName")} lacks '{f}'.");
-            Assert.Equal(d.Str("typeName"), $"{d.Str("namespace")}.{d.Str("name")}");
+            if (d["customProperties"]?["intentSet"] is null)
+                Assert.Equal(d.Str("typeName"), $"{d.Str("namespace")}.{d.Str("name")}");
+            else // a per-set Recognize Intent type: its name is the node-name base the Studio numbers ("RecognizeIntentAssistant1")
+                Assert.Matches("^[A-Z][A-Za-z0-9]*$", d.Str("name"));
             Assert.Contains(d.Str("kind"), (string[])["Action", "Trigger", "Task", "Job"]);
             foreach (var input in d["inputs"]!.AsArray())
             {
