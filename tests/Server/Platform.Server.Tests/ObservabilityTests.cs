@@ -110,9 +110,9 @@ public sealed class ObservabilityTests(KestrelServerFixture server) : IClassFixt
         var p99 = await prometheus.ValueAsync($"histogram_quantile(0.99, sum by (le) (platform_message_latency_seconds_bucket{{channel=\"{channel}\"}}))", Ct);
         Assert.True(p99 is > 0 and < 30, $"P99 of the message latency is {p99}");
         Assert.Equal(0, await prometheus.WaitForValueAsync("platform_inbox_pending", v => v == 0, Ct));
-        Assert.NotNull(await prometheus.ValueAsync("platform_outbox_pending", Ct));
-        Assert.NotNull(await prometheus.ValueAsync("platform_dead_letters", Ct));
-        Assert.NotNull(await prometheus.ValueAsync("platform_hangfire_jobs{state=\"failed\"}", Ct));
+        Assert.NotNull(await prometheus.WaitForValueAsync("platform_outbox_pending", _ => true, Ct)); // gauges appear with the sampler's next read
+        Assert.NotNull(await prometheus.WaitForValueAsync("platform_dead_letters", _ => true, Ct)); // gauges appear with the sampler's next read
+        Assert.NotNull(await prometheus.WaitForValueAsync("platform_hangfire_jobs{state=\"failed\"}", _ => true, Ct)); // gauges appear with the sampler's next read
         Assert.True(await prometheus.ValueAsync("process_cpu_seconds_total", Ct) > 0);
     }
 

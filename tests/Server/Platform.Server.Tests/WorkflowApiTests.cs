@@ -107,7 +107,7 @@ public abstract class WorkflowApiTests(ServerFixture server)
         foreach (var d in items)
         {
             foreach (var f in activityFields) Assert.True(d.ContainsKey(f), $"{d.Str("typeName")} lacks '{f}'.");
-            if (d["customProperties"]?["intentSet"] is null)
+            if (!d.Str("typeName").StartsWith("Platform.RecognizeIntent.", StringComparison.Ordinal))
                 Assert.Equal(d.Str("typeName"), $"{d.Str("namespace")}.{d.Str("name")}");
             else // a per-set Recognize Intent type: its name is the node-name base the Studio numbers ("RecognizeIntentAssistant1")
                 Assert.Matches("^[A-Z][A-Za-z0-9]*$", d.Str("name"));
