@@ -43,7 +43,7 @@ public sealed class AuthTests
 
     [Theory]
     [InlineData("short", "Admin", "16 characters")]
-    [InlineData("a-long-enough-key-0123456789", "Root", "Admin or Operator")]
+    [InlineData("a-long-enough-key-0123456789", "Root", "Viewer, Operator, Designer, Admin")]
     [InlineData("", "Admin", "has no Key")]
     public void Should_RefuseToStart_When_AKeyIsMisconfigured(string key, string role, string message)
     {

@@ -49,15 +49,15 @@ public static class ChannelsApi
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Channels");
         group.MapGet("/", ListAsync);
         group.MapGet("/{name}", GetAsync);
-        group.MapPost("/", CreateAsync).RequireWriteAccess();
-        group.MapPut("/{name}", UpdateAsync).RequireWriteAccess();
-        group.MapDelete("/{name}", DeleteAsync).RequireWriteAccess();
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPut("/{name}", UpdateAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapDelete("/{name}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin);
 
         var messages = app.MapGroup(MessagesPrefix).RequireAuthorization(ApiPolicies.Read).WithTags("Messages");
         messages.MapGet("/inbox", ListInboxAsync);
         messages.MapGet("/outbox", ListOutboxAsync);
         messages.MapGet("/outbox/{id}", GetOutboxAsync);
-        messages.MapPost("/outbox/{id}/retry", RetryAsync).RequireWriteAccess();
+        messages.MapPost("/outbox/{id}/retry", RetryAsync).RequireAuthorization(ApiPolicies.Operate);
         return app;
     }
 

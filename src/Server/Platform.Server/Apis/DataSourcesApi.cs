@@ -44,11 +44,11 @@ public static class DataSourcesApi
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Data sources");
         group.MapGet("/", ListAsync);
         group.MapGet("/{name}", GetAsync);
-        group.MapPost("/", CreateAsync).RequireWriteAccess();
-        group.MapPut("/{name}", UpdateAsync).RequireWriteAccess();
-        group.MapDelete("/{name}", DeleteAsync).RequireWriteAccess();
-        group.MapPost("/{name}/test", TestAsync).RequireWriteAccess();
-        group.MapPost("/{name}/query", QueryAsync).RequireWriteAccess();
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPut("/{name}", UpdateAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapDelete("/{name}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/{name}/test", TestAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapPost("/{name}/query", QueryAsync).RequireAuthorization(ApiPolicies.Design);
         return app;
     }
 

@@ -50,10 +50,10 @@ public static class DevicesApi
         group.MapGet("/audit", AuditAsync);
         group.MapGet("/{id}", GetAsync);
         group.MapGet("/{id}/state", StateAsync);
-        group.MapPost("/", CreateAsync).RequireWriteAccess();
-        group.MapPut("/{id}", ReplaceAsync).RequireWriteAccess();
-        group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
-        group.MapPost("/{id}/commands", CommandAsync).RequireWriteAccess();
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapPut("/{id}", ReplaceAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapPost("/{id}/commands", CommandAsync).RequireAuthorization(ApiPolicies.Operate);
         return app;
     }
 

@@ -60,9 +60,9 @@ public static class IntentsApi
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Intents");
         group.MapGet("/", ListAsync);
         group.MapGet("/{id}", GetAsync);
-        group.MapPost("/", CreateAsync).RequireWriteAccess();
-        group.MapPut("/{id}", UpdateAsync).RequireWriteAccess();
-        group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapPut("/{id}", UpdateAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Design);
         // The body holds one message: a small request size limit keeps a 10 MB "test" from being read at all.
         group.MapPost("/{id}/test", TestAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxTestBodyBytes));
         return app;

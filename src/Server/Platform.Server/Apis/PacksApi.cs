@@ -27,10 +27,10 @@ public static class PacksApi
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Packs");
         group.MapGet("/", List);
         group.MapGet("/{id}", Get);
-        group.MapPost("/", InstallAsync).RequireWriteAccess();
-        group.MapPost("/{id}/enable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, user, log, ct)).RequireWriteAccess();
-        group.MapPost("/{id}/disable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, user, log, ct)).RequireWriteAccess();
-        group.MapDelete("/{id}", DeleteAsync).RequireWriteAccess();
+        group.MapPost("/", InstallAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/{id}/enable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/{id}/disable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin);
         return app;
     }
 

@@ -50,7 +50,7 @@ public static class TemplatesApi
         ArgumentNullException.ThrowIfNull(app);
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Templates");
         group.MapGet("/", ListAsync);
-        group.MapPost("/{id}/instantiate", InstantiateAsync).RequireWriteAccess();
+        group.MapPost("/{id}/instantiate", InstantiateAsync).RequireAuthorization(ApiPolicies.Design);
         return app;
     }
 

@@ -57,7 +57,7 @@ public static class TestConsoleApi
     {
         ArgumentNullException.ThrowIfNull(app);
         var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Read).WithTags("Test console");
-        group.MapPost("/messages", SendAsync).RequireWriteAccess();
+        group.MapPost("/messages", SendAsync).RequireAuthorization(ApiPolicies.Operate);
         return app;
     }
 

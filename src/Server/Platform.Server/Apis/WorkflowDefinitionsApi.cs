@@ -10,6 +10,7 @@ using Platform.Engine.Models;
 using Platform.Server.Apis.Models;
 using Platform.Server.Infrastructure;
 using Platform.Server.Mapping;
+using Platform.Server.Security;
 
 namespace Platform.Server.Apis;
 
@@ -37,22 +38,22 @@ public static partial class WorkflowDefinitionsApi
         api.MapGet("/workflow-definitions/{definitionId}/export", ExportAsync);
 
         // Changing.
-        api.MapPost("/workflow-definitions", SaveAsync).RequireWriteAccess();
-        api.MapPost("/workflow-definitions/{definitionId}/publish", PublishAsync).RequireWriteAccess();
-        api.MapPost("/workflow-definitions/{definitionId}/retract", RetractAsync).RequireWriteAccess();
-        api.MapDelete("/workflow-definitions/{definitionId}", DeleteAsync).RequireWriteAccess();
-        api.MapDelete("/workflow-definitions/by-id/{id}", DeleteVersionAsync).RequireWriteAccess();
-        api.MapPost("/workflow-definitions/{definitionId}/revert/{version}", RevertAsync).RequireWriteAccess();
-        api.MapPost("/workflow-definitions/import", ImportAsync).RequireWriteAccess();
-        api.MapPost("/workflow-definitions/import-files", ImportFilesAsync).RequireWriteAccess().DisableAntiforgery();
-        api.MapPost("/bulk-actions/publish/workflow-definitions/by-definition-ids", BulkPublishAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/retract/workflow-definitions/by-definition-ids", BulkRetractAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/delete/workflow-definitions/by-definition-id", BulkDeleteAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/delete/workflow-definitions/by-id", BulkDeleteVersionsAsync).RequireWriteAccess();
+        api.MapPost("/workflow-definitions", SaveAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/workflow-definitions/{definitionId}/publish", PublishAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/workflow-definitions/{definitionId}/retract", RetractAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapDelete("/workflow-definitions/{definitionId}", DeleteAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapDelete("/workflow-definitions/by-id/{id}", DeleteVersionAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/workflow-definitions/{definitionId}/revert/{version}", RevertAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/workflow-definitions/import", ImportAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/workflow-definitions/import-files", ImportFilesAsync).RequireAuthorization(ApiPolicies.Design).DisableAntiforgery();
+        api.MapPost("/bulk-actions/publish/workflow-definitions/by-definition-ids", BulkPublishAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/bulk-actions/retract/workflow-definitions/by-definition-ids", BulkRetractAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/bulk-actions/delete/workflow-definitions/by-definition-id", BulkDeleteAsync).RequireAuthorization(ApiPolicies.Design);
+        api.MapPost("/bulk-actions/delete/workflow-definitions/by-id", BulkDeleteVersionsAsync).RequireAuthorization(ApiPolicies.Design);
 
         // Running (creates instances, so Admin only).
-        api.MapPost("/workflow-definitions/{definitionId}/execute", ExecutePostAsync).RequireWriteAccess();
-        api.MapGet("/workflow-definitions/{definitionId}/execute", ExecuteGetAsync).RequireWriteAccess();
+        api.MapPost("/workflow-definitions/{definitionId}/execute", ExecutePostAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapGet("/workflow-definitions/{definitionId}/execute", ExecuteGetAsync).RequireAuthorization(ApiPolicies.Operate);
         return api;
     }
 

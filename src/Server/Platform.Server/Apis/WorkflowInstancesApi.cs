@@ -7,6 +7,7 @@ using Platform.Engine.Models;
 using Platform.Server.Apis.Models;
 using Platform.Server.Infrastructure;
 using Platform.Server.Mapping;
+using Platform.Server.Security;
 
 namespace Platform.Server.Apis;
 
@@ -29,14 +30,14 @@ public static class WorkflowInstancesApi
         api.MapGet("/workflow-instances/{id}/journal", JournalGetAsync);
         api.MapGet("/workflow-instances/{id}/variables", GetVariablesAsync);
 
-        api.MapPost("/workflow-instances/{id}/cancel", CancelAsync).RequireWriteAccess();
-        api.MapPost("/cancel/workflow-instances/{id}", CancelAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/cancel/workflow-instances", BulkCancelAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/cancel/workflow-instances/by-id", BulkCancelAsync).RequireWriteAccess();
-        api.MapPost("/workflow-instances/{id}/retry", RetryAsync).RequireWriteAccess();
-        api.MapDelete("/workflow-instances/{id}", DeleteAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/delete/workflow-instances", BulkDeleteAsync).RequireWriteAccess();
-        api.MapPost("/bulk-actions/delete/workflow-instances/by-id", BulkDeleteAsync).RequireWriteAccess();
+        api.MapPost("/workflow-instances/{id}/cancel", CancelAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/cancel/workflow-instances/{id}", CancelAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/bulk-actions/cancel/workflow-instances", BulkCancelAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/bulk-actions/cancel/workflow-instances/by-id", BulkCancelAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/workflow-instances/{id}/retry", RetryAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapDelete("/workflow-instances/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/bulk-actions/delete/workflow-instances", BulkDeleteAsync).RequireAuthorization(ApiPolicies.Operate);
+        api.MapPost("/bulk-actions/delete/workflow-instances/by-id", BulkDeleteAsync).RequireAuthorization(ApiPolicies.Operate);
         return api;
     }
 

@@ -71,15 +71,8 @@ public static class PlatformHostExtensions
         var maxBody = options.Api.MaxRequestBodySize > 0 ? options.Api.MaxRequestBodySize : ApiOptions.DefaultMaxRequestBodySize;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
 
-        // Auth: every API endpoint needs "Authorization: ApiKey <key>"; Operator keys may only read.
-        var keys = ApiKeyRegistry.Create(options.ApiKeys, dataDirectory);
-        services.AddSingleton(keys);
-        services.AddHostedService<AdminKeySignInBanner>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(ApiPolicies.Read, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin, ApiKeyRoles.Operator))
-            .AddPolicy(ApiPolicies.Write, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin));
+        // Auth: every API endpoint needs "Authorization: ApiKey <key>" with a role the route's policy allows (Security/ApiKeyHostExtensions.cs).
+        services.AddPlatformApiKeys(configuration, options.ApiKeys, dataDirectory);
 
         // CORS: same origin by default (the Studio is served by this host).
         var origins = options.Cors.AllowedOrigins.Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o.Trim().TrimEnd('/')).ToArray();

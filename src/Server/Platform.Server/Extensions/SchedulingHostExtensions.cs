@@ -52,7 +52,7 @@ public static class SchedulingHostExtensions
 
     /// <summary>
     /// Maps the Hangfire Dashboard at <c>/hangfire</c>. Accepts <c>Authorization: ApiKey …</c> or the sign-in cookie
-    /// (<c>/hangfire?key=…</c> sets it and redirects). Admin keys may act; Operator keys only read; anyone else gets a 401
+    /// (<c>/hangfire?key=…</c> sets it and redirects). Operator, Designer and Admin keys may act; Viewer keys only read; anyone else gets a 401
     /// with a small sign-in page.
     /// </summary>
     public static WebApplication UsePlatformHangfireDashboard(this WebApplication app)
@@ -60,12 +60,19 @@ public static class SchedulingHostExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseWhen(c => c.Request.Path.StartsWithSegments(DashboardPath, StringComparison.OrdinalIgnoreCase), branch => branch.Use(async (context, next) =>
         {
-            var keys = context.RequestServices.GetRequiredService<ApiKeyRegistry>();
+            var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
+            var remote = context.Connection.RemoteIpAddress;
             if (context.Request.Query.TryGetValue("key", out var presented) && HttpMethods.IsGet(context.Request.Method))
             {
-                if (keys.Validate(presented) is null)
+                var signIn = await keys.CheckAsync(presented, remote, context.RequestAborted);
+                if (signIn.Outcome == ApiKeyCheckOutcome.LockedOut)
                 {
-                    await WriteSignInAsync(context, "That key is not valid.");
+                    await WriteLockedOutAsync(context, signIn);
+                    return;
+                }
+                if (signIn.Outcome != ApiKeyCheckOutcome.Valid)
+                {
+                    await WriteSignInAsync(context, signIn.Message ?? "That key is not valid.");
                     return;
                 }
                 // The cookie holds the key encrypted and signed by ASP.NET Core data protection, never the raw key.
@@ -77,10 +84,18 @@ public static class SchedulingHostExtensions
                 return;
             }
 
-            var identity = keys.Validate(KeyFromHeader(context)) ?? keys.Validate(DashboardCookieProtector.Unprotect(context, context.Request.Cookies[DashboardCookie]));
-            if (identity is null)
+            // Every request checks the key again (header first, then the cookie): a revoked or expired key stops working here too.
+            var check = await keys.CheckAsync(KeyFromHeader(context), remote, context.RequestAborted);
+            if (check.Outcome == ApiKeyCheckOutcome.None)
+                check = await keys.CheckAsync(DashboardCookieProtector.Unprotect(context, context.Request.Cookies[DashboardCookie]), remote, context.RequestAborted);
+            if (check.Outcome == ApiKeyCheckOutcome.LockedOut)
             {
-                await WriteSignInAsync(context, null);
+                await WriteLockedOutAsync(context, check);
+                return;
+            }
+            if (check.Identity is not { } identity)
+            {
+                await WriteSignInAsync(context, check.Outcome == ApiKeyCheckOutcome.None ? null : check.Message);
                 return;
             }
             // The dashboard's actions read a form; any other body made it answer 500 (issue 16, L2).
@@ -101,7 +116,8 @@ public static class SchedulingHostExtensions
         app.UseHangfireDashboard(DashboardPath, new DashboardOptions
         {
             Authorization = [new RoleAuthorizationFilter()],
-            IsReadOnlyFunc = c => !string.Equals(c.GetHttpContext().Items[RoleItem] as string, ApiKeyRoles.Admin, StringComparison.Ordinal),
+            // Triggering, requeueing and deleting jobs is operating: Operator and up; Viewers only look.
+            IsReadOnlyFunc = c => !ApiKeyRoles.Includes(c.GetHttpContext().Items[RoleItem] as string, ApiKeyRoles.Operator),
             AppPath = "/",
             DisplayStorageConnectionString = false,
         });
@@ -127,11 +143,23 @@ public static class SchedulingHostExtensions
             <form method="get" action="{WebUtility.HtmlEncode(context.Request.PathBase + DashboardPath)}">
             <label>API key <input type="password" name="key" autocomplete="off" required></label>
             <button type="submit">Sign in</button></form>
-            <p>Admin keys may trigger and delete jobs; Operator keys may only look.</p></body></html>
+            <p>Operator, Designer and Admin keys may trigger and delete jobs; Viewer keys may only look.</p></body></html>
             """);
     }
 
-    /// <summary>Lets in whoever the sign-in middleware recognised (Admin or Operator).</summary>
+    private static async Task WriteLockedOutAsync(HttpContext context, ApiKeyCheck check)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling((check.RetryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds));
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = StatusCodes.Status429TooManyRequests, Title = check.Message,
+            Detail = $"This address is locked out for {seconds} s after too many invalid API keys. Check the key; the lockout is configured under {KeyLockoutOptions.SectionName}.",
+        }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+    }
+
+    /// <summary>Lets in whoever the sign-in middleware recognised (any role).</summary>
     private sealed class RoleAuthorizationFilter : IDashboardAuthorizationFilter
     {
         public bool Authorize(DashboardContext context) => context.GetHttpContext().Items[RoleItem] is string;

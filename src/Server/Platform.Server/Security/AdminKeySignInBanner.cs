@@ -4,23 +4,38 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Platform.Server.Security;
 
 /// <summary>
-/// Creates the key registry at start (so a missing admin key is generated before the first request) and, when the key
-/// was generated, logs the Studio sign-in URL once the server listens.
+/// Creates the key registry at start (so a missing admin key is generated before the first request), loads the run-time keys,
+/// warns about configured Operator keys kept read-only (as before roles existed) and, when the key was generated, logs the Studio
+/// sign-in URL once the server listens.
 /// </summary>
 internal sealed class AdminKeySignInBanner(
     ApiKeyRegistry registry,
+    ApiKeyStore store,
     IServer server,
     IHostApplicationLifetime lifetime,
     ILogger<AdminKeySignInBanner> logger) : IHostedService
 {
     private const string DefaultBaseUrl = "http://localhost:5000";
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await store.LoadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "The API keys created at run time could not be loaded yet; they are loaded on first use");
+        }
+        foreach (var name in registry.ReadOnlyOperatorKeyNames)
+            logger.LogWarning("The configured API key {KeyName} has the role Operator, which was read-only before roles existed, so it gets the role " +
+                              "Viewer (read-only). Set its Role to Viewer to keep it so, or set {Setting}=false to give configured Operator keys the " +
+                              "Operator role (run, retry, cancel and resume workflows, dead letters, device commands; docs/security.md)",
+                name, ApiKeyRegistry.ReadOnlyOperatorKeysSetting);
         if (registry.GeneratedKey is null)
         {
             logger.LogInformation("API: {Count} configured key(s) accepted", registry.Count);
-            return Task.CompletedTask;
+            return;
         }
         lifetime.ApplicationStarted.Register(() =>
         {
@@ -31,7 +46,6 @@ internal sealed class AdminKeySignInBanner(
                 "Sign in to the Studio at {BaseUrl}/?key=<the key in that file>. Configure Platform:ApiKeys to use your own keys.",
                 Mask(registry.GeneratedKey), registry.GeneratedKeyPath, baseUrl);
         });
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

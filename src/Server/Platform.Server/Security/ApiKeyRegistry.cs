@@ -5,9 +5,10 @@ using Platform.Server.Extensions;
 namespace Platform.Server.Security;
 
 /// <summary>Who a valid key belongs to.</summary>
-/// <param name="Name">The key's configured name.</param>
-/// <param name="Role">Admin or Operator.</param>
-public sealed record ApiKeyIdentity(string Name, string Role);
+/// <param name="Name">The key's name.</param>
+/// <param name="Role">One of <see cref="ApiKeyRoles.All"/>.</param>
+/// <param name="KeyId">The id of a key created at run time (<c>/api/keys</c>); null for a configured or generated key.</param>
+public sealed record ApiKeyIdentity(string Name, string Role, string? KeyId = null);
 
 /// <summary>
 /// The API keys the server accepts. Keys are held only as SHA-256 hashes and compared in constant time.
@@ -37,14 +38,23 @@ public sealed class ApiKeyRegistry
     /// <summary>Where the generated admin key is stored; null when keys are configured.</summary>
     public string? GeneratedKeyPath { get; }
 
-    /// <summary>How many keys are accepted.</summary>
+    /// <summary>How many keys are configured (or 1 for the generated key).</summary>
     public int Count => _keys.Length;
+
+    /// <summary>The names of configured keys with the role Operator that were made Viewers (see <see cref="ReadOnlyOperatorKeysSetting"/>).</summary>
+    public IReadOnlyList<string> ReadOnlyOperatorKeyNames { get; private init; } = [];
+
+    /// <summary>
+    /// The setting that keeps configured Operator keys read-only (default true): before roles existed an Operator key could only
+    /// read, so such a key gets the role Viewer. False gives configured Operator keys the Operator role (run, retry, cancel…).
+    /// </summary>
+    public const string ReadOnlyOperatorKeysSetting = "Platform:Security:ReadOnlyOperatorKeys";
 
     /// <summary>
     /// Builds the registry from configuration, or from the generated admin key file when no key is configured.
     /// </summary>
     /// <exception cref="InvalidOperationException">A configured key is empty, too short, duplicated or has an unknown role.</exception>
-    public static ApiKeyRegistry Create(IReadOnlyList<ApiKeyOptions> configured, string dataDirectory)
+    public static ApiKeyRegistry Create(IReadOnlyList<ApiKeyOptions> configured, string dataDirectory, bool readOnlyOperatorKeys = true)
     {
         ArgumentNullException.ThrowIfNull(configured);
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
@@ -59,6 +69,7 @@ public sealed class ApiKeyRegistry
         }
 
         var keys = new List<(byte[], ApiKeyIdentity)>();
+        var readOnlyOperators = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
         {
@@ -69,13 +80,19 @@ public sealed class ApiKeyRegistry
                 throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) has no Key. Set Platform:ApiKeys:{i}:Key to a random secret of at least {MinimumKeyLength} characters, or remove the entry.");
             if (key.Length < MinimumKeyLength)
                 throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) is shorter than {MinimumKeyLength} characters. Use a random secret, for example the output of 'openssl rand -base64 32'.");
-            var role = ApiKeyRoles.Parse(e.Role ?? ApiKeyRoles.Operator)
-                ?? throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) has the unknown role '{e.Role}'. Use {ApiKeyRoles.Admin} or {ApiKeyRoles.Operator}.");
+            // No role: read-only, as a key without a role was before roles existed.
+            var role = ApiKeyRoles.Parse(string.IsNullOrWhiteSpace(e.Role) ? ApiKeyRoles.Viewer : e.Role)
+                ?? throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) has the unknown role '{e.Role}'. Use one of {string.Join(", ", ApiKeyRoles.All)} (docs/security.md).");
+            if (role == ApiKeyRoles.Operator && readOnlyOperatorKeys)
+            {
+                role = ApiKeyRoles.Viewer; // read-only, as before roles existed
+                readOnlyOperators.Add(name);
+            }
             if (!seen.Add(key))
                 throw new InvalidOperationException($"API key '{name}' (Platform:ApiKeys:{i}) repeats another key. Give every client its own key.");
             keys.Add((Hash(key), new ApiKeyIdentity(name, role)));
         }
-        return new ApiKeyRegistry([.. keys], null, null);
+        return new ApiKeyRegistry([.. keys], null, null) { ReadOnlyOperatorKeyNames = readOnlyOperators };
     }
 
     /// <summary>Finds who a presented key belongs to; every key is compared, in constant time.</summary>
@@ -92,7 +109,8 @@ public sealed class ApiKeyRegistry
         return match;
     }
 
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    /// <summary>The SHA-256 of a key's UTF-8 text.</summary>
+    internal static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private static string LoadOrCreateAdminKey(string path)
     {
@@ -130,6 +148,6 @@ public sealed class ApiKeyRegistry
         if ((mode & ~wanted) != 0) File.SetUnixFileMode(path, mode & wanted);
     }
 
-    private static string Base64Url(byte[] bytes) =>
+    internal static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
