@@ -23,7 +23,8 @@ public static class ApiRouting
         return app.MapGroup(ElsaApiPrefix).RequireAuthorization(ApiPolicies.Read).WithTags(tag);
     }
 
-    /// <summary>Restricts an endpoint to Admin keys (Operator keys get 403).</summary>
+    /// <summary>Restricts an endpoint to the Admin role (<see cref="ApiPolicies.Write"/>); prefer RequireAuthorization with
+    /// <see cref="ApiPolicies.Operate"/>, <see cref="ApiPolicies.Design"/> or <see cref="ApiPolicies.Admin"/>.</summary>
     public static TBuilder RequireWriteAccess<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(ApiPolicies.Write);
 

@@ -11,7 +11,7 @@ namespace Platform.Server.Apis;
 /// <summary>
 /// Channels under <c>/api/channels</c> and the message log under <c>/api/messages</c>: the inbox (what came in, and what
 /// became of it) and the outbox (replies, their delivery attempts and dead letters with the reason). Secret settings are
-/// write-only: answers list their names under <c>secrets</c>, never their values. Reading needs any API key; changing an Admin key.
+/// write-only: answers list their names under <c>secrets</c>, never their values. Reading needs any role; changing needs Admin (channels hold secrets); retrying a dead letter needs Operator.
 /// </summary>
 public static class ChannelsApi
 {

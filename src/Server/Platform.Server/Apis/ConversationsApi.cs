@@ -9,7 +9,7 @@ namespace Platform.Server.Apis;
 /// <summary>
 /// Conversations under <c>/api/conversations</c>: what came in and went out on each conversation of every channel, with the
 /// workflow instance that handled each message. A conversation is the inbox and outbox rows that share a conversation key
-/// (<c>kind:channel:chat[:thread]</c>). Reading needs any API key.
+/// (<c>kind:channel:chat[:thread]</c>). Reading needs any role.
 /// </summary>
 public static class ConversationsApi
 {

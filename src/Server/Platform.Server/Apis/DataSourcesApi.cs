@@ -8,7 +8,7 @@ namespace Platform.Server.Apis;
 
 /// <summary>
 /// Named data sources under <c>/api/data-sources</c>. Connection strings are write-only: answers carry a masked form.
-/// Reading needs any API key; changing and testing need an Admin key.
+/// Reading needs any role; testing and querying need Designer; changing needs Admin (connection strings are secrets).
 /// </summary>
 public static class DataSourcesApi
 {

@@ -7,7 +7,7 @@ namespace Platform.Server.Apis;
 
 /// <summary>
 /// The device registry under <c>/api/devices</c>, each device's cached state and the device audit log.
-/// Reading needs any API key; changing needs an Admin key.
+/// Reading needs any role; commands need Operator; changing needs Designer.
 /// </summary>
 public static class DevicesApi
 {

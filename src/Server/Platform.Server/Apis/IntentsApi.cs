@@ -8,7 +8,7 @@ namespace Platform.Server.Apis;
 /// <summary>
 /// Intent sets under <c>/api/intents</c>: CRUD and <c>POST /api/intents/{id}/test</c>. A set is trained when it is saved
 /// (milliseconds) and cached per version; every set is also the activity type <c>Platform.RecognizeIntent.{id}</c>.
-/// Reading and testing need any API key; changing needs an Admin key.
+/// Reading and testing need any role; changing needs Designer.
 /// </summary>
 public static class IntentsApi
 {

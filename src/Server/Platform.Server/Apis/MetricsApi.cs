@@ -5,7 +5,7 @@ using Platform.Server.Security;
 namespace Platform.Server.Apis;
 
 /// <summary>
-/// <c>GET /metrics</c>: Prometheus text format. A scraper sends an Operator or Admin key (<c>Authorization: ApiKey &lt;key&gt;</c>)
+/// <c>GET /metrics</c>: Prometheus text format. A scraper sends a key of any role (<c>Authorization: ApiKey &lt;key&gt;</c>)
 /// or scrapes from a network listed in <c>Platform:Metrics:AllowedNetworks</c>. The series are listed in docs/operations.md.
 /// </summary>
 public static class MetricsApi

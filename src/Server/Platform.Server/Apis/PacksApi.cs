@@ -7,7 +7,7 @@ using Platform.Server.Security;
 namespace Platform.Server.Apis;
 
 /// <summary>
-/// Activity packs under <c>/api/packs</c>: list (any key); install, upgrade, enable, disable and remove (Admin keys only).
+/// Activity packs under <c>/api/packs</c>: list (any role); install, upgrade, enable, disable and remove (Admin only).
 /// Changes apply at once, without a restart, and reach the other nodes within the configuration refresh interval.
 /// </summary>
 public static class PacksApi

@@ -12,7 +12,7 @@ namespace Platform.Server.Apis;
 /// made from one. The templates are listed by <c>workflows/templates/index.json</c> next to the server binary; each entry
 /// points at a workflow file (the seed workflows in <c>workflows/</c> are templates too, from the same file) and, optionally,
 /// at an intent set the template needs, created when the template is used and the set does not exist yet.
-/// Listing needs any API key; making a draft needs the key that may save workflow definitions.
+/// Listing needs any role; making a draft needs Designer (as saving workflow definitions does).
 /// </summary>
 public static class TemplatesApi
 {

@@ -12,7 +12,7 @@ namespace Platform.Server.Apis;
 /// <summary>
 /// The analysts' test console under <c>/api/test-console</c>: a message typed in the Studio goes through the channel's inbox exactly
 /// as a real one (same trigger matching, bookmarks, journal and outbox), and the answer says which workflow ran, the activities it
-/// executed, and the replies it wrote. Needs an Admin key (it starts workflows).
+/// executed, and the replies it wrote. Needs Operator or more (it starts workflows).
 /// </summary>
 public static class TestConsoleApi
 {

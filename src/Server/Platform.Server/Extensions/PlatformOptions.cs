@@ -41,7 +41,8 @@ public sealed class ApiKeyOptions
     /// <summary>A name for logs and audit (the key itself is never logged).</summary>
     public string? Name { get; set; }
 
-    /// <summary><c>Admin</c> (everything) or <c>Operator</c> (read-only).</summary>
+    /// <summary><c>Viewer</c> (default), <c>Operator</c>, <c>Designer</c> or <c>Admin</c>; a configured <c>Operator</c> stays read-only
+    /// (<c>Viewer</c>) unless <c>Platform:Security:ReadOnlyOperatorKeys=false</c> (docs/security.md).</summary>
     public string? Role { get; set; }
 }
 
