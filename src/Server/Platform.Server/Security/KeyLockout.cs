@@ -53,7 +53,7 @@ public sealed class KeyLockoutOptions
 /// Locks out an IP address that presented too many unknown API keys (issue 16, M1): after <see cref="KeyLockoutOptions.MaxFailures"/>
 /// unknown keys within <see cref="KeyLockoutOptions.Window"/>, every key from that address is refused with 429 for
 /// <see cref="KeyLockoutOptions.Duration"/>, so that keys cannot be guessed. Expired or revoked keys are not counted (they are
-/// known, not guesses). Per node and in memory: a restart forgets it.
+/// known, not guesses), nor are requests without a client address (a Unix socket). Per node and in memory: a restart forgets it.
 /// </summary>
 public sealed class KeyLockout(KeyLockoutOptions options, TimeProvider clock, ILogger<KeyLockout> logger)
 {
@@ -68,7 +68,7 @@ public sealed class KeyLockout(KeyLockoutOptions options, TimeProvider clock, IL
     /// <summary>How long <paramref name="address"/> is still locked out; null when it is not.</summary>
     public TimeSpan? LockedFor(IPAddress? address)
     {
-        if (!options.Enabled || !_entries.TryGetValue(KeyOf(address), out var entry)) return null;
+        if (!options.Enabled || address is null || !_entries.TryGetValue(KeyOf(address), out var entry)) return null;
         var now = clock.GetUtcNow();
         lock (entry) return entry.LockedUntil is { } until && until > now ? until - now : null;
     }
@@ -76,7 +76,8 @@ public sealed class KeyLockout(KeyLockoutOptions options, TimeProvider clock, IL
     /// <summary>Counts an unknown key from <paramref name="address"/>; true when this failure locked it out.</summary>
     public bool RecordFailure(IPAddress? address)
     {
-        if (!options.Enabled) return false;
+        // Without an address (a Unix socket, an in-memory test server) there is nobody to lock out but everyone.
+        if (!options.Enabled || address is null) return false;
         var now = clock.GetUtcNow();
         if (_entries.Count > SweepThreshold) Sweep(now);
         var key = KeyOf(address);
@@ -112,8 +113,7 @@ public sealed class KeyLockout(KeyLockoutOptions options, TimeProvider clock, IL
         }
     }
 
-    private static string KeyOf(IPAddress? address) =>
-        address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    private static string KeyOf(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
     private sealed class Entry
     {
