@@ -41,6 +41,7 @@ public static class ObservabilityHostExtensions
             services.AddSingleton<PlatformMetrics>();
             services.AddHostedService<OperationsSampler>();
         }
+        builder.AddPlatformTracing();
         return builder;
     }
 
