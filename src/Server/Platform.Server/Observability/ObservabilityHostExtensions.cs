@@ -42,6 +42,7 @@ public static class ObservabilityHostExtensions
             services.AddHostedService<OperationsSampler>();
         }
         builder.AddPlatformTracing();
+        builder.AddPlatformMaintenance();
         return builder;
     }
 
