@@ -41,7 +41,7 @@ public sealed class DatabaseBackupJob(IDatabaseBackup backup, IOptions<BackupOpt
     /// <summary>The recurring job's id.</summary>
     public const string JobId = "platform-backup";
 
-    /// <summary>Backup files are named <c>platform-yyyyMMdd-HHmmss</c> plus the provider's extension.</summary>
+    /// <summary>Backup files are named <c>platform-yyyyMMdd-HHmmss-fff</c> plus the provider's extension.</summary>
     public const string FilePrefix = "platform-";
 
     /// <summary>One backup; returns the file written.</summary>
@@ -51,7 +51,7 @@ public sealed class DatabaseBackupJob(IDatabaseBackup backup, IOptions<BackupOpt
     {
         var directory = options.Value.Directory ?? throw new InvalidOperationException($"{BackupOptions.SectionName}:Directory is not set.");
         Directory.CreateDirectory(directory);
-        var file = Path.Combine(directory, FilePrefix + clock.GetUtcNow().ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + backup.FileExtension);
+        var file = Path.Combine(directory, FilePrefix + clock.GetUtcNow().ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture) + backup.FileExtension);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await backup.BackupAsync(file).ConfigureAwait(false);
         logger.LogInformation("Backup {File} written ({Bytes} bytes) in {Elapsed} ms.", file, new FileInfo(file).Length,

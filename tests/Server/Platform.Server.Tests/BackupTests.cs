@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Scheduling.Hangfire;
 using Platform.Channels.Webhooks;
 using Platform.Server.Observability;
 using Platform.Server.Tests.Infrastructure;
@@ -119,5 +123,32 @@ public sealed class BackupTests
         Assert.Equal(1, wrong);
         Assert.Contains("does not exist", error.ToString());
         Assert.Contains("is not a SQLite database", error.ToString());
+    }
+
+    [Fact]
+    public async Task Should_Schedule_Retention_And_Backups_And_Keep_The_Newest_Backups_When_The_Backup_Job_Runs()
+    {
+        // Arrange
+        using var data = new TempDirectory("platform-backup-job-test");
+        var settings = PlatformServerFactory.WithKeys(data.Path);
+        settings["Platform:Backups:Keep"] = "2";
+        settings["Platform:Backups:Directory"] = "nightly";
+        await using var server = new PlatformServerFactory(settings);
+        using var admin = server.CreateClient(PlatformServerFactory.AdminKey);
+        await admin.GetJsonAsync("/api/channels"); // started
+
+        // Act
+        var job = server.Services.GetRequiredService<DatabaseBackupJob>();
+        var written = new List<string>();
+        for (var i = 0; i < 3; i++) written.Add(await job.RunAsync());
+
+        // Assert
+        using var connection = server.Services.GetRequiredService<JobStorage>().GetConnection();
+        var recurring = connection.GetRecurringJobs().Select(j => j.Id).ToList();
+        Assert.Contains(DataRetentionJob.JobId, recurring);
+        Assert.Contains(DatabaseBackupJob.JobId, recurring);
+        var kept = Directory.GetFiles(Path.Combine(data.Path, "nightly")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(written.Skip(1).ToList(), kept);
+        Assert.All(kept, f => Assert.True(new FileInfo(f).Length > 0));
     }
 }
