@@ -90,6 +90,8 @@ public sealed class IntentEmbeddings : IDisposable
         return await _build.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(10);
+
     private async Task<OnnxEmbeddingGenerator?> BuildAsync()
     {
         try
@@ -99,7 +101,13 @@ public sealed class IntentEmbeddings : IDisposable
             {
                 _logger.LogInformation("Intent recognition: loading the default embedding model from {Directory} (built once, about 25 s, when it is not cached)",
                     ModelBuilder.DefaultModelDirectory(_options.DataDirectory));
-                var files = await DefaultModel.EnsureAsync(_options.DataDirectory, _options.WordVectorsPath, _logger).ConfigureAwait(false);
+                var ensure = DefaultModel.EnsureAsync(_options.DataDirectory, _options.WordVectorsPath, _logger);
+                // Start-up progress: a line every 10 s while the model is extracted and built, so a slow start is visibly alive.
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (await Task.WhenAny(ensure, Task.Delay(ProgressInterval)).ConfigureAwait(false) != ensure)
+                    _logger.LogInformation("Intent recognition: still preparing the embedding model ({Elapsed} s so far)",
+                        (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                var files = await ensure.ConfigureAwait(false);
                 options = new OnnxEmbeddingOptions { ModelPath = files.ModelPath, VocabPath = files.VocabPath, ModelId = "glove-100d" };
             }
             var generator = new OnnxEmbeddingGenerator(options);

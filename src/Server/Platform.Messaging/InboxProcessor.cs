@@ -78,13 +78,17 @@ public sealed class InboxProcessor : BackgroundService
             row = await _inbox.FindAsync(id, ct).ConfigureAwait(false);
             if (row is null) return;
         }
-        using var span = MessagingTelemetry.StartLinked("inbox process", row.Id);
+        IncomingMessage? parsed = null;
+        try { parsed = MessageJson.Deserialize(row.Payload); }
+        catch (Exception e) when (e is not OperationCanceledException) { /* reported below, with the retry logic */ }
+        using var span = MessagingTelemetry.StartLinked("inbox process", row.Id,
+            traceParent: parsed?.Metadata.GetValueOrDefault(MessagingTelemetry.TraceParentMetadataKey));
         span?.SetTag("messaging.channel", row.Channel);
         span?.SetTag("messaging.conversation", row.ConversationKey);
         span?.SetTag("messaging.inbox_id", row.Id);
         try
         {
-            var message = MessageJson.Deserialize(row.Payload);
+            var message = parsed ?? MessageJson.Deserialize(row.Payload);
             await RouteAsync(row, message, ct).ConfigureAwait(false);
             MessagingTelemetry.RecordProcessed(row.Channel, _clock.GetUtcNow() - row.ReceivedAt);
         }

@@ -36,6 +36,10 @@ public sealed class MessageInbox(IInboxStore store, InboxProcessor processor, Ti
         using var span = MessagingTelemetry.Source.StartActivity("inbox receive");
         span?.SetTag("messaging.channel", message.ChannelName);
         span?.SetTag("messaging.conversation", message.Conversation.ToString());
+        // The trace continues across the durable hop: the row keeps this span's W3C traceparent, so the processing span
+        // joins the trace even when it runs after a restart or on another node.
+        if (span is not null && span.IdFormat == System.Diagnostics.ActivityIdFormat.W3C)
+            message = message with { Metadata = new Dictionary<string, string>(message.Metadata) { [MessagingTelemetry.TraceParentMetadataKey] = span.Id! } };
         var row = new InboxMessage
         {
             Id = message.Id.ToString("N"), DeduplicationKey = message.DeduplicationKey, Channel = message.ChannelName,

@@ -53,16 +53,23 @@ public static class MessagingTelemetry
         if (Activity.Current is { } current && Parents.Count < 10_000) Parents[id] = current.Context;
     }
 
-    /// <summary>Starts a span under the one remembered for <paramref name="id"/>, else under the current one.</summary>
-    internal static Activity? StartLinked(string name, string id, ActivityKind kind = ActivityKind.Internal)
+    /// <summary>
+    /// Starts a span under the one remembered for <paramref name="id"/>, else under the stored W3C
+    /// <paramref name="traceParent"/> (a message taken up after a restart or by another node), else under the current one.
+    /// </summary>
+    internal static Activity? StartLinked(string name, string id, ActivityKind kind = ActivityKind.Internal, string? traceParent = null)
     {
         if (!Source.HasListeners())
         {
             if (!Parents.IsEmpty) Parents.TryRemove(id, out _);
             return null;
         }
-        return Parents.TryRemove(id, out var parent)
-            ? Source.StartActivity(name, kind, parent)
-            : Source.StartActivity(name, kind);
+        if (Parents.TryRemove(id, out var parent)) return Source.StartActivity(name, kind, parent);
+        if (traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var stored))
+            return Source.StartActivity(name, kind, stored);
+        return Source.StartActivity(name, kind);
     }
+
+    /// <summary>The metadata key under which an incoming message keeps the W3C <c>traceparent</c> of its receive span.</summary>
+    public const string TraceParentMetadataKey = "traceparent";
 }

@@ -283,6 +283,7 @@ public sealed class PackManager : IDisposable
         catch (Exception e)
         {
             context.Unload();
+            PackTelemetry.RecordLoad(record.Id, loaded: false);
             var error = e as PackException ?? PackException.Invalid($"The pack '{record.Id}' cannot be loaded: {e.GetType().Name}: {(e as System.Reflection.ReflectionTypeLoadException)?.LoaderExceptions.FirstOrDefault()?.Message ?? e.Message}",
                 "Ship every private dependency in the package's lib folder and build against this server's pack SDK.");
             if (throwOnError) throw error;
@@ -290,6 +291,7 @@ public sealed class PackManager : IDisposable
             return Failed(record, existing, $"{error.Message} {error.Fix}");
         }
 
+        PackTelemetry.RecordLoad(record.Id, loaded: true);
         var types = descriptors.Select(d => d.TypeName).ToList();
         foreach (var old in ownedBefore.Except(types)) _registry.Remove(old);
         foreach (var d in descriptors) _registry.Register(d);

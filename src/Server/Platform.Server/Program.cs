@@ -3,7 +3,7 @@ using Platform.Server.Extensions;
 using Platform.Server.Observability;
 using Platform.Studio;
 
-if (await AiHostExtensions.TryRunCommandAsync(args)) return;
+if (await ServerCommands.TryRunAsync(args)) return; // backup, restore, eval-intents
 
 var builder = WebApplication.CreateBuilder(args);
 

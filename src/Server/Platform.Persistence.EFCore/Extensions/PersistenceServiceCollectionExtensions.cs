@@ -70,6 +70,8 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IConversationStore, EfConversationStore>(services);
         AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
         AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
+        AddStore<IDataRetention, EfDataRetention>(services);
+        ReplaceSingleton<IDatabaseBackup>(services, sp => new PlatformDatabaseBackup(sp.GetRequiredService<PlatformDatabaseSettings>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupWarmUp, PersistenceWarmUp>()); // the first message's queries, compiled at start
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();

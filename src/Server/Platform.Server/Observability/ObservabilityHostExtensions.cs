@@ -41,6 +41,8 @@ public static class ObservabilityHostExtensions
             services.AddSingleton<PlatformMetrics>();
             services.AddHostedService<OperationsSampler>();
         }
+        builder.AddPlatformTracing();
+        builder.AddPlatformMaintenance();
         return builder;
     }
 

@@ -36,9 +36,13 @@ public sealed class PlatformServerFactory(IReadOnlyDictionary<string, string?> s
         return client;
     }
 
+    /// <summary>Extra service registrations of a test (applied after the server's own).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureTestServices { get; init; }
+
     /// <inheritdoc />
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        if (ConfigureTestServices is { } configure) builder.ConfigureServices(configure);
         builder.UseSetting("Platform:Mqtt:EmbeddedPort", "0"); // no embedded MQTT broker: many hosts in one process would fight over port 1883
         foreach (var (key, value) in settings)
             if (value is not null) builder.UseSetting(key, value);
