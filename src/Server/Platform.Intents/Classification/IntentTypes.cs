@@ -107,8 +107,9 @@ public sealed record IntentClassifierOptions
     public OutOfScopeRule OutOfScopeRule { get; init; } = OutOfScopeRule.Auto;
 
     /// <summary>Calibration with held-out intents: the threshold may cost at most this share of held-out in-scope accuracy
-    /// (against no threshold), so in-scope accuracy cannot collapse. Default 0.05; 1 turns the cap off.</summary>
-    public double MaxInScopeLoss { get; init; } = 0.05;
+    /// (against no threshold), so in-scope accuracy cannot collapse. Default 1 (no cap: not yet measured on the development
+    /// sets; on small sets each held-out example is several percent, so a tight cap turns the threshold off).</summary>
+    public double MaxInScopeLoss { get; init; } = 1;
 
     /// <summary>Calibration: at most this many examples per intent take part (bounds the cost on large sets). Default 40.</summary>
     public int CalibrationMaxPerIntent { get; init; } = 40;

@@ -33,7 +33,7 @@ public static class IntentEvaluation
                                    package, the GloVe model, or a transformer distilled into a static table (fast = minilm's)
           --model PATH --vocab PATH [--cased]   a dropped-in BERT-style ONNX encoder
           --oos-rule auto|heldout|notthis|class   how the out-of-scope threshold is calibrated (default auto)
-          --max-inscope-loss X     held-out-intent calibration: the in-scope accuracy it may cost (default 0.05)
+          --max-inscope-loss X     held-out-intent calibration: the in-scope accuracy it may cost (default 1 = no cap)
           --pooling mean|cls|meanmax   pooling of the token vectors (default mean)
           --threads N              ONNX intra-op threads (default 1; 2 for a transformer)
           --concurrency N          concurrent callers for the throughput run (default 8)
@@ -112,7 +112,7 @@ public static class IntentEvaluation
                         "class" => OutOfScopeRule.NotThisClass,
                         _ => OutOfScopeRule.Auto,
                     },
-                    MaxInScopeLoss = GetFloat(opts, "max-inscope-loss", 0.05f),
+                    MaxInScopeLoss = GetFloat(opts, "max-inscope-loss", 1f),
                     Threshold = opts.TryGetValue("threshold", out var t) && t is not null ? double.Parse(t, CultureInfo.InvariantCulture) : null,
                     WordWeight = features == "embedding" ? 0 : GetFloat(opts, "word-weight", 1),
                     CharWeight = features == "embedding" ? 0 : GetFloat(opts, "char-weight", 1),
