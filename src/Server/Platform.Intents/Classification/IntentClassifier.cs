@@ -231,7 +231,13 @@ public sealed class IntentClassifier
             rng.Shuffle(idx);
             for (var j = 0; j < idx.Length; j++) fold[idx[j]] = j % folds;
         }
-        var holdCount = inScope.Length >= 3 ? Math.Max(1, (int)Math.Round(inScope.Length * options.CalibrationHoldoutShare)) : 0;
+        var hasNotThis = list.Any(e => e.Intent == IntentNames.OutOfScope);
+        var rule = options.OutOfScopeRule == OutOfScopeRule.Auto
+            ? hasNotThis ? OutOfScopeRule.NotThisExamples : OutOfScopeRule.HeldOutIntents
+            : options.OutOfScopeRule;
+        if (rule == OutOfScopeRule.NotThisClass) return 0;
+        if (rule == OutOfScopeRule.NotThisExamples && !hasNotThis) rule = OutOfScopeRule.HeldOutIntents;
+        var holdCount = rule == OutOfScopeRule.HeldOutIntents && inScope.Length >= 3 ? Math.Max(1, (int)Math.Round(inScope.Length * options.CalibrationHoldoutShare)) : 0;
         holdCount = Math.Min(holdCount, inScope.Length - 2);
         var shuffledIntents = inScope.ToArray();
         rng.Shuffle(shuffledIntents);
@@ -273,10 +279,12 @@ public sealed class IntentClassifier
             }
         });
         return ChooseThreshold(inScores.Where(l => l is not null).SelectMany(l => l).ToList(),
-            oosScores.Where(l => l is not null).SelectMany(l => l).ToList(), options.OutOfScopeWeight);
+            oosScores.Where(l => l is not null).SelectMany(l => l).ToList(), options.OutOfScopeWeight,
+            rule == OutOfScopeRule.HeldOutIntents ? options.MaxInScopeLoss : 1);
     }
 
-    internal static double ChooseThreshold(List<(float Score, bool Correct)> inScores, List<(float Score, bool PredictedOos)> oosScores, double oosWeight)
+    internal static double ChooseThreshold(List<(float Score, bool Correct)> inScores, List<(float Score, bool PredictedOos)> oosScores, double oosWeight,
+        double maxInScopeLoss = 1)
     {
         if (inScores.Count == 0) return 0;
         if (oosScores.Count == 0)
@@ -303,6 +311,7 @@ public sealed class IntentClassifier
             var acc = (double)(totalCorrect - lostCorrect) / inScores.Count;
             var recall = (double)(oosAlways + gainedOos) / oosScores.Count;
             var j = acc + oosWeight * recall;
+            if ((double)lostCorrect / inScores.Count > maxInScopeLoss + 1e-12) break; // higher thresholds lose even more
             if (j > best + 1e-12)
             {
                 best = j;

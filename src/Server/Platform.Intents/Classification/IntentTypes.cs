@@ -103,6 +103,14 @@ public sealed record IntentClassifierOptions
     /// <summary>Calibration: the weight of out-of-scope recall against in-scope accuracy when choosing the threshold. Default 1.</summary>
     public double OutOfScopeWeight { get; init; } = 1.0;
 
+    /// <summary>How the out-of-scope threshold is calibrated when it is not fixed. Default <see cref="OutOfScopeRule.Auto"/>.</summary>
+    public OutOfScopeRule OutOfScopeRule { get; init; } = OutOfScopeRule.Auto;
+
+    /// <summary>Calibration with held-out intents: the threshold may cost at most this share of held-out in-scope accuracy
+    /// (against no threshold), so in-scope accuracy cannot collapse. Default 1 (no cap: not yet measured on the development
+    /// sets; on small sets each held-out example is several percent, so a tight cap turns the threshold off).</summary>
+    public double MaxInScopeLoss { get; init; } = 1;
+
     /// <summary>Calibration: at most this many examples per intent take part (bounds the cost on large sets). Default 40.</summary>
     public int CalibrationMaxPerIntent { get; init; } = 40;
 
@@ -111,4 +119,18 @@ public sealed record IntentClassifierOptions
 
     /// <summary>Seed of the shuffles, so training is repeatable.</summary>
     public int Seed { get; init; } = 42;
+}
+
+/// <summary>How <see cref="IntentClassifier"/> decides "out of scope" when no threshold is given.</summary>
+public enum OutOfScopeRule
+{
+    /// <summary><see cref="NotThisExamples"/> when the examples include "not this" lines, else <see cref="HeldOutIntents"/>.</summary>
+    Auto,
+    /// <summary>Cross-validation in which a share of the intents is held out as pseudo-out-of-scope (the "not this" lines
+    /// count as out of scope too); the loss of in-scope accuracy is capped by <see cref="IntentClassifierOptions.MaxInScopeLoss"/>.</summary>
+    HeldOutIntents,
+    /// <summary>Cross-validation without held-out intents: only the held-out "not this" lines play out of scope.</summary>
+    NotThisExamples,
+    /// <summary>No threshold (0): only the trained "not this" class makes a result out of scope.</summary>
+    NotThisClass,
 }

@@ -213,6 +213,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
     }
 
+    /// <summary>Runs the model on token ids as given (no tokenizer, cache or batching with other callers); pooled vectors.</summary>
+    internal float[][] EmbedTokenIds(int[][] tokenized) => Run(tokenized);
+
     private int[] Tokenize(string text)
     {
         if (_options.TextPrefix is { Length: > 0 } prefix) text = prefix + text;

@@ -14,7 +14,8 @@ namespace Platform.Server.Extensions;
 /// </summary>
 public static class AiHostExtensions
 {
-    /// <summary>The configuration section of the embeddings: <c>Enabled</c>, <c>WordVectorsPath</c>, <c>ModelPath</c>,
+    /// <summary>The configuration section of the embeddings: <c>Enabled</c>, <c>Model</c> (minilm, arctic-xs, glove or a path),
+    /// <c>DefaultSetEmbeddings</c> (transformer, fast), <c>WordVectorsPath</c>, <c>ModelPath</c>,
     /// <c>VocabPath</c>, <c>Pooling</c> (Mean, Cls, MeanMax), <c>LowerCase</c>, <c>TextPrefix</c>, <c>WarmUp</c>.</summary>
     public const string EmbeddingsSection = "Platform:AI:Embeddings";
 
@@ -34,7 +35,21 @@ public static class AiHostExtensions
             DataDirectory = dataDirectory,
             WordVectorsPath = NullIfEmpty(embeddings["WordVectorsPath"]),
         };
-        if (NullIfEmpty(embeddings["ModelPath"]) is { } modelPath)
+        // Model: minilm | arctic-xs | glove, or the path of an ONNX encoder (like ModelPath).
+        var model = NullIfEmpty(embeddings["Model"]);
+        var modelIsPath = model is not null && (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || model.Contains('/') || model.Contains('\\'));
+        if (model is not null && !modelIsPath && model.Trim().ToLowerInvariant() is not ("minilm" or "arctic-xs" or "glove"))
+        {
+            throw new InvalidOperationException($"{EmbeddingsSection}:Model is '{model}': use minilm, arctic-xs, glove, or the path of an ONNX encoder (with VocabPath).");
+        }
+        if (!modelIsPath) embeddingOptions.ModelName = model;
+        var defaultSetEmbeddings = NullIfEmpty(embeddings["DefaultSetEmbeddings"]) ?? IntentSetEmbeddings.Transformer;
+        if (!IntentSetEmbeddings.IsValid(defaultSetEmbeddings))
+        {
+            throw new InvalidOperationException($"{EmbeddingsSection}:DefaultSetEmbeddings is '{defaultSetEmbeddings}': use transformer or fast.");
+        }
+        embeddingOptions.DefaultSetEmbeddings = defaultSetEmbeddings;
+        if ((modelIsPath ? model : NullIfEmpty(embeddings["ModelPath"])) is { } modelPath)
         {
             embeddingOptions.Model = new OnnxEmbeddingOptions
             {
