@@ -30,6 +30,8 @@ app.MapDevicesApi();
 app.MapTestConsoleApi();
 app.MapPacksApi();
 app.MapTemplatesApi();
+app.MapAuthApi(); // sign-in, single sign-on, first-start link (docs/security.md)
+app.MapUsersApi();
 
 app.Run();
 

@@ -75,8 +75,11 @@ public static class PlatformHostExtensions
         var keys = ApiKeyRegistry.Create(options.ApiKeys, dataDirectory);
         services.AddSingleton(keys);
         services.AddHostedService<AdminKeySignInBanner>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // Browsers sign in with a cookie (users, single sign-on, the first-start link); the selector sends
+        // "Authorization: ApiKey" to the key handler and everything else to the cookie (Security/SignInHostExtensions.cs).
+        services.AddAuthentication(SignInSchemes.Selector)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddPlatformSignIn(builder, dataDirectory);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicies.Read, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin, ApiKeyRoles.Operator))
             .AddPolicy(ApiPolicies.Write, p => p.RequireAuthenticatedUser().RequireRole(ApiKeyRoles.Admin));
@@ -103,6 +106,7 @@ public static class PlatformHostExtensions
         app.UseRouting();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
+        app.UsePlatformSignInProtection(); // cookie requests that change something must come from our own pages
         app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();
