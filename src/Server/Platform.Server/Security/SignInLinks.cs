@@ -82,7 +82,17 @@ internal sealed class SignInLinkBanner(
     {
         var dataDirectory = Extensions.PlatformHostExtensions.ResolveDataDirectory(configuration["Platform:DataDirectory"], environment.ContentRootPath);
         var file = Path.Combine(dataDirectory, SignInLinks.FileName);
-        var token = await links.CreateIfNoUsersAsync(cancellationToken);
+        string? token;
+        try
+        {
+            token = await links.CreateIfNoUsersAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException)
+        {
+            // E.g. Platform:Database:MigrateOnStartup=false and the identity tables not created yet: the API keys still work.
+            logger.LogError(e, "Could not read the user accounts (are the identity_* tables migrated?); no first-start sign-in link was created");
+            return;
+        }
         if (token is null)
         {
             if (File.Exists(file)) File.Delete(file);
