@@ -31,6 +31,8 @@ app.MapTestConsoleApi();
 app.MapPacksApi();
 app.MapTemplatesApi();
 app.MapKeysApi();
+app.MapAuthApi(); // sign-in, single sign-on, first-start link (docs/security.md)
+app.MapUsersApi();
 
 app.Run();
 

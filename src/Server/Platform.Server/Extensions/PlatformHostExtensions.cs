@@ -71,8 +71,12 @@ public static class PlatformHostExtensions
         var maxBody = options.Api.MaxRequestBodySize > 0 ? options.Api.MaxRequestBodySize : ApiOptions.DefaultMaxRequestBodySize;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
 
-        // Auth: every API endpoint needs "Authorization: ApiKey <key>" with a role the route's policy allows (Security/ApiKeyHostExtensions.cs).
-        services.AddPlatformApiKeys(configuration, options.ApiKeys, dataDirectory);
+        // Auth: API clients send "Authorization: ApiKey <key>" with a role the route's policy allows (Security/ApiKeyHostExtensions.cs);
+        // browsers sign in with a cookie (users, single sign-on, the first-start link). The selector sends
+        // "Authorization: ApiKey" to the key handler and everything else to the cookie (Security/SignInHostExtensions.cs).
+        services.AddPlatformApiKeys(configuration, options.ApiKeys, dataDirectory)
+            .AddPlatformSignIn(builder, dataDirectory);
+        services.AddAuthentication(SignInSchemes.Selector);
 
         // CORS: same origin by default (the Studio is served by this host).
         var origins = options.Cors.AllowedOrigins.Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o.Trim().TrimEnd('/')).ToArray();
@@ -96,6 +100,7 @@ public static class PlatformHostExtensions
         app.UseRouting();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
+        app.UsePlatformSignInProtection(); // cookie requests that change something must come from our own pages
         app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();

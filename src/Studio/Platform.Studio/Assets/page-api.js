@@ -5,6 +5,10 @@
 'use strict';
 (function () {
   const KEY_ITEM = 'platform-studio.api-key';
+  // Signed in with a user account (password, single sign-on or the first-start link): the HttpOnly cookie carries the
+  // session, the page only remembers that it has one. readKey() then answers SESSION instead of a key.
+  const SESSION_ITEM = 'platform-studio.session';
+  const SESSION = '@session';
 
   // Every page of the Studio, in the order of the bar. `match` tells which entry is the current page.
   const PAGES = [
@@ -18,6 +22,7 @@
     { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
     { href: '/templates', text: 'Templates', section: 'templates', match: /^\/templates\/?$/ },
     { href: '/keys', text: 'Keys', section: 'keys', match: /^\/keys\/?$/ },
+    { href: '/users', text: 'Users', section: 'users', match: /^\/users\/?$/ },
     // Hangfire's own dashboard (not one of our pages): the link carries the key, which the dashboard turns into a cookie.
     { href: '/hangfire', text: 'Hangfire', section: 'hangfire', withKey: true },
   ];
@@ -31,6 +36,8 @@
         <img src="_platform-studio/logo.svg" alt="" width="22" height="22"><span>Workflow Studio</span></a>
       <nav class="ps-nav" aria-label="Studio"></nav>
       <span class="ps-spacer"></span>
+      <span id="ps-user" class="in-hint" data-testid="signed-in-user"></span>
+      <a id="ps-sign-in-link" href="/signin" data-testid="sign-in-link" hidden>Sign in</a>
       <button type="button" id="ps-sign-out" class="ps-link-button" data-testid="sign-out" hidden>Sign out</button>`;
     const nav = header.querySelector('.ps-nav');
     for (const page of PAGES) {
@@ -43,15 +50,21 @@
       if (page.withKey) {
         a.addEventListener('click', (e) => {
           const key = readKey();
-          if (!key) return;
+          if (!key || key === SESSION) return;
           e.preventDefault();
           location.assign(page.href + '?key=' + encodeURIComponent(key));
         });
       }
       nav.append(a);
     }
-    header.querySelector('#ps-sign-out').addEventListener('click', () => {
+    header.querySelector('#ps-sign-out').addEventListener('click', async () => {
+      const session = readKey() === SESSION;
       clearKey();
+      if (session) {
+        try { await fetch('/api/auth/signout', { method: 'POST', credentials: 'same-origin', headers: { 'X-Platform-Request': '1' } }); } catch { /* offline */ }
+        location.assign('/signin');
+        return;
+      }
       location.reload();
     });
     updateHeader();
@@ -62,11 +75,29 @@
     const signedIn = !!readKey();
     const button = document.getElementById('ps-sign-out');
     if (button) button.hidden = !signedIn;
+    const link = document.getElementById('ps-sign-in-link');
+    if (link) link.hidden = signedIn || location.pathname === '/signin';
+    const user = document.getElementById('ps-user');
+    if (user) {
+      let name = '';
+      try { name = readKey() === SESSION ? (localStorage.getItem(SESSION_ITEM) || '') : ''; } catch { /* storage disabled */ }
+      user.textContent = name;
+    }
     document.body.classList.toggle('ps-signed-out', !signedIn);
   }
 
+  // The stored API key, SESSION when signed in with a user account (cookie), or null.
   function readKey() {
-    try { return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM); } catch { return null; }
+    try {
+      return sessionStorage.getItem(KEY_ITEM) || localStorage.getItem(KEY_ITEM) || (localStorage.getItem(SESSION_ITEM) !== null ? SESSION : null);
+    } catch { return null; }
+  }
+
+  // Remembers that the cookie holds a session of the user `name` (after /api/auth/signin, the SSO return or the first-start link).
+  function storeSession(name) {
+    clearKey();
+    try { localStorage.setItem(SESSION_ITEM, name || ''); } catch { /* storage disabled */ }
+    updateHeader();
   }
 
   // Remembered keys go to localStorage (every tab, after a restart), the others to sessionStorage (this tab only).
@@ -79,6 +110,7 @@
   function clearKey() {
     try { sessionStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
     try { localStorage.removeItem(KEY_ITEM); } catch { /* ignore */ }
+    try { localStorage.removeItem(SESSION_ITEM); } catch { /* ignore */ }
     updateHeader();
   }
 
@@ -95,17 +127,25 @@
   // Calls the API with the stored key. 401 calls onUnauthorized (the page shows its sign-in hint) and throws; other
   // errors throw the problem's title, then its detail or its list of errors.
   async function api(method, url, body, onUnauthorized) {
+    const key = readKey();
+    const session = key === SESSION;
     const response = await fetch(url.startsWith('/') ? location.origin + url : url, {
       method,
-      headers: Object.assign({ Authorization: 'ApiKey ' + readKey() }, body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      headers: Object.assign(session ? { 'X-Platform-Request': '1' } : { Authorization: 'ApiKey ' + key },
+        body === undefined ? {} : { 'Content-Type': 'application/json' }),
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: session ? 'same-origin' : 'omit',
     });
     const text = await response.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = { title: text }; }
     if (response.status === 401) {
+      if (session) {
+        clearKey();
+        location.assign('/signin?returnUrl=' + encodeURIComponent(location.pathname + location.search));
+        throw new Error('The session has ended: sign in again.');
+      }
       if (onUnauthorized) onUnauthorized();
       throw new Error('The API key was rejected: sign in again.');
     }
@@ -123,5 +163,5 @@
   }
 
   renderHeader();
-  window.PlatformPage = Object.freeze({ readKey, storeKey, clearKey, takeKeyFromUrl, api, esc });
+  window.PlatformPage = Object.freeze({ readKey, storeKey, storeSession, clearKey, takeKeyFromUrl, api, esc, SESSION });
 })();

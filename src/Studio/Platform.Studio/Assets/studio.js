@@ -44,14 +44,15 @@
 
   // ---- API key -------------------------------------------------------------------------------------------
 
-  const { readKey, storeKey, clearKey, takeKeyFromUrl } = window.PlatformPage; // page-api.js
+  const { readKey, storeKey, clearKey, takeKeyFromUrl, SESSION } = window.PlatformPage; // page-api.js
 
   // 'ok' | 'rejected' | 'unreachable'. Only 401 means a wrong key; a key with fewer rights may still get 403s.
   async function checkKey(key) {
     try {
-      const response = await fetch(API_ENDPOINT + '/features/installed', {
-        headers: { Authorization: 'ApiKey ' + key }, cache: 'no-store', credentials: 'omit',
-      });
+      // A user session (SESSION) travels in the same-origin cookie; an API key in the header.
+      const response = await fetch(API_ENDPOINT + '/features/installed', key === SESSION
+        ? { cache: 'no-store', credentials: 'same-origin' }
+        : { headers: { Authorization: 'ApiKey ' + key }, cache: 'no-store', credentials: 'omit' });
       return response.status === 401 ? 'rejected' : 'ok';
     } catch {
       return 'unreachable';
@@ -180,7 +181,8 @@
     const host = $('ps-studio');
     const element = document.createElement(route.tag);
     element.setAttribute('remote-endpoint', API_ENDPOINT);
-    element.setAttribute('api-key', key);
+    // Signed in with a user account, the element sends no key: its HttpClient sends the same-origin cookie.
+    if (key !== SESSION) element.setAttribute('api-key', key);
     if (route.idAttribute) element.setAttribute(route.idAttribute, id);
     element.classList.add('ps-element');
     host.appendChild(element);
@@ -242,6 +244,7 @@
 
     if (await checkKey(key) === 'rejected') {
       clearKey();
+      if (key === SESSION) { location.assign('/signin?returnUrl=' + encodeURIComponent(location.pathname)); return; }
       showSignIn('The stored API key is no longer accepted by the server. Please sign in again.');
       return;
     }

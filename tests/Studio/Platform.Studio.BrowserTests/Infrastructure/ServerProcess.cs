@@ -34,12 +34,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <param name="name">Names the temporary directory.</param>
     /// <param name="readyPath">A path that answers once the server is up, e.g. the page under test.</param>
     /// <param name="environment">More environment variables (configuration keys with <c>__</c>), or null.</param>
-    public static async Task<ServerProcess> StartAsync(string name, string readyPath, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="site">The address to listen on (e.g. one registered at an OpenID provider beforehand); default a free loopback port.</param>
+    public static async Task<ServerProcess> StartAsync(string name, string readyPath, IReadOnlyDictionary<string, string?>? environment = null,
+        Uri? site = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
         Assert.SkipUnless(File.Exists(dll), "Platform.Server.dll is not in the test output (StudioTestsWithoutServer=true).");
         var temp = TestPaths.NewTempDirectory(name);
-        var site = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        site ??= new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var variables = new Dictionary<string, string?>
         {
