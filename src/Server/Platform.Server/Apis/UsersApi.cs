@@ -38,7 +38,7 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Write).WithTags("Users");
+        var group = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Admin).WithTags("Users");
         group.MapGet("/", ListAsync);
         group.MapPost("/", CreateAsync);
         group.MapPut("/{id}/role", SetRoleAsync);
