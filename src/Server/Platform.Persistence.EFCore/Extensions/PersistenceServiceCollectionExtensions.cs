@@ -70,6 +70,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IConversationStore, EfConversationStore>(services);
         AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
         AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
+        AddStore<Platform.Activities.IAuditLogStore, EfAuditLogStore>(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupWarmUp, PersistenceWarmUp>()); // the first message's queries, compiled at start
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();
