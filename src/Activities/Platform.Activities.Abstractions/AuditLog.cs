@@ -49,8 +49,37 @@ public static class AuditActorKinds
     public const string User = "user";
     /// <summary>A user of a channel (web chat, Telegram, ...), as the channel identified them.</summary>
     public const string Channel = "channel";
-    /// <summary>The platform itself (a job, a workflow without a person behind it) or an anonymous caller.</summary>
+    /// <summary>The platform itself (a job, a workflow without a person behind it).</summary>
     public const string System = "system";
+    /// <summary>A caller over the network that did not authenticate (or whose key was refused).</summary>
+    public const string Anonymous = "anonymous";
+}
+
+/// <summary>
+/// Who a workflow instance acts for, as the host established it when it started the instance: the channel user of the message
+/// that started it, or the authenticated principal of an API call. Kept in instance properties that no workflow input or
+/// expression sets, so an activity can audit (and authorise) the real actor instead of a value from the workflow's input.
+/// </summary>
+public static class AuditActor
+{
+    /// <summary>The instance property with the actor's name (a channel user id, or a key or user name).</summary>
+    public const string Property = "platform.actor";
+
+    /// <summary>The instance property with the actor's kind (<see cref="AuditActorKinds"/>).</summary>
+    public const string KindProperty = "platform.actorKind";
+
+    /// <summary>The instance properties that record <paramref name="name"/> of <paramref name="kind"/> as the actor.</summary>
+    public static Dictionary<string, object?> Properties(string? name, string kind) =>
+        new() { [Property] = name, [KindProperty] = kind };
+
+    /// <summary>The actor the host recorded for this instance, or null when it started without one (a timer, an anonymous HTTP call).</summary>
+    public static (string Name, string Kind)? GetActor(this ActivityExecutionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Properties.TryGetValue(Property, out var name) && name is string { Length: > 0 } n
+            ? (n, context.Properties.TryGetValue(KindProperty, out var kind) && kind is string { Length: > 0 } k ? k : AuditActorKinds.System)
+            : null;
+    }
 }
 
 /// <summary>The values of <see cref="AuditEntry.Outcome"/>.</summary>

@@ -30,6 +30,7 @@ app.MapDevicesApi();
 app.MapTestConsoleApi();
 app.MapPacksApi();
 app.MapTemplatesApi();
+app.MapAuditApi();
 
 app.Run();
 

@@ -42,6 +42,7 @@ public static class PlatformHostExtensions
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
+        services.AddPlatformAudit(configuration); // audit_log writer and retention (Platform:Audit; Security/AuditHostExtensions.cs)
         services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>()
             .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
         services.AddPlatformEngineOptions(configuration); // Platform:Engine: default retry policy, shutdown timeout
@@ -103,6 +104,7 @@ public static class PlatformHostExtensions
         app.UseRouting();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
+        app.UsePlatformAudit(); // writes, exports and refused keys of /api, /elsa/api, /hangfire (after authentication: knows who)
         app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();
