@@ -39,6 +39,7 @@ public static class PlatformHostExtensions
         var dataDirectory = ResolveDataDirectory(options.DataDirectory, builder.Environment.ContentRootPath);
         builder.AddPlatformSecurity(dataDirectory); // data file modes (issue 16; Security/SecurityHostExtensions.cs)
         services.AddPlatformRateLimits(configuration); // Platform:RateLimits (issue 16, M1)
+        services.AddPlatformNetwork(configuration); // Platform:Network allow lists, forwarded headers; Platform:Sockets caps (Security/NetworkPolicy.cs)
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
@@ -97,6 +98,7 @@ public static class PlatformHostExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UsePlatformSecurityHeaders(); // nosniff, referrer policy, CSP frame-ancestors (issue 16, L5)
+        app.UsePlatformNetwork(); // forwarded headers from known proxies, allow lists (403), web chat socket caps (429)
         if (!app.Environment.IsDevelopment()) app.UseHsts(); // only on HTTPS requests
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);

@@ -69,8 +69,7 @@ public sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         {
             Action = refused ? AuthFailedAction : $"{method} {template}",
             Actor = authenticated ? user!.Name : null,
-            ActorKind = !authenticated ? AuditActorKinds.Anonymous
-                : string.Equals(user!.AuthenticationType, ApiKeyAuthenticationHandler.SchemeName, StringComparison.Ordinal) ? AuditActorKinds.Key : AuditActorKinds.User,
+            ActorKind = AuditActorOf.Kind(context.User),
             IpAddress = ClientIp(context),
             TargetType = TargetType(request.Path, prefix),
             TargetId = TargetId(context),
@@ -129,5 +128,17 @@ public sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             if (context.Request.RouteValues.TryGetValue(parameter.Name, out var value) && value?.ToString() is { Length: > 0 } text)
                 return text;
         return null;
+    }
+}
+
+/// <summary>The audit actor kind of a principal.</summary>
+public static class AuditActorOf
+{
+    /// <summary><c>key</c> for an API key, <c>user</c> for any other authenticated principal, <c>anonymous</c> otherwise.</summary>
+    public static string Kind(System.Security.Claims.ClaimsPrincipal? principal)
+    {
+        var identity = principal?.Identity;
+        if (identity?.IsAuthenticated != true) return AuditActorKinds.Anonymous;
+        return string.Equals(identity.AuthenticationType, ApiKeyAuthenticationHandler.SchemeName, StringComparison.Ordinal) ? AuditActorKinds.Key : AuditActorKinds.User;
     }
 }

@@ -17,6 +17,7 @@
     { href: '/data-sources', text: 'Data sources', section: 'data-sources', match: /^\/data-sources\/?$/ },
     { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
     { href: '/templates', text: 'Templates', section: 'templates', match: /^\/templates\/?$/ },
+    { href: '/audit', text: 'Audit', section: 'audit', match: /^\/audit\/?$/ },
     // Hangfire's own dashboard (not one of our pages): the link carries the key, which the dashboard turns into a cookie.
     { href: '/hangfire', text: 'Hangfire', section: 'hangfire', withKey: true },
   ];
