@@ -70,14 +70,18 @@ public sealed class ControlDevice : Activity
     {
         var service = context.GetRequiredService<DeviceCommandService>();
         var timeout = Timeout.Get(context) is var t && t > TimeSpan.Zero ? t : TimeSpan.FromSeconds(5);
+        // The actor comes from the host (the channel user of the message that started the workflow, or the API caller), never from
+        // the workflow's input. A channel user is also the user checked against the device's permitted users, whatever UserId says.
+        var actor = context.GetActor();
+        var userId = actor is { Kind: AuditActorKinds.Channel } channelUser ? channelUser.Name : Blank(UserId.Get(context));
         DeviceCommandResult result;
         try
         {
             result = await service.ExecuteAsync(new DeviceCommandRequest
             {
                 Device = DeviceName.Get(context), Room = Room.Get(context), Command = Command.Get(context) ?? "", Value = Value.Get(context),
-                UserId = Blank(UserId.Get(context)), Channel = Blank(Channel.Get(context)), Confirmed = Confirmed.Get(context), Timeout = timeout,
-                WorkflowInstanceId = context.WorkflowInstanceId,
+                UserId = userId, Channel = Blank(Channel.Get(context)), Confirmed = Confirmed.Get(context), Timeout = timeout,
+                WorkflowInstanceId = context.WorkflowInstanceId, Actor = actor?.Name, ActorKind = actor?.Kind,
             }, context.CancellationToken);
         }
         catch (MqttNotConfiguredException e)

@@ -10,7 +10,7 @@ public sealed record DeviceAuditEntry
 {
     /// <summary>When the command finished.</summary>
     public DateTimeOffset Timestamp { get; init; }
-    /// <summary>Who asked (the UserId input), or null.</summary>
+    /// <summary>The user id the command named (the UserId input, or the channel user when the workflow was started by a message), or null.</summary>
     public string? UserId { get; init; }
     /// <summary>Through which channel (the Channel input), or null.</summary>
     public string? Channel { get; init; }
@@ -32,6 +32,10 @@ public sealed record DeviceAuditEntry
     public string? CorrelationId { get; init; }
     /// <summary>The workflow instance that ran the command, if any.</summary>
     public string? WorkflowInstanceId { get; init; }
+    /// <summary>Who was really behind the command (the API caller or the channel user; never a workflow input), or null when unknown.</summary>
+    public string? Actor { get; init; }
+    /// <summary>The kind of <see cref="Actor"/>: key, user, channel or system.</summary>
+    public string? ActorKind { get; init; }
 }
 
 /// <summary>Records device commands.</summary>

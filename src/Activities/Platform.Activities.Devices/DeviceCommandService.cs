@@ -42,6 +42,13 @@ public sealed record DeviceCommandRequest
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>The workflow instance that asks, for the audit log.</summary>
     public string? WorkflowInstanceId { get; init; }
+    /// <summary>
+    /// Who is behind the command as the host established it (the authenticated principal of an API call, or the channel user of the
+    /// message that started the workflow; see <see cref="AuditActor"/>), never a workflow input. Null when nobody is known.
+    /// </summary>
+    public string? Actor { get; init; }
+    /// <summary>The kind of <see cref="Actor"/> (<see cref="AuditActorKinds"/>).</summary>
+    public string? ActorKind { get; init; }
 }
 
 /// <summary>The result of a device command.</summary>
@@ -80,11 +87,16 @@ public sealed class DeviceCommandService
     private readonly IHttpClientFactory? _http;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
+    private readonly IAuditLog? _trail;
 
-    /// <summary>Creates the service. MQTT and HTTP are optional: without them devices of that transport cannot be reached.</summary>
+    /// <summary>
+    /// Creates the service. MQTT and HTTP are optional: without them devices of that transport cannot be reached. With
+    /// <paramref name="trail"/>, every command is also written to the platform's audit trail (action <c>device.command</c>).
+    /// </summary>
     public DeviceCommandService(IDeviceStore store, DeviceStateCache cache, IDeviceAuditLog audit, IMqttConnection? mqtt = null,
-        IHttpClientFactory? http = null, TimeProvider? clock = null, ILogger<DeviceCommandService>? logger = null)
+        IHttpClientFactory? http = null, TimeProvider? clock = null, ILogger<DeviceCommandService>? logger = null, IAuditLog? trail = null)
     {
+        _trail = trail;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _cache = cache ?? throw new ArgumentNullException(nameof(cache));
         _audit = audit ?? throw new ArgumentNullException(nameof(audit));
@@ -272,14 +284,37 @@ public sealed class DeviceCommandService
         return new DeviceCommandResult(DeviceCommandOutcome.Done, device, values, sentence) { Command = command };
     }
 
-    private Task AuditAsync(DeviceCommandRequest request, string command, DeviceCommandResult result, string outcome) =>
-        _audit.AppendAsync(new DeviceAuditEntry
+    /// <summary>The audit trail action of a device command.</summary>
+    public const string AuditAction = "device.command";
+
+    private Task AuditAsync(DeviceCommandRequest request, string command, DeviceCommandResult result, string outcome)
+    {
+        var entry = new DeviceAuditEntry
         {
             Timestamp = _clock.GetUtcNow(), UserId = request.UserId, Channel = request.Channel, DeviceId = result.Device?.Id,
             Device = result.Device?.Name ?? string.Join(" in ", new[] { request.Device, request.Room }.Where(s => !string.IsNullOrWhiteSpace(s))),
             Command = command, Value = request.Value, Result = outcome, Message = result.Message, Confirmed = request.Confirmed,
             CorrelationId = result.CorrelationId, WorkflowInstanceId = request.WorkflowInstanceId,
-        }, CancellationToken.None);
+            Actor = request.Actor, ActorKind = request.Actor is null ? null : request.ActorKind ?? AuditActorKinds.System,
+        };
+        _trail?.Record(new AuditEntry
+        {
+            Timestamp = entry.Timestamp, Action = AuditAction, Actor = entry.Actor, ActorKind = entry.ActorKind ?? AuditActorKinds.System,
+            TargetType = "devices", TargetId = entry.DeviceId ?? entry.Device,
+            Outcome = outcome switch
+            {
+                nameof(DeviceCommandOutcome.Done) or nameof(DeviceCommandOutcome.ConfirmationRequired) => AuditOutcomes.Success,
+                nameof(DeviceCommandOutcome.Rejected) => AuditOutcomes.Denied,
+                _ => AuditOutcomes.Failed,
+            },
+            Details = JsonSerializer.Serialize(new
+            {
+                command, result = outcome, channel = entry.Channel, userIdInput = entry.UserId, confirmed = entry.Confirmed,
+                correlationId = entry.CorrelationId, workflowInstanceId = entry.WorkflowInstanceId, message = entry.Message,
+            }, JsonLinesDeviceAuditLog.Json),
+        });
+        return _audit.AppendAsync(entry, CancellationToken.None);
+    }
 
     private static string? ValueProblem(Device device, string command, object? raw, out object? value)
     {

@@ -50,7 +50,7 @@ public static class DevicesServiceCollectionExtensions
         services.TryAddSingleton<IDeviceAuditLog>(_ => new JsonLinesDeviceAuditLog(options.AuditPath));
         services.TryAddSingleton(sp => new DeviceCommandService(sp.GetRequiredService<IDeviceStore>(), sp.GetRequiredService<DeviceStateCache>(),
             sp.GetRequiredService<IDeviceAuditLog>(), sp.GetService<IMqttConnection>(), sp.GetService<IHttpClientFactory>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<DeviceCommandService>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<DeviceCommandService>>(), sp.GetService<IAuditLog>()));
         services.AddHttpClient(DeviceCommandService.HttpClientName);
         if (services.Any(d => d.ServiceType == typeof(IMqttConnection)))
         {

@@ -162,6 +162,9 @@ public sealed class InboxProcessor : BackgroundService
                 [MessagingNames.ChannelProperty] = message.ChannelName,
                 [MessagingNames.LastMessageIdProperty] = message.ChannelMessageId,
                 [MessagingNames.SenderProperty] = message.Sender.Id,
+                // Who the instance acts for (audit, device permissions): set only here, never from the workflow's input.
+                [Platform.Activities.AuditActor.Property] = message.Sender.Id,
+                [Platform.Activities.AuditActor.KindProperty] = Platform.Activities.AuditActorKinds.Channel,
             };
             for (var i = 0; i < triggers.Count; i++)
             {

@@ -33,6 +33,7 @@ app.MapTemplatesApi();
 app.MapKeysApi();
 app.MapAuthApi(); // sign-in, single sign-on, first-start link (docs/security.md)
 app.MapUsersApi();
+app.MapAuditApi();
 
 app.Run();
 

@@ -101,3 +101,24 @@ internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditR
         b.HasIndex(x => new { x.Kind, x.At });
     }
 }
+
+internal sealed class AuditLogConfiguration : IEntityTypeConfiguration<AuditLogEntity>
+{
+    public void Configure(EntityTypeBuilder<AuditLogEntity> b)
+    {
+        b.ToTable("audit_log");
+        b.HasKey(x => x.Id);
+        b.Property(x => x.Id).ValueGeneratedOnAdd();
+        b.Property(x => x.Action).HasMaxLength(200);
+        b.Property(x => x.Actor).HasMaxLength(200);
+        b.Property(x => x.ActorKind).HasMaxLength(16);
+        b.Property(x => x.IpAddress).HasMaxLength(64);
+        b.Property(x => x.TargetType).HasMaxLength(100);
+        b.Property(x => x.TargetId).HasMaxLength(200);
+        b.Property(x => x.Outcome).HasMaxLength(16);
+        b.Property(x => x.Details).IsJsonText();
+        b.HasIndex(x => x.Timestamp);
+        b.HasIndex(x => new { x.Actor, x.Id });
+        b.HasIndex(x => new { x.TargetType, x.TargetId });
+    }
+}

@@ -72,6 +72,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
         AddStore<IDataRetention, EfDataRetention>(services);
         ReplaceSingleton<IDatabaseBackup>(services, sp => new PlatformDatabaseBackup(sp.GetRequiredService<PlatformDatabaseSettings>()));
+        AddStore<Platform.Activities.IAuditLogStore, EfAuditLogStore>(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupWarmUp, PersistenceWarmUp>()); // the first message's queries, compiled at start
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();

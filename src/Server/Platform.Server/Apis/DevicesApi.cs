@@ -138,7 +138,7 @@ public static class DevicesApi
     /// the device uses MQTT and no broker is configured.
     /// </summary>
     public static async Task<Results<Ok<DeviceCommandResponse>, ProblemHttpResult>> CommandAsync(string id, DeviceCommandBody body,
-        IDeviceStore store, DeviceCommandService devices, CancellationToken ct)
+        IDeviceStore store, DeviceCommandService devices, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(body);
         if (await store.FindAsync(id, ct) is not { } device) return NotFound(id);
@@ -155,6 +155,7 @@ public static class DevicesApi
                 Device = device.Id, Command = body.Command.Trim(), Value = value, Confirmed = body.Confirmed ?? false,
                 UserId = string.IsNullOrWhiteSpace(body.UserId) ? "studio" : body.UserId.Trim(), Channel = "studio",
                 Timeout = TimeSpan.FromSeconds(timeout),
+                Actor = user.Identity?.Name, ActorKind = Security.AuditActorOf.Kind(user), // the caller, not the body's userId
             }, ct);
             return TypedResults.Ok(new DeviceCommandResponse(device.Id, result.Command, result.Outcome, result.Message, result.State, result.CorrelationId));
         }

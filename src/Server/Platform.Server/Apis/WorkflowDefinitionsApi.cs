@@ -380,6 +380,7 @@ public static partial class WorkflowDefinitionsApi
             Input = ApiRouting.ToDictionary(request.Input),
             CorrelationId = string.IsNullOrWhiteSpace(request.CorrelationId) ? null : request.CorrelationId,
             TriggerActivityId = string.IsNullOrWhiteSpace(request.TriggerActivityId) ? null : request.TriggerActivityId,
+            Properties = Platform.Activities.AuditActor.Properties(context.User.Identity?.Name, Security.AuditActorOf.Kind(context.User)), // who runs it (audit)
         }, ct);
 
         services.Logger.LogInformation("Executed workflow definition {DefinitionId} version {Version}: instance {InstanceId} is {SubStatus}",

@@ -39,9 +39,11 @@ public static class PlatformHostExtensions
         var dataDirectory = ResolveDataDirectory(options.DataDirectory, builder.Environment.ContentRootPath);
         builder.AddPlatformSecurity(dataDirectory); // data file modes (issue 16; Security/SecurityHostExtensions.cs)
         services.AddPlatformRateLimits(configuration); // Platform:RateLimits (issue 16, M1)
+        services.AddPlatformNetwork(configuration); // Platform:Network allow lists, forwarded headers; Platform:Sockets caps (Security/NetworkPolicy.cs)
 
         // Persistence first: whether it registers its stores with Add or TryAdd, they win over the engine's in-memory defaults.
         services.AddPlatformPersistence(configuration, dataDirectory);
+        services.AddPlatformAudit(configuration); // audit_log writer and retention (Platform:Audit; Security/AuditHostExtensions.cs)
         services.AddWorkflowEngine(engine => engine.AddActivitiesFrom<CorePack>().AddActivitiesFrom<Platform.Activities.Data.DataPack>()
             .AddActivitiesFrom<Platform.Activities.AI.AiPack>().AddActivitiesFrom<Platform.Activities.Messaging.MessagingPack>());
         services.AddPlatformEngineOptions(configuration); // Platform:Engine: default retry policy, shutdown timeout
@@ -93,6 +95,7 @@ public static class PlatformHostExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UsePlatformSecurityHeaders(); // nosniff, referrer policy, CSP frame-ancestors (issue 16, L5)
+        app.UsePlatformNetwork(); // forwarded headers from known proxies, allow lists (403), web chat socket caps (429)
         if (!app.Environment.IsDevelopment()) app.UseHsts(); // only on HTTPS requests
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
@@ -101,6 +104,7 @@ public static class PlatformHostExtensions
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors(CorsPolicy);
         app.UseAuthentication();
         app.UsePlatformSignInProtection(); // cookie requests that change something must come from our own pages
+        app.UsePlatformAudit(); // writes, exports and refused keys of /api, /elsa/api, /hangfire (after authentication: knows who)
         app.UsePlatformRateLimits(); // after authentication: the API is limited per key
         app.UseAuthorization();
         app.UsePlatformHangfireDashboard();

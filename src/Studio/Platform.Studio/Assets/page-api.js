@@ -23,6 +23,7 @@
     { href: '/templates', text: 'Templates', section: 'templates', match: /^\/templates\/?$/ },
     { href: '/keys', text: 'Keys', section: 'keys', match: /^\/keys\/?$/ },
     { href: '/users', text: 'Users', section: 'users', match: /^\/users\/?$/ },
+    { href: '/audit', text: 'Audit', section: 'audit', match: /^\/audit\/?$/ },
     // Hangfire's own dashboard (not one of our pages): the link carries the key, which the dashboard turns into a cookie.
     { href: '/hangfire', text: 'Hangfire', section: 'hangfire', withKey: true },
   ];
