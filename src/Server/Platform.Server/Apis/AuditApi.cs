@@ -26,7 +26,7 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet(Route, ListAsync).RequireAuthorization(ApiPolicies.Admin).WithTags("Audit"); // Admin only (the lead remaps to the Admin policy)
+        app.MapGet(Route, ListAsync).RequireAuthorization(ApiPolicies.Admin).WithTags("Audit"); // Admin only
         return app;
     }
 
