@@ -42,4 +42,6 @@ public static class FaultCodes
     public const string Http = "http";
     /// <summary>A sub-workflow could not be run.</summary>
     public const string Workflow = "workflow";
+    /// <summary>A pack reached for something its pack.json does not declare (<see cref="PackPermissionException"/>).</summary>
+    public const string Permission = "permission";
 }

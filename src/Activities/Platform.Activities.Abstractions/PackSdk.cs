@@ -9,7 +9,7 @@ namespace Platform.Activities;
 public static class PackSdk
 {
     /// <summary>The SDK's package version (SemVer), equal to the NuGet package version of Platform.Activities.Abstractions.</summary>
-    public const string Version = "1.0.0";
+    public const string Version = "1.1.0";
 
     /// <summary>The assembly name packs reference.</summary>
     public const string AssemblyName = "Platform.Activities.Abstractions";

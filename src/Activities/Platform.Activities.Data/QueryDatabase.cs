@@ -14,8 +14,14 @@ namespace Platform.Activities.Data;
 /// </summary>
 [Activity("Platform", "Data", "Queries a database with bound parameters; read-only unless the data source is writable.", Kind = ActivityKind.Task)]
 [FlowNode("Done", "Empty", "Error")]
-public sealed class QueryDatabase : Activity
+public sealed class QueryDatabase : Activity, IValidatesConfiguration
 {
+    /// <summary>Save-time check: the SQL must be literal text without template placeholders (<see cref="SqlSafety.Check"/>).</summary>
+    public IEnumerable<string> ValidateConfiguration(ActivityValidationContext context)
+    {
+        if (SqlSafety.Check(this) is { } problem) yield return problem;
+    }
+
     /// <summary>The default row limit.</summary>
     public const int DefaultRowLimit = 100;
 

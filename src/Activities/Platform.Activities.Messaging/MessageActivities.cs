@@ -7,8 +7,15 @@ namespace Platform.Activities.Messaging;
 /// <summary>Starts the workflow when a message arrives on a channel (or on any channel); later in a flow, waits for the next
 /// message of the conversation.</summary>
 [Activity("Platform", "Messaging", "Starts the workflow when a chat, SMS or e-mail message arrives on a channel.", Kind = ActivityKind.Trigger, DisplayName = "Message Received")]
-public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter
+public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter, IValidatesConfiguration
 {
+    /// <summary>Save-time check: a literal Text Pattern must be a valid regular expression.</summary>
+    public IEnumerable<string> ValidateConfiguration(ActivityValidationContext context)
+    {
+        if (TextPattern.Expression.Type == ExpressionTypes.Literal && TextPatterns.Problem(TextPattern.Expression.Value?.ToString()) is { } problem)
+            yield return problem + ". Fix the Text Pattern input of this Message Received, or leave it empty to take every message.";
+    }
+
     /// <summary>The channel name to listen on; empty for every channel.</summary>
     [Input(Description = "The channel to listen on (its configured name). Empty: every channel.")]
     public Input<string> Channel { get; set; } = new("");

@@ -16,7 +16,17 @@ public sealed class PackLoadContext : AssemblyLoadContext
 
     /// <summary>Creates the context; nothing is loaded yet.</summary>
     public PackLoadContext(string packId, string version, IReadOnlyDictionary<string, byte[]> assemblies)
-        : base($"pack:{packId}@{version}", isCollectible: true) => _assemblies = assemblies;
+        : base($"pack:{packId}@{version}", isCollectible: true)
+    {
+        _assemblies = assemblies;
+        PackId = packId;
+    }
+
+    /// <summary>The pack's id.</summary>
+    public string PackId { get; } = "";
+
+    /// <summary>What the pack's manifest permits; the <see cref="PackServiceGate"/> enforces it on the pack's activities.</summary>
+    public PackPermissions Permissions { get; init; } = new();
 
     /// <summary>Loads every assembly of the pack that references the SDK (those hold its activities).</summary>
     public IReadOnlyList<Assembly> LoadActivityAssemblies()

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Activities;
+using Platform.Engine.Contracts;
 using Platform.Engine.Descriptors;
 
 namespace Platform.Packs;
@@ -22,6 +24,9 @@ public static class PackServiceCollectionExtensions
         services.TryAddSingleton(sp => new PackManager(sp.GetRequiredService<ActivityRegistry>(), sp.GetRequiredService<IConfigurationDocuments>(),
             sp.GetRequiredService<IOptions<PackOptions>>(), sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetService<ILogger<PackManager>>(), sp.GetService<IAuditRecords>()));
+        // Pack activities get only what their manifest permits (HttpClient, secrets, data sources, MQTT).
+        services.TryAddSingleton<IActivityServiceGate, PackServiceGate>();
+        services.TryAddSingleton<IPackSecrets>(sp => new ConfigurationPackSecrets(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<PackSyncService>();
         services.AddHostedService(sp => sp.GetRequiredService<PackSyncService>());
         return services;

@@ -97,34 +97,6 @@ public sealed class CronPublicationHandler(IRecurringJobManager recurring, JobSt
     public static string TimerJobId(string definitionId, string activityId) => TimerJobPrefix(definitionId) + activityId;
 }
 
-/// <summary>Rejects, at save time, a Timer that starts the workflow with an interval that is not a literal of at least 1 second.</summary>
-public sealed class TimerIntervalValidator : IWorkflowValidator
-{
-    /// <inheritdoc />
-    public IEnumerable<ValidationError> Validate(Platform.Engine.Flowchart.FlowchartGraph graph)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        foreach (var activity in graph.Activities.Where(a => a.Type == CronTriggerNames.Timer && graph.Inbound(a.Id).Count == 0))
-        {
-            // The pack is not referenced here: read the Timer's Interval input by name.
-            if (activity.GetType().GetProperty("Interval")?.GetValue(activity) is not Platform.Activities.Input<TimeSpan> input) continue;
-            TimeSpan? interval = null;
-            if (input.Expression.Type is Platform.Activities.ExpressionTypes.Literal)
-            {
-                try { interval = Platform.Engine.Expressions.ValueConverter.Convert<TimeSpan>(input.Expression.Value); }
-                catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or System.Text.Json.JsonException) { }
-            }
-            if (interval is null)
-                yield return new ValidationError("Timer needs its Interval as a literal, e.g. 00:05:00 or 5m, to start the workflow.", activity.Id);
-            else if (interval < MinimumInterval)
-                yield return new ValidationError($"Timer interval {interval} is shorter than the minimum of 1 second. Use an interval of at least 00:00:01.", activity.Id);
-        }
-    }
-
-    /// <summary>The shortest interval of a Timer trigger.</summary>
-    public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
-}
-
 /// <summary>
 /// At start-up, schedules a job for every timed bookmark in the engine's own tables that has no job waiting for it. The engine
 /// store is the source of truth: with in-memory job storage nothing survives a restart, and with PostgreSQL a timer whose job
@@ -225,7 +197,6 @@ public static class HangfireSchedulingExtensions
         services.AddTransient<ResumeBookmarkJob>();
         services.AddTransient<CronTriggerJob>();
         services.AddTransient<TimerTriggerJob>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, TimerIntervalValidator>());
         services.RemoveAll<IBackgroundActivityDispatcher>();
         services.AddSingleton<IBackgroundActivityDispatcher, HangfireBackgroundDispatcher>();
         services.AddTransient<RunActivityJob>();

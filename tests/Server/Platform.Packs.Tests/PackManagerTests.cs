@@ -183,7 +183,7 @@ public sealed class PackManagerTests
         // Assert
         Assert.Equal("invalid", error.Code);
         Assert.Contains("built against pack SDK 2.0", error.Message);
-        Assert.Contains("this server has SDK 1.0", error.Message);
+        Assert.Contains($"this server has SDK {PackSdk.HostVersion.Major}.{PackSdk.HostVersion.Minor}", error.Message);
         Assert.Contains("Rebuild the pack", error.Fix);
         Assert.Empty(packs.List());
     }

@@ -15,6 +15,8 @@ public sealed class PackServer : IAsyncLifetime
 {
     public const string AdminKey = "packs-admin-key-0123456789abcdef";
     public const string OperatorKey = "packs-operator-key-0123456789abcdef";
+    /// <summary>The value of the pack secret <c>weather-key</c> (Platform:Packs:Secrets:weather-key).</summary>
+    public const string WeatherSecret = "weather-secret-value";
     private readonly TempDirectory _data = new("platform-packs-test");
 
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
@@ -36,6 +38,7 @@ public sealed class PackServer : IAsyncLifetime
             b.UseSetting("Platform:ApiKeys:1:Key", OperatorKey);
             b.UseSetting("Platform:ApiKeys:1:Name", "packs-operator");
             b.UseSetting("Platform:ApiKeys:1:Role", "Operator");
+            b.UseSetting("Platform:Packs:Secrets:weather-key", WeatherSecret);
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         });
         Admin = Client(AdminKey);

@@ -20,6 +20,9 @@ public static class TestPacks
     /// <summary>The host's SDK assembly as a compile reference.</summary>
     public static MetadataReference Sdk { get; } = MetadataReference.CreateFromFile(typeof(Activity).Assembly.Location);
 
+    /// <summary>Microsoft.Extensions.Http (IHttpClientFactory) as a compile reference.</summary>
+    public static MetadataReference Http { get; } = MetadataReference.CreateFromFile(typeof(System.Net.Http.IHttpClientFactory).Assembly.Location);
+
     /// <summary>Compiles C# into an assembly image.</summary>
     public static byte[] Compile(string assemblyName, string code, params MetadataReference[] references)
     {

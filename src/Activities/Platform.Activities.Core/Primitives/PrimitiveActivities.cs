@@ -172,8 +172,19 @@ public sealed class Cron : Activity, ITrigger
 /// waits for <see cref="Interval"/> like <see cref="Delay"/> (a durable timed bookmark).
 /// </summary>
 [Activity("Elsa", "Scheduling", "Trigger workflow execution at a specific interval. Inside a workflow, waits for the interval like Delay.", Kind = ActivityKind.Trigger)]
-public sealed class Timer : Activity, ITrigger
+public sealed class Timer : Activity, ITrigger, IValidatesConfiguration
 {
+    /// <summary>Save-time check: a Timer that starts the workflow needs a literal interval of at least 1 second.</summary>
+    public IEnumerable<string> ValidateConfiguration(ActivityValidationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.IsStartOfWorkflow) yield break;
+        if (!context.TryGetLiteral(Interval, out var interval))
+            yield return "Timer needs its Interval as a literal, e.g. 00:05:00 or 5m, to start the workflow.";
+        else if (Problem(interval) is { } problem)
+            yield return problem;
+    }
+
     /// <summary>The bookmark name of a Timer waiting inside a workflow.</summary>
     public const string BookmarkName = "Elsa.Timer";
 

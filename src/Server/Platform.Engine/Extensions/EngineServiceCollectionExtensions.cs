@@ -83,6 +83,8 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<IWorkflowRuntime>(sp => sp.GetRequiredService<WorkflowRuntime>());
         services.TryAddSingleton<IWorkflowInvoker>(sp => sp.GetRequiredService<WorkflowRuntime>());
         services.TryAddSingleton<IWorkflowDefinitionService, WorkflowDefinitionService>();
+        // Save-time checks of activities that validate their own configuration (IValidatesConfiguration, the pack SDK's hook).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, ActivityConfigurationValidator>());
 
         services.TryAddSingleton<TimerBookmarkScheduler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBookmarkScheduler, TimerBookmarkScheduler>(sp => sp.GetRequiredService<TimerBookmarkScheduler>()));

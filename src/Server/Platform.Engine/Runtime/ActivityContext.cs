@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Platform.Activities;
+using Platform.Engine.Contracts;
 using Platform.Engine.Expressions;
 using Platform.Engine.Flowchart;
 using Platform.Engine.Models;
@@ -44,7 +45,14 @@ internal sealed class ActivityContext : ActivityExecutionContext
     public override IDictionary<string, object?> Properties => _run.State.Properties;
     public override ILogger Logger { get; }
 
-    public override object? GetService(Type serviceType) => _run.Services.GetService(serviceType);
+    public override object? GetService(Type serviceType)
+    {
+        // A pack's activity gets only what its manifest permits (IActivityServiceGate, from the packs module); the rest come from the host.
+        if (serviceType != typeof(IActivityServiceGate) && _run.Services.GetService(typeof(IActivityServiceGate)) is IActivityServiceGate gate
+            && gate.TryGetService(Activity, serviceType, _run.Services, out var gated))
+            return gated;
+        return _run.Services.GetService(serviceType);
+    }
 
     public async ValueTask EvaluateInputsAsync()
     {

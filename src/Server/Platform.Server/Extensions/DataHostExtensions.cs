@@ -49,7 +49,6 @@ public static class DataHostExtensions
         foreach (var provider in DataSourceProviders.Defaults())
             services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IDataSourceProvider), provider));
         services.TryAddSingleton<DataSourceProviders>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, QueryDatabaseSqlValidator>());
         services.TryAddSingleton<ITemplateRenderer, EngineLiquidRenderer>();
         return services;
     }
@@ -83,18 +82,6 @@ public static class DataHostExtensions
         }
         catch (FormatException) { }
         throw new InvalidOperationException($"The secrets key in {where} must be base64 of 32 random bytes (AES-256), e.g. the output of 'openssl rand -base64 32'.");
-    }
-}
-
-/// <summary>Rejects, at save time, QueryDatabase activities whose SQL interpolates expressions.</summary>
-public sealed class QueryDatabaseSqlValidator : IWorkflowValidator
-{
-    /// <inheritdoc />
-    public IEnumerable<ValidationError> Validate(FlowchartGraph graph)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        foreach (var activity in graph.Activities.OfType<QueryDatabase>())
-            if (SqlSafety.Check(activity) is { } message) yield return new ValidationError(message, activity.Id);
     }
 }
 

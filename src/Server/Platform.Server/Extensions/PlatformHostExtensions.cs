@@ -49,7 +49,6 @@ public static class PlatformHostExtensions
         services.AddPlatformEngineOptions(configuration); // Platform:Engine: default retry policy, shutdown timeout
         services.AddPlatformData(configuration, dataDirectory);
         services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkflowValidator, MessageReceivedPatternValidator>());
         services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
@@ -64,6 +63,7 @@ public static class PlatformHostExtensions
             Directory.CreateDirectory(o.DropFolder);
             o.RefreshInterval = refresh;
         });
+        services.AddPackAccess(); // what pack activities reach through their context (limited per pack.json by the packs module)
 
         // Errors: ProblemDetails everywhere, bad input is a 4xx with a detail that says how to fix it.
         services.AddProblemDetails();
