@@ -1,5 +1,9 @@
+using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
+using Platform.Testing;
+using Platform.Testing.Fakes;
 
 namespace Platform.Server.Tests;
 
@@ -93,6 +97,41 @@ public sealed partial class SeedWorkflowTests
     }
 
     [Fact]
+    public async Task Should_Answer_In_Chinese_When_The_Channel_Language_Is_Zh_Even_For_An_English_Message()
+    {
+        // Arrange: a second Telegram channel whose settings fix the reply language.
+        await demo.Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = "telegram-zh", ["kind"] = "Telegram",
+            ["settings"] = new JsonObject
+            {
+                ["botToken"] = demo.Telegram.BotToken, ["webhookSecretToken"] = DemoServerFixture.SecretToken,
+                ["apiBaseUrl"] = demo.Telegram.BaseUrl.ToString(), ["language"] = "zh",
+            },
+        }, HttpStatusCode.Created);
+        const long chatId = 7301;
+        var update = TelegramPayloads.TextMessage(Interlocked.Increment(ref _update), chatId, Interlocked.Increment(ref _update), "how many orders came in today?");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/telegram-zh/telegram/webhook")
+        {
+            Content = new StringContent(update.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Telegram-Bot-Api-Secret-Token", DemoServerFixture.SecretToken);
+
+        // Act
+        var response = await demo.Factory.CreateClient().SendAsync(request, Ct);
+        string? reply = null;
+        for (var i = 0; i < 300 && reply is null; i++)
+        {
+            reply = demo.Telegram.SentMessages.FirstOrDefault(m => m.ChatId == "7301")?.PlainText;
+            if (reply is null) await Task.Delay(50, Ct);
+        }
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("今天来了 5 个订单，总额 575.6。", reply);
+    }
+
+    [Fact]
     public async Task Should_Answer_In_English_Again_When_The_Next_Message_Is_English()
     {
         // Arrange
@@ -154,5 +193,26 @@ public sealed partial class SeedWorkflowTests
         // Assert
         Assert.Equal("好的，卧室的灯已关闭。", first);
         Assert.Equal("今天来了 5 个订单，总额 575.6。", second);
+    }
+}
+
+/// <summary>The dimmer: a level from a number or a percentage, in English and Chinese.</summary>
+public sealed partial class SeedWorkflowTests
+{
+    [Theory]
+    [InlineData("set the living room dimmer to 50%", 50, "50 %")]
+    [InlineData("把客厅的调光灯调到百分之三十", 30, "亮度 30%")]
+    public async Task Should_Set_The_Dimmer_Level_When_Told_A_Percentage(string text, int level, string expected)
+    {
+        // Arrange
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var reply = await chat.AskAsync(text);
+        var state = await demo.Admin.GetJsonAsync("/api/devices/living-room-dimmer/state");
+
+        // Assert
+        Assert.Contains(expected, reply, StringComparison.Ordinal);
+        Assert.Equal(level, state["state"]?["level"]?.GetValue<double>());
     }
 }
