@@ -251,7 +251,12 @@ public sealed class TrainedIntentSet
         EntityRecognizer = entities;
         TimeZone = timeZone;
         UsesEmbeddings = usesEmbeddings;
+        Speller = new Platform.Intents.Text.SpellingCorrector(set.Intents.SelectMany(i => i.Examples).Concat(set.OutOfScopeExamples)
+            .Concat(set.Entities.SelectMany(e => e.Values.SelectMany(v => v.Synonyms.Prepend(v.Value)))));
     }
+
+    /// <summary>The spelling pass against the set's words, run before recognition ("trun on teh lihgt").</summary>
+    public Platform.Intents.Text.SpellingCorrector Speller { get; }
 
     /// <summary>The set it was trained from.</summary>
     public IntentSet Set { get; }
@@ -288,14 +293,15 @@ public sealed class TrainedIntentSet
     {
         text ??= "";
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var matches = FindEntities(text, now, cancellationToken);
+        var spelled = Speller.Correct(text); // entities are found in the corrected text, with spans in the original
+        var matches = spelled.MapBack(FindEntities(spelled.Text, now, cancellationToken));
         var entities = ToDictionary(matches);
         if (string.IsNullOrWhiteSpace(text))
         {
             IntentTelemetry.Record(Set.Id, started, outOfScope: true);
             return new IntentRecognition(IntentSetRules.OutOfScopeOutcome, 0, true, "", [], entities, matches);
         }
-        var r = await Classifier.ClassifyAsync(text, cancellationToken).ConfigureAwait(false);
+        var r = await Classifier.ClassifyAsync(spelled.Text, cancellationToken).ConfigureAwait(false);
         IntentTelemetry.Record(Set.Id, started, r.IsOutOfScope);
         return new IntentRecognition(r.IsOutOfScope ? IntentSetRules.OutOfScopeOutcome : r.Intent, r.Confidence, r.IsOutOfScope, r.TopIntent,
             r.Alternatives, entities, matches);

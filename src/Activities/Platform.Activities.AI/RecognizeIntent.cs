@@ -48,6 +48,10 @@ public class RecognizeIntent : Activity
     [Output(Description = "Entity name → value of every entity found (also written to variables of the same name).")]
     public Output<Dictionary<string, object?>> Entities { get; set; } = new();
 
+    /// <summary>The rest of a message with two requests (empty otherwise): recognise it after answering the first.</summary>
+    [Output(Description = "A message with two requests (\"turn off the light and tell me today's orders\") is cut where both halves are in scope: the activity takes the first request's port, and Rest holds the rest, to recognise next (loop back with Text = Rest). Empty for one request.")]
+    public Output<string> Rest { get; set; } = new();
+
     /// <summary>How many times a missing entity is asked for before giving up (default 3).</summary>
     [Input(Description = "Slot filling: how many times a missing entity is asked for before the activity gives up on OutOfScope. Default 3.", Order = 2)]
     public Input<int?> MaxQuestions { get; set; } = new(DefaultMaxQuestions);
@@ -110,7 +114,16 @@ public class RecognizeIntent : Activity
                 if (result is null) return;
             }
         }
+        var rest = "";
+        if (result is null
+            && await Platform.Intents.Text.RequestSplitter.SplitAsync(text, async (part, ct) =>
+                await trained.RecognizeAsync(part, context.UtcNow, ct) is { OutOfScope: false } r ? r : null, context.CancellationToken) is { } split)
+        {
+            (result, rest) = (split.First, split.Rest);
+            context.AddJournalData("rest", rest);
+        }
         result ??= await trained.RecognizeAsync(text, context.UtcNow, context.CancellationToken);
+        Rest.Set(context, rest);
 
         Intent.Set(context, result.Intent);
         Confidence.Set(context, Math.Round(result.Confidence, 4));

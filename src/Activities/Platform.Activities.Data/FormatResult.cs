@@ -57,6 +57,22 @@ public sealed class FormatResult : Activity
     [Input(Description = "The text when there are no rows.", Order = 4)]
     public Input<string> EmptyText { get; set; } = new("No results.");
 
+    /// <summary>The template in Chinese, used instead of <see cref="Template"/> when the conversation's language is <c>zh</c>.</summary>
+    [Input(Description = "The template in Chinese (中文), used instead of Template when the message being answered was Chinese (or its channel's language is zh). Empty: Template.", UIHint = UIHints.MultiLine, Order = 5)]
+    public Input<string> TemplateZh { get; set; } = new("");
+
+    /// <summary>The heading in Chinese.</summary>
+    [Input(Description = "The heading in Chinese, used instead of Title for Chinese messages. Empty: Title.", Order = 6)]
+    public Input<string> TitleZh { get; set; } = new("");
+
+    /// <summary>The no-rows text in Chinese.</summary>
+    [Input(Description = "The text when there are no rows, in Chinese, used instead of Empty Text for Chinese messages. Empty: Empty Text.", Order = 7)]
+    public Input<string> EmptyTextZh { get; set; } = new("");
+
+    /// <summary>The language the text was made for: <c>zh</c> or <c>en</c>.</summary>
+    [Output(Description = "The language the text was made for: zh (the message was Chinese) or en.")]
+    public Output<string> Language { get; set; } = new();
+
     /// <summary>The formatted text.</summary>
     [Output] public Output<string> Text { get; set; } = new();
 
@@ -74,11 +90,13 @@ public sealed class FormatResult : Activity
             _ => (MarkdownTemplate, "text/markdown", (Func<string, string>)EscapeMarkdownCell),
         };
         var rows = ToRows(Rows.Get(context));
-        var custom = Template.Get(context);
+        var chinese = context.GetIncomingMessageLanguage() == "zh";
+        Language.Set(context, chinese ? "zh" : "en");
+        var custom = Localized(chinese, Template, TemplateZh, context);
         ContentType.Set(context, contentType);
         if (rows.Count == 0 && string.IsNullOrWhiteSpace(custom))
         {
-            Text.Set(context, EmptyText.Get(context) ?? "");
+            Text.Set(context, Localized(chinese, EmptyText, EmptyTextZh, context));
             context.Complete("Empty");
             return;
         }
@@ -94,7 +112,7 @@ public sealed class FormatResult : Activity
             ["cells"] = rows.Select(r => (object?)columns.Select(col => (object?)escape(Display(r.TryGetValue(col, out var v) ? v : null))).ToList()).ToList(),
             ["count"] = rows.Count,
             ["channel"] = channel,
-            ["title"] = escape(Title.Get(context) ?? ""),
+            ["title"] = escape(Localized(chinese, Title, TitleZh, context)),
         };
         // Read only for custom templates that mention it, so the built-in tables cost no query.
         if (custom is not null && custom.Contains("conversation", StringComparison.OrdinalIgnoreCase))
@@ -115,6 +133,10 @@ public sealed class FormatResult : Activity
             context.Logger, "Format Result", context.CancellationToken);
         return (turns ?? []).Select(t => (object?)ConversationMemory.ToValue(t)).ToList();
     }
+
+    /// <summary>The Chinese input when the language is zh and it has text, else the default one.</summary>
+    private static string Localized(bool chinese, Input<string> text, Input<string> zh, ActivityExecutionContext context) =>
+        chinese && zh.Get(context) is { } z && !string.IsNullOrWhiteSpace(z) ? z : text.Get(context) ?? "";
 
     /// <summary>How many earlier turns <c>conversation.history</c> holds in a custom template.</summary>
     public const int HistoryTurns = 10;

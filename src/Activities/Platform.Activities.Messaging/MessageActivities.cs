@@ -32,6 +32,10 @@ public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter, IValid
     [Output(Description = "The message text.")]
     public Output<string> Text { get; set; } = new();
 
+    /// <summary>The message's language: <c>zh</c> or <c>en</c>.</summary>
+    [Output(Description = "The message's language, zh or en: the message's language metadata (the channel's language setting) or detected from its text (Chinese characters → zh).")]
+    public Output<string> Language { get; set; } = new();
+
     /// <inheritdoc />
     public IEnumerable<string?> GetTriggerKeys(TriggerIndexContext context) =>
         [context.Get(Channel) is { Length: > 0 } channel ? channel.Trim() : MessagingNames.AnyChannel];
@@ -45,7 +49,7 @@ public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter, IValid
     {
         if (context.IsTriggerOfWorkflow)
         {
-            Conversations.Accept(context, context.WorkflowInput, Message, Text);
+            Conversations.Accept(context, context.WorkflowInput, Message, Text, Language);
             context.Complete();
         }
         else Conversations.Wait(context);
@@ -55,7 +59,7 @@ public sealed class MessageReceived : Activity, ITrigger, ITriggerFilter, IValid
     /// <inheritdoc />
     protected override ValueTask ResumeAsync(ActivityExecutionContext context)
     {
-        Conversations.Accept(context, context.ResumeInput, Message, Text);
+        Conversations.Accept(context, context.ResumeInput, Message, Text, Language);
         context.Complete();
         return ValueTask.CompletedTask;
     }
@@ -85,6 +89,10 @@ public sealed class WaitForMessage : Activity
     [Output(Description = "The text of the message that arrived.")]
     public Output<string> Text { get; set; } = new();
 
+    /// <summary>The answer's language: <c>zh</c> or <c>en</c>.</summary>
+    [Output(Description = "The language of the message that arrived, zh or en (an answer without letters, such as \"1\", keeps the conversation's).")]
+    public Output<string> Language { get; set; } = new();
+
     /// <inheritdoc />
     protected override ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
@@ -101,10 +109,11 @@ public sealed class WaitForMessage : Activity
         {
             // Nothing came in time; the engine drops the message bookmark with this completion, so a late answer starts afresh.
             Text.Set(context, "");
+            Language.Set(context, context.GetIncomingMessageLanguage());
             context.Complete(TimeoutOutcome);
             return ValueTask.CompletedTask;
         }
-        Conversations.Accept(context, context.ResumeInput, Message, Text);
+        Conversations.Accept(context, context.ResumeInput, Message, Text, Language);
         context.Complete();
         return ValueTask.CompletedTask;
     }
@@ -122,6 +131,14 @@ public sealed class SendReply : Activity
     [Input(Description = "Quick-reply buttons (each sends its label back when pressed).", UIHint = UIHints.MultiText)]
     public Input<string[]> QuickReplies { get; set; } = new([]);
 
+    /// <summary>The reply in Chinese, sent instead of <see cref="Text"/> when the conversation's language is <c>zh</c>.</summary>
+    [Input(Description = "The reply in Chinese (中文), sent instead of Text when the message was Chinese (or the channel's language is zh). Empty: Text is sent.", UIHint = UIHints.MultiLine)]
+    public Input<string> TextZh { get; set; } = new("");
+
+    /// <summary>The quick replies in Chinese, offered instead of <see cref="QuickReplies"/> when the conversation's language is <c>zh</c>.</summary>
+    [Input(Description = "Quick-reply buttons in Chinese, offered instead of Quick Replies when the message was Chinese. Empty: Quick Replies.", UIHint = UIHints.MultiText)]
+    public Input<string[]> QuickRepliesZh { get; set; } = new([]);
+
     /// <summary>The outbox message id.</summary>
     [Output(Description = "The outbox message id of the reply.")]
     public Output<string> MessageId { get; set; } = new();
@@ -135,13 +152,16 @@ public sealed class SendReply : Activity
             throw new ActivityFaultException(FaultCodes.Configuration,
                 "Send Reply answers a conversation, but this workflow was not started by a message. Start it with Message Received, or use Send Message with a channel and a recipient.",
                 nonRetryable: true);
-        var text = Text.Get(context) ?? "";
+        var chinese = context.GetIncomingMessageLanguage() == "zh";
+        var text = chinese && TextZh.Get(context) is { } zh && !string.IsNullOrWhiteSpace(zh) ? zh : Text.Get(context) ?? "";
         if (string.IsNullOrWhiteSpace(text))
-            throw new ActivityFaultException(FaultCodes.Configuration, "Send Reply has no text: set its Text input.", nonRetryable: true);
+            throw new ActivityFaultException(FaultCodes.Configuration, "Send Reply has no text: set its Text input (and Text Zh for Chinese replies).", nonRetryable: true);
+        var quickReplies = QuickReplies.Get(context) ?? [];
+        if (chinese && QuickRepliesZh.Get(context) is { Length: > 0 } zhReplies && zhReplies.Any(q => !string.IsNullOrWhiteSpace(q))) quickReplies = zhReplies;
         var envelope = new OutgoingEnvelope
         {
             Text = text,
-            QuickReplies = (QuickReplies.Get(context) ?? []).Where(q => !string.IsNullOrWhiteSpace(q)).Select(q => new QuickReply(q, q)).ToList(),
+            QuickReplies = quickReplies.Where(q => !string.IsNullOrWhiteSpace(q)).Select(q => new QuickReply(q, q)).ToList(),
             ReplyToChannelMessageId = context.Properties.TryGetValue(MessagingNames.LastMessageIdProperty, out var last) ? last as string : null,
         };
         var id = context.AddOutboxMessage(new OutboxMessageRequest(channel, envelope.ToJson()) { ConversationKey = conversation });
@@ -342,7 +362,8 @@ public static class TextPatterns
 /// <summary>The conversation state the messaging activities keep in the instance's properties.</summary>
 internal static class Conversations
 {
-    public static void Accept(ActivityExecutionContext context, IReadOnlyDictionary<string, object?> input, Output<object?> message, Output<string> text)
+    public static void Accept(ActivityExecutionContext context, IReadOnlyDictionary<string, object?> input, Output<object?> message, Output<string> text,
+        Output<string> language)
     {
         var m = input.GetValueOrDefault(MessagingNames.MessageInputKey) as IDictionary<string, object?>;
         if (m is not null)
@@ -357,6 +378,23 @@ internal static class Conversations
         var received = m?.TryGetValue("text", out var t) == true ? t?.ToString() ?? "" : input.GetValueOrDefault("text")?.ToString() ?? "";
         text.Set(context, received);
         context.Properties[TriggeringMessage.TextProperty] = received;
+        // The reply language: the message's "language" metadata (a channel's language setting) wins; otherwise detected from
+        // the text; a text without letters ("1", "ok" is English) keeps the conversation's language.
+        var configured = m?.TryGetValue("metadata", out var md) == true && md is IDictionary<string, object?> metadata
+            && metadata.TryGetValue("language", out var l) ? NormalizeLanguage(l?.ToString()) : null;
+        var detected = configured ?? TriggeringMessage.DetectLanguage(received);
+        if (detected is not null) context.Properties[TriggeringMessage.LanguageProperty] = detected;
+        language.Set(context, context.GetIncomingMessageLanguage());
+    }
+
+    /// <summary><c>zh</c> or <c>en</c> for a configured language (zh, zh-CN, zh-Hans, chinese, 中文 / en, en-US, english), else null.</summary>
+    public static string? NormalizeLanguage(string? value)
+    {
+        var v = value?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(v)) return null;
+        if (v.StartsWith("zh", StringComparison.Ordinal) || v is "chinese" or "中文" or "cn") return "zh";
+        if (v.StartsWith("en", StringComparison.Ordinal) || v is "english") return "en";
+        return null;
     }
 
     public static void Wait(ActivityExecutionContext context)

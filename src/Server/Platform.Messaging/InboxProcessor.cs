@@ -123,9 +123,14 @@ public sealed class InboxProcessor : BackgroundService
             _dispatcher.OnCommitted([tooLong]);
             return;
         }
+        var messageInput = MessageInput.From(message);
+        // The channel's "language" setting (zh, en) fixes the reply language; otherwise it is detected per message.
+        if (!message.Metadata.ContainsKey("language") && messageInput["metadata"] is Dictionary<string, object?> metadata
+            && (await _channels.GetAsync(message.ChannelName, ct).ConfigureAwait(false))?.Config.Get("language") is { Length: > 0 } language)
+            metadata["language"] = language;
         var input = new Dictionary<string, object?>
         {
-            [MessagingNames.MessageInputKey] = MessageInput.From(message),
+            [MessagingNames.MessageInputKey] = messageInput,
             ["text"] = message.Text,
         };
 

@@ -64,7 +64,7 @@ public sealed class DemoServerFixture : IAsyncLifetime
     }
 }
 
-public sealed class SeedWorkflowTests(DemoServerFixture demo) : IClassFixture<DemoServerFixture>
+public sealed partial class SeedWorkflowTests(DemoServerFixture demo) : IClassFixture<DemoServerFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static long _update = 1000;

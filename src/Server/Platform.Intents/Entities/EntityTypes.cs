@@ -15,7 +15,7 @@ public sealed record EntityMatch(string Name, string Kind, string Text, int Star
 public abstract record EntityDefinition(string Name);
 
 /// <summary>Numbers written with digits (<c>3</c>, <c>1,250.5</c>), English words (<c>twenty five</c>) or Chinese
-/// numerals (<c>二十五</c>, <c>两</c>).</summary>
+/// numerals (<c>二十五</c>, <c>两</c>); percentages give the number (<c>50%</c>, <c>50 percent</c>, <c>百分之五十</c> → 50).</summary>
 /// <param name="Name">The entity name. Default <c>number</c>.</param>
 public sealed record NumberEntity(string Name = "number") : EntityDefinition(Name);
 

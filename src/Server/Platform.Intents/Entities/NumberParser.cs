@@ -19,7 +19,8 @@ internal static partial class NumberParser
         ["hundred"] = 100, ["thousand"] = 1_000, ["million"] = 1_000_000, ["billion"] = 1_000_000_000, ["dozen"] = 12,
     };
 
-    [GeneratedRegex(@"(?<![\p{L}\d.,])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)", RegexOptions.CultureInvariant)]
+    // Not glued to a word (A1, v2.5), but Chinese has no spaces: "调到50%" has 50.
+    [GeneratedRegex(@"(?<!(?![\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uAC00-\uD7AF])[\p{L}\d.,])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)", RegexOptions.CultureInvariant)]
     private static partial Regex DigitsRegex();
 
     [GeneratedRegex(@"[a-z]+", RegexOptions.CultureInvariant)]
@@ -27,6 +28,14 @@ internal static partial class NumberParser
 
     [GeneratedRegex(@"[零〇一二两三四五六七八九十百千万亿]+", RegexOptions.CultureInvariant)]
     private static partial Regex ChineseRegex();
+
+    // 百分之五十, 百分之50: the number after 百分之 ("hundredths of"), as a percentage.
+    [GeneratedRegex(@"百分之(?:([零〇一二两三四五六七八九十百千万亿]+)|(\d+(?:\.\d+)?))", RegexOptions.CultureInvariant)]
+    private static partial Regex ChinesePercentRegex();
+
+    // A percent sign or word right after a number: 50%, 50 %, 50％, 50 percent.
+    [GeneratedRegex(@"^\s?(?:%|％|percent\b|per\s+cent\b)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex PercentSuffixRegex();
 
     /// <summary>All numbers in <paramref name="text"/> as (start, length, value), not overlapping.</summary>
     public static List<(int Start, int Length, decimal Value)> Find(string text)
@@ -66,10 +75,27 @@ internal static partial class NumberParser
             }
             i = Math.Max(j + 1, i + 1);
         }
+        var percents = new List<(int Start, int Length, decimal Value)>();
+        foreach (Match m in ChinesePercentRegex().Matches(text))
+        {
+            if (m.Groups[1].Success ? TryParseChinese(m.Groups[1].Value, out var p)
+                : decimal.TryParse(m.Groups[2].Value, NumberStyles.Number, CultureInfo.InvariantCulture, out p))
+                percents.Add((m.Index, m.Length, p));
+        }
         foreach (Match m in ChineseRegex().Matches(text))
         {
+            if (percents.Any(p => p.Start < m.Index + m.Length && m.Index < p.Start + p.Length)) continue;
             if (TryParseChinese(m.Value, out var v)) result.Add((m.Index, m.Length, v));
         }
+        result.RemoveAll(r => percents.Any(p => p.Start < r.Item1 + r.Item2 && r.Item1 < p.Start + p.Length));
+        // "50%", "50 percent": the match takes the sign (the value stays 50).
+        for (var k = 0; k < result.Count; k++)
+        {
+            var (start, length, value) = result[k];
+            var suffix = PercentSuffixRegex().Match(text, start + length, Math.Min(12, text.Length - start - length));
+            if (suffix.Success && suffix.Index == start + length) result[k] = (start, length + suffix.Length, value);
+        }
+        result.AddRange(percents);
         result.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return result;
     }

@@ -31,6 +31,9 @@ internal sealed class WebChatClient(WebSocket socket) : IAsyncDisposable
         return await NextAsync("message", f => accept is null || accept(f["text"]!.GetValue<string>()));
     }
 
+    /// <summary>The text of the next reply (e.g. the second answer to a message with two requests).</summary>
+    public async Task<string> NextReplyAsync() => (await NextAsync("message", _ => true))["text"]!.GetValue<string>();
+
     private async Task<JsonObject> NextAsync(string type, Func<JsonObject, bool> accept)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+
+namespace Platform.Intents.Text;
+
+/// <summary>
+/// Cuts a message with two requests in two ("turn off the bedroom light and tell me today's orders", "关掉卧室的灯然后告诉我今天的订单"):
+/// at a conjunction (and, and then, then, also, plus, a comma or semicolon; 然后, 并且, 而且, 顺便, 同时, 另外, 还有, 再, ，；),
+/// and only where <b>both</b> halves are requests in scope on their own. The first such place from the left wins; the
+/// rest may hold more requests (cut it again). Halves that are too short to be a request ("turn on the kitchen and the
+/// bedroom light": the rest starts with an article) are not tried.
+/// </summary>
+public static partial class RequestSplitter
+{
+    /// <summary>At most this many places are tried per text (each costs two classifications).</summary>
+    public const int MaxCandidates = 6;
+
+    [GeneratedRegex(@"\s*[,;]?\s*\b(?:and\s+then|and\s+also|and|then|also|plus)\b\s*|\s*[;；]\s*|\s*,\s+|\s*[，、]?(?:然后|并且|而且|顺便|同时|另外|还有|再)\s*|\s*[，]\s*",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex ConjunctionRegex();
+
+    private static readonly HashSet<string> NounPhraseStarts = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "the", "a", "an", "my", "your", "our", "this", "that", "these", "those", "it", "its", "them", "both", "all",
+    };
+
+    /// <summary>The places a text could be cut, left to right, as (first request, rest); both halves look like requests.</summary>
+    public static IReadOnlyList<(string First, string Remainder)> Candidates(string text)
+    {
+        var result = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(text)) return result;
+        foreach (Match m in ConjunctionRegex().Matches(text))
+        {
+            if (m.Length == 0) continue;
+            var first = text[..m.Index].Trim();
+            var rest = text[(m.Index + m.Length)..].Trim();
+            if (!LooksLikeRequest(first) || !LooksLikeRequest(rest)) continue;
+            var firstWord = Regex.Match(rest, @"^[\p{L}']+").Value;
+            if (NounPhraseStarts.Contains(firstWord)) continue;
+            result.Add((first, rest));
+            if (result.Count >= MaxCandidates) break;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The first cut where <paramref name="recognize"/> finds both halves in scope (it returns null for out of scope), as the
+    /// first half's recognition, its text and the rest; null when the text is one request.
+    /// </summary>
+    public static async ValueTask<RequestSplit<T>?> SplitAsync<T>(string text,
+        Func<string, CancellationToken, ValueTask<T?>> recognize, CancellationToken cancellationToken = default) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(recognize);
+        foreach (var (first, rest) in Candidates(text))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await recognize(first, cancellationToken).ConfigureAwait(false) is not { } firstResult) continue;
+            // The rest is in scope as a whole, or begins with a request in scope (three requests in one message).
+            if (await recognize(rest, cancellationToken).ConfigureAwait(false) is not null) return new RequestSplit<T>(firstResult, first, rest);
+        }
+        return null;
+    }
+
+    private static bool LooksLikeRequest(string part)
+    {
+        int cjk = 0, words = 0;
+        var inWord = false;
+        foreach (var c in part)
+        {
+            if (TextFeatures.IsCjk(c)) { cjk++; inWord = false; }
+            else if (char.IsLetterOrDigit(c)) { if (!inWord) words++; inWord = true; }
+            else inWord = false;
+        }
+        return cjk >= 2 || words >= 2 || (cjk >= 1 && words >= 1);
+    }
+}
+
+/// <summary>A message cut in two by <see cref="RequestSplitter.SplitAsync"/>.</summary>
+/// <param name="First">The first request's recognition.</param>
+/// <param name="FirstText">The first request's text.</param>
+/// <param name="Rest">The rest of the message (one or more requests).</param>
+public sealed record RequestSplit<T>(T First, string FirstText, string Rest);
