@@ -77,6 +77,21 @@ public sealed partial class BuildFromScratchStudioTests : IAsyncLifetime
             var definitionId = EditorUrl().Match(page.Url).Groups["id"].Value;
             var canvas = page.Locator(".graph-container.x6-graph");
             await canvas.WaitForAsync();
+            using var api = server.Api();
+
+            // The editor auto-saves; wait until a typed value is stored before leaving the node (a change still pending in
+            // the editor when another node is selected can be lost).
+            async Task SavedAsync(string value)
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(20);
+                while (true)
+                {
+                    var latest = JsonNode.Parse(await api.GetStringAsync($"/elsa/api/workflow-definitions/by-definition-id/{definitionId}?versionOptions=Latest"))!;
+                    if (Strings(latest).Any(v => v.Contains(value, StringComparison.Ordinal))) return;
+                    Assert.True(DateTime.UtcNow < deadline, $"The editor did not save \"{value}\".");
+                    await Task.Delay(250);
+                }
+            }
 
             // Drop the activities from the palette: the trigger and Recognize Intent on the left, the orders chain and Control
             // Device in the middle, the device replies on the right.
@@ -128,35 +143,42 @@ public sealed partial class BuildFromScratchStudioTests : IAsyncLifetime
             await SelectAsync(page, query, "Data Source");
             await TypeLiteralAsync(page, "Data Source", "demo");
             await TypeCodeAsync(page, "Sql", OrdersSql);
+            await SavedAsync(OrdersSql);
 
             step = Step("Format Result's inputs");
             await SelectAsync(page, format, "Template");
             await TypeScriptAsync(page, "Rows", $"getOutput('{await IdAsync(query)}', 'Rows')");
             await TypeLiteralAsync(page, "Template", OrdersTemplate, multiLine: true);
+            await SavedAsync(OrdersTemplate);
+            await SavedAsync($"getOutput('{await IdAsync(query)}', 'Rows')");
 
             step = Step("the orders reply");
             await SelectAsync(page, ordersReply, "Text");
             await TypeScriptAsync(page, "Text", $"getOutput('{await IdAsync(format)}', 'Text')");
+            await SavedAsync($"getOutput('{await IdAsync(format)}', 'Text')");
 
             step = Step("Control Device's inputs");
             await SelectAsync(page, device, "Device Name");
             await TypeScriptAsync(page, "Device Name", $"(getOutput('{intentId}', 'Entities') || {{}}).device || ''");
             await TypeScriptAsync(page, "Room", $"(getOutput('{intentId}', 'Entities') || {{}}).room || ''");
             await ChooseAsync(page, "Command", "on");
+            await SavedAsync($"(getOutput('{intentId}', 'Entities') || {{}}).room");
 
             step = Step("the device replies");
             await SelectAsync(page, doneReply, "Text");
             await TypeScriptAsync(page, "Text", $"getOutput('{await IdAsync(device)}', 'Message')");
+            await SavedAsync($"getOutput('{await IdAsync(device)}', 'Message')");
             await SelectAsync(page, timeoutReply, "Text");
             await TypeLiteralAsync(page, "Text", TimeoutText, multiLine: true);
+            await SavedAsync(TimeoutText);
             await SelectAsync(page, unknownReply, "Text");
             await TypeLiteralAsync(page, "Text", UnknownText, multiLine: true);
+            await SavedAsync(UnknownText);
 
             // Publish.
             step = Step("publish");
             await page.Locator(".mud-button-group-root button.mud-primary-text").First.ClickAsync();
             await page.GetByText("Workflow published").First.WaitForAsync();
-            using var api = server.Api();
             var published = JsonNode.Parse(await api.GetStringAsync($"/elsa/api/workflow-definitions/by-definition-id/{definitionId}?versionOptions=Published"))!;
             var connections = published["root"]!["connections"]!.AsArray()
                 .Select(c => $"{c!["source"]!["activity"]}:{c["source"]!["port"]}->{c["target"]!["activity"]}").ToList();
@@ -194,6 +216,15 @@ public sealed partial class BuildFromScratchStudioTests : IAsyncLifetime
             throw new Xunit.Sdk.XunitException($"While doing \"{step}\": {failure.Message}\n(artifacts: {directory})", failure);
         }
     }
+
+    /// <summary>Every string value in <paramref name="node"/>.</summary>
+    private static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => Strings(p.Value)),
+        JsonArray a => a.SelectMany(Strings),
+        JsonValue v when v.TryGetValue<string>(out var text) => [text],
+        _ => [],
+    };
 
     /// <summary>Writes the step to the test output (it shows where a run that timed out stopped) and returns it.</summary>
     private static string Step(string step)
