@@ -66,4 +66,26 @@ public sealed class CatchAllPublishTests(SqliteServerFixture server) : IClassFix
         var latest = await server.Admin.GetJsonAsync($"{Api}/workflow-definitions/by-definition-id/{draftId}?versionOptions=Latest");
         Assert.False(latest["isPublished"]!.GetValue<bool>());
     }
+    [Fact]
+    public async Task Should_ListTheSecondCatchAllAsFailed_When_DraftsAreBulkPublished()
+    {
+        // Arrange: two drafts that each catch every message on the same channel.
+        var channel = "bulk-" + Guid.NewGuid().ToString("N")[..8];
+        var first = (await (await PublishAsync(CatchAll(channel), publish: false)).ReadJsonAsync(HttpStatusCode.OK))["workflowDefinition"].Str("definitionId");
+        var second = (await (await PublishAsync(CatchAll(channel), publish: false)).ReadJsonAsync(HttpStatusCode.OK))["workflowDefinition"].Str("definitionId");
+
+        // Act: the Studio's "Publish" bulk action on both.
+        using var response = await server.Admin.PostAsJsonAsync($"{Api}/bulk-actions/publish/workflow-definitions/by-definition-ids",
+            new JsonObject { ["definitionIds"] = new JsonArray(first, second) });
+
+        // Assert: the first is published, the second refused with the rule, and it stays a draft.
+        var result = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal([first], result["published"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal([second], result["failed"]!.AsArray().Select(n => n!.GetValue<string>()));
+        var reason = result["warnings"]![second]![0]!.GetValue<string>();
+        Assert.Contains(first, reason, StringComparison.Ordinal);
+        Assert.Contains("Every published workflow whose Message Received accepts a message runs", reason, StringComparison.Ordinal);
+        var latest = await server.Admin.GetJsonAsync($"{Api}/workflow-definitions/by-definition-id/{second}?versionOptions=Latest");
+        Assert.False(latest["isPublished"]!.GetValue<bool>());
+    }
 }

@@ -16,9 +16,13 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
     private const int NodesPerWorkflow = 6;
     private const int Columns = 3;
 
+    /// <summary>The editors of the Input tab: its children, less style blocks and the hidden option list a drop-down (e.g. the variable picker) puts beside its field.</summary>
+    private const string EditorChildren = ":scope > :not(style):not(script):not([style*='display: none']):not([style*='display:none'])";
+
     /// <summary>
-    /// Known open problem (issue #14): clicking a Set Variable node leaves the previous node's panel on screen, with no
-    /// console error. Its problems are reported in the test output but do not fail the test until that is fixed.
+    /// Known open problem (issue #14): in this grid, clicking the Set Variable node leaves the previous node's panel on
+    /// screen, with no console error (alone next to one other node its panel does show). Its problems are reported in
+    /// the test output but do not fail the test until that is fixed.
     /// </summary>
     private static readonly HashSet<string> KnownIssues = ["Elsa.SetVariable"];
 
@@ -135,13 +139,13 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
                     {
                         if (type.Inputs.Count == 0)
                         {
-                            editors = await stack.CountAsync() == 0 ? 0 : await stack.Locator(":scope > :not(style):not(script)").CountAsync();
+                            editors = await stack.CountAsync() == 0 ? 0 : await stack.Locator(EditorChildren).CountAsync();
                             missing = [];
                         }
                         else if (await stack.CountAsync() > 0)
                         {
                             var panelText = await stack.InnerTextAsync();
-                            editors = await stack.Locator(":scope > :not(style):not(script)").CountAsync();
+                            editors = await stack.Locator(EditorChildren).CountAsync();
                             var lines = panelText.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                             missing = labels.Where(l => !lines.Contains(l, StringComparer.Ordinal)).ToList();
                         }

@@ -283,17 +283,28 @@ public static partial class WorkflowDefinitionsApi
         return TypedResults.Ok(new CountResponse(count));
     }
 
-    /// <summary>Publishes the latest version of each definition.</summary>
+    /// <summary>
+    /// Publishes the latest version of each definition, one after the other. A definition that would be a second catch-all
+    /// Message Received on the same channel (see <see cref="CatchAllMessageCheck"/>) is not published: it is listed as failed
+    /// with the reason, as single publish refuses it.
+    /// </summary>
     public static async Task<Ok<BulkPublishResponse>> BulkPublishAsync(
-        [AsParameters] WorkflowApiServices services, DefinitionIdsRequest request, CancellationToken ct)
+        [AsParameters] WorkflowApiServices services, DefinitionIdsRequest request, [FromServices] ITriggerStore triggers, CancellationToken ct)
     {
         List<string> published = [], already = [], notFound = [], failed = [];
         var warnings = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var id in (request.DefinitionIds ?? []).Distinct())
         {
-            if (await services.DefinitionService.GetAsync(id, VersionOptions.Latest, ct) is null)
+            if (await services.DefinitionService.GetAsync(id, VersionOptions.Latest, ct) is not { } latest)
             {
                 notFound.Add(id);
+                continue;
+            }
+            if (await CatchAllMessageCheck.FindConflictAsync(latest.Root, id, triggers, services.Runtime, services.DefinitionService, services.Logger, ct) is { } conflict)
+            {
+                services.Logger.LogWarning("Bulk publish refused {DefinitionId}: {Problem}", id, conflict.ProblemDetails.Detail);
+                failed.Add(id);
+                warnings[id] = [$"{conflict.ProblemDetails.Title} {conflict.ProblemDetails.Detail}"];
                 continue;
             }
             try

@@ -173,6 +173,40 @@
     });
   }
 
+  // ---- Nodes with many ports -------------------------------------------------------------------------------
+
+  // The designer spreads a node's outbound ports along its right edge and sizes the node by measuring its rendered
+  // content, also when it is dropped from the palette (a stored metadata.designer.size only counts once the workflow
+  // is loaded again). A min-height per activity type with many ports (e.g. "Recognize Intent: <set>", one port per
+  // intent) makes that measurement tall enough for each port to be hit and its label read: 26 px per port, the height
+  // the server's DesignerSizes stores on save, so dropped and loaded nodes get the same size.
+  const PORT_SPACING = 26;
+  const MIN_PORTS_TO_SIZE = 4;
+
+  function cssString(s) {
+    return '"' + s.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\a ') + '"';
+  }
+
+  async function sizeManyPortNodes(key) {
+    try {
+      const response = await fetch(API_ENDPOINT + '/descriptors/activities', {
+        headers: { Authorization: 'ApiKey ' + key }, cache: 'no-store', credentials: 'omit',
+      });
+      if (!response.ok) return;
+      const { items = [] } = await response.json();
+      const rules = items
+        .filter((d) => typeof d.typeName === 'string' && Array.isArray(d.ports) && d.ports.length >= MIN_PORTS_TO_SIZE)
+        .map((d) => `elsa-activity-wrapper[activity-json*=${cssString('"type":' + JSON.stringify(d.typeName))}] .elsa-activity` +
+          ` { min-height: ${(d.ports.length + 1) * PORT_SPACING}px; }`);
+      const style = document.createElement('style');
+      style.id = 'ps-port-sizes';
+      style.textContent = rules.join('\n');
+      document.head.appendChild(style);
+    } catch {
+      // Without the rules a new node is measured from its content; it gets its height when the workflow is loaded again.
+    }
+  }
+
   async function startStudio(match, key) {
     const { route, id } = match;
     showLoading('Loading the Studio…');
@@ -190,6 +224,7 @@
 
     followStudioNavigation(location.pathname);
 
+    await sizeManyPortNodes(key);
     try {
       for (const src of SCRIPTS) await loadScript(src);
     } catch (e) {
