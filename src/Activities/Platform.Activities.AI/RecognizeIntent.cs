@@ -117,7 +117,10 @@ public class RecognizeIntent : Activity
         var rest = "";
         if (result is null
             && await Platform.Intents.Text.RequestSplitter.SplitAsync(text, async (part, ct) =>
-                await trained.RecognizeAsync(part, context.UtcNow, ct) is { OutOfScope: false } r ? r : null, context.CancellationToken) is { } split)
+                await trained.RecognizeAsync(part, context.UtcNow, ct) is { OutOfScope: false } r ? r : null, context.CancellationToken,
+                // The rest repeats the first request when it has the same intent and adds no entity of its own.
+                isSameRequest: static (first, rest) => first.Intent == rest.Intent
+                    && rest.Entities.All(e => first.Entities.TryGetValue(e.Key, out var v) && Equals(v?.ToString(), e.Value?.ToString()))) is { } split)
         {
             (result, rest) = (split.First, split.Rest);
             context.AddJournalData("rest", rest);

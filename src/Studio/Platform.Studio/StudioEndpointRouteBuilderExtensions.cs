@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -80,7 +82,7 @@ public static class StudioEndpointRouteBuilderExtensions
         // instance viewer), Devices (/api/devices) and Data sources (/api/data-sources).
         foreach (var page in OwnPages)
         {
-            builders.Add(endpoints.MapMethods("/" + page, GetAndHead, context => ServeEmbeddedAsync(context, page + ".html", "text/html; charset=utf-8")));
+            builders.Add(endpoints.MapMethods("/" + page, GetAndHead, context => ServePageAsync(context, page)));
             builders.Add(endpoints.MapMethods(StudioAssets.Prefix + page + ".js", GetAndHead,
                 context => ServeEmbeddedAsync(context, page + ".js", "text/javascript; charset=utf-8")));
         }
@@ -93,14 +95,49 @@ public static class StudioEndpointRouteBuilderExtensions
         return endpoints;
     }
 
-    private static async Task ServeEmbeddedAsync(HttpContext context, string name, string contentType)
+    /// <summary>
+    /// Serves one of our pages: <c>Assets/{page}.html</c> holds its <c>&lt;title&gt;</c> on the first line and then its body;
+    /// <c>Assets/page-layout.html</c> is the one head, navigation bar and script list around it (rendered once per page).
+    /// </summary>
+    private static async Task ServePageAsync(HttpContext context, string page)
     {
-        await using var stream = typeof(StudioAssets).Assembly.GetManifestResourceStream("Platform.Studio.Assets." + name)
+        var html = RenderedPages.GetOrAdd(page, static name =>
+        {
+            var fragment = ReadEmbedded(name + ".html").Replace("\r\n", "\n");
+            var firstLine = fragment.IndexOf('\n');
+            var title = firstLine < 0 ? fragment : fragment[..firstLine];
+            var body = firstLine < 0 ? "" : fragment[(firstLine + 1)..].Trim('\n');
+            return Encoding.UTF8.GetBytes(ReadEmbedded("page-layout.html")
+                .Replace("<!--title-->", title.Trim()).Replace("<!--page-->", name).Replace("<!--body-->", body));
+        });
+        SetPageHeaders(context, "text/html; charset=utf-8");
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await context.Response.Body.WriteAsync(html, context.RequestAborted);
+    }
+
+    private static readonly ConcurrentDictionary<string, byte[]> RenderedPages = new(StringComparer.Ordinal);
+
+    private static string ReadEmbedded(string name)
+    {
+        using var stream = typeof(StudioAssets).Assembly.GetManifestResourceStream("Platform.Studio.Assets." + name)
             ?? throw new InvalidOperationException($"Embedded Studio asset '{name}' is missing from Platform.Studio.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static void SetPageHeaders(HttpContext context, string contentType)
+    {
         context.Response.ContentType = contentType;
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    private static async Task ServeEmbeddedAsync(HttpContext context, string name, string contentType)
+    {
+        await using var stream = typeof(StudioAssets).Assembly.GetManifestResourceStream("Platform.Studio.Assets." + name)
+            ?? throw new InvalidOperationException($"Embedded Studio asset '{name}' is missing from Platform.Studio.");
+        SetPageHeaders(context, contentType);
         if (HttpMethods.IsHead(context.Request.Method)) return;
         await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
     }

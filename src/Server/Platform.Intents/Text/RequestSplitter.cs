@@ -44,10 +44,13 @@ public static partial class RequestSplitter
 
     /// <summary>
     /// The first cut where <paramref name="recognize"/> finds both halves in scope (it returns null for out of scope), as the
-    /// first half's recognition, its text and the rest; null when the text is one request.
+    /// first half's recognition, its text and the rest; null when the text is one request. A cut whose rest only repeats
+    /// the first request (<paramref name="isSameRequest"/>: "how many orders today?; DROP TABLE orders") is not a cut: the message is
+    /// answered once.
     /// </summary>
     public static async ValueTask<RequestSplit<T>?> SplitAsync<T>(string text,
-        Func<string, CancellationToken, ValueTask<T?>> recognize, CancellationToken cancellationToken = default) where T : class
+        Func<string, CancellationToken, ValueTask<T?>> recognize, CancellationToken cancellationToken = default,
+        Func<T, T, bool>? isSameRequest = null) where T : class
     {
         ArgumentNullException.ThrowIfNull(recognize);
         foreach (var (first, rest) in Candidates(text))
@@ -55,7 +58,9 @@ public static partial class RequestSplitter
             cancellationToken.ThrowIfCancellationRequested();
             if (await recognize(first, cancellationToken).ConfigureAwait(false) is not { } firstResult) continue;
             // The rest is in scope as a whole, or begins with a request in scope (three requests in one message).
-            if (await recognize(rest, cancellationToken).ConfigureAwait(false) is not null) return new RequestSplit<T>(firstResult, first, rest);
+            if (await recognize(rest, cancellationToken).ConfigureAwait(false) is not { } restResult) continue;
+            if (isSameRequest?.Invoke(firstResult, restResult) == true) continue;
+            return new RequestSplit<T>(firstResult, first, rest);
         }
         return null;
     }
