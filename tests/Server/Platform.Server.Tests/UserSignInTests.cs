@@ -4,7 +4,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Platform.Server.Security;
 using Platform.Server.Tests.Infrastructure;
 using Platform.Testing;
 using static Platform.Server.Tests.Infrastructure.ApiClient;
@@ -94,6 +96,29 @@ public sealed class UserSignInTests(PostgresFixture postgres) : IClassFixture<Po
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
         var me = await browser.PostJsonAsync("/api/auth/signin", new JsonObject { ["userName"] = "locky", ["password"] = "Another-horse-43" });
         Assert.Equal("Operator", me["roles"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Should_RecordWhoSignedInAndWhoFailed_When_PasswordsAreTried()
+    {
+        using var dir = new TempDirectory("platform-users");
+        await using var factory = new PlatformServerFactory(PlatformServerFactory.WithKeys(dir.Path));
+        using var admin = factory.CreateClient(PlatformServerFactory.AdminKey);
+        await admin.PostJsonAsync("/api/users", new JsonObject { ["userName"] = "audra", ["password"] = Password, ["role"] = "Viewer" }, HttpStatusCode.Created);
+        using var browser = Browser(factory);
+        var ct = TestContext.Current.CancellationToken;
+
+        using (var wrong = await browser.PostAsJsonAsync("/api/auth/signin", new { userName = "audra", password = "wrong-password-1A" }, ct))
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        await browser.PostJsonAsync("/api/auth/signin", new JsonObject { ["userName"] = "audra", ["password"] = Password });
+        await factory.Services.GetRequiredService<AuditLogWriter>().FlushAsync(ct);
+
+        var signIns = (await admin.GetJsonAsync("/api/audit?action=POST%20/api/auth/signin&pageSize=10"))["items"]!.AsArray()
+            .Select(i => i!.AsObject()).OrderBy(i => (long)i["id"]!).ToList();
+        Assert.Equal(2, signIns.Count);
+        Assert.Equal(("denied", 401, (string?)null), ((string?)signIns[0]["outcome"], (int)signIns[0]["status"]!, (string?)signIns[0]["actor"]));
+        Assert.Equal("audra", (string?)JsonNode.Parse((string)signIns[0]["details"]!)!["userName"]);
+        Assert.Equal(("success", 200, "audra", "user"), ((string?)signIns[1]["outcome"], (int)signIns[1]["status"]!, (string?)signIns[1]["actor"], (string?)signIns[1]["actorKind"]));
     }
 
     [Fact]

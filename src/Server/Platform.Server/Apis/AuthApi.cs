@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Activities;
 using Platform.Identity;
 using Platform.Server.Security;
 
@@ -85,6 +86,7 @@ public static class AuthApi
         var users = accounts.Users;
         var user = await users.FindByNameAsync(body.UserName.Trim());
         var ip = context.Connection.RemoteIpAddress;
+        AuditMiddleware.AddDetail(context, "userName", body.UserName.Trim()); // the audit trail names who tried, also when refused
         if (user is null)
         {
             logger.LogWarning("Sign-in failed for unknown user {User} from {Ip}", body.UserName.Trim(), ip);
@@ -115,6 +117,7 @@ public static class AuthApi
             return Problem(StatusCodes.Status403Forbidden, "This account has no role.", "Ask an Admin to give it a role on the Users page.");
         var principal = SignInClaims.Principal(user.UserName!, [role], SignInClaims.Password, user.Id, user.SecurityStamp);
         await context.SignInAsync(SignInSchemes.Cookie, principal);
+        AuditMiddleware.SetActor(context, user.UserName!, AuditActorKinds.User);
         logger.LogInformation("Signed in {User} ({Role}) with a password from {Ip}", user.UserName, role, ip);
         return TypedResults.Ok(new MeResponse(user.UserName!, [role], SignInClaims.Password));
     }

@@ -17,6 +17,26 @@ public sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
     public const string AuthFailedAction = "auth.failed";
 
     private static readonly string[] Surfaces = ["/api", "/elsa/api", "/hangfire"];
+    private const string ActorItem = "platform.audit.actor";
+    private const string DetailsItem = "platform.audit.details";
+
+    /// <summary>
+    /// Names the actor of a request that authenticates someone itself (a password or link sign-in): the request's principal
+    /// is not set yet when the entry is recorded.
+    /// </summary>
+    public static void SetActor(HttpContext context, string name, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Items[ActorItem] = (name.Length > 200 ? name[..200] : name, kind);
+    }
+
+    /// <summary>Adds a value to the entry's details (for example the user name a failed sign-in tried).</summary>
+    public static void AddDetail(HttpContext context, string key, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items[DetailsItem] is not Dictionary<string, object?> details) context.Items[DetailsItem] = details = [];
+        details[key] = value is string text && text.Length > 200 ? text[..200] : value;
+    }
 
     /// <summary>Runs the request and records it when it is audited.</summary>
     public async Task InvokeAsync(HttpContext context)
@@ -65,11 +85,14 @@ public sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         var template = route is null ? request.Path.Value ?? "" : "/" + route.TrimStart('/');
         var details = new Dictionary<string, object?> { ["method"] = method, ["path"] = request.Path.Value };
         if (refused) details["scheme"] = Scheme(request);
+        if (context.Items[DetailsItem] is Dictionary<string, object?> extra)
+            foreach (var (key, value) in extra) details[key] = value;
+        var named = context.Items[ActorItem] as (string Name, string Kind)?;
         audit.Record(new AuditEntry
         {
             Action = refused ? AuthFailedAction : $"{method} {template}",
-            Actor = authenticated ? user!.Name : null,
-            ActorKind = AuditActorOf.Kind(context.User),
+            Actor = authenticated ? user!.Name : named?.Name,
+            ActorKind = authenticated || named is null ? AuditActorOf.Kind(context.User) : named.Value.Kind,
             IpAddress = ClientIp(context),
             TargetType = TargetType(request.Path, prefix),
             TargetId = TargetId(context),
