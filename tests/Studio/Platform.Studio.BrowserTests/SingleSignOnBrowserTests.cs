@@ -120,6 +120,11 @@ public sealed class SingleSignOnBrowserTests : IAsyncLifetime
     private async Task RunAsync(string testName, Func<StudioBrowser, Task> body)
     {
         await using var browser = await StudioBrowser.LaunchAsync(_server!.Site);
+        // The provider's development pages load a web font from the internet, which this machine cannot reach: a request
+        // left hanging holds up the page's load event. Only loopback requests are let through.
+        await browser.Context.RouteAsync("**/*", route =>
+            Uri.TryCreate(route.Request.Url, UriKind.Absolute, out var url) && (url.IsLoopback || url.Scheme is "data" or "blob")
+                ? route.ContinueAsync() : route.AbortAsync());
         try
         {
             await body(browser);
