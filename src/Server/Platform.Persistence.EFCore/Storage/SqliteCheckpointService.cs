@@ -24,7 +24,10 @@ namespace Platform.Persistence.EFCore.Storage;
 /// everything, copies the last few frames, and waits (at most <see cref="RestartWaitMilliseconds"/>) for the readers that
 /// started before; new readers then read the database file only, and the next commit overwrites the WAL from its start.
 /// Measured: the write turn is held 0–30 ms about once a second at 100 messages a second. A reader that outlasts the wait
-/// (a long report) makes the RESTART give up; it is tried again after <see cref="RetryAfterBusy"/>, not every round.</para>
+/// (a long report) makes the RESTART give up. The first time, it is tried again in the next round: a short reader that was only
+/// descheduled mid-read (a busy machine) is gone by then, and waiting longer let the WAL grow by tens of megabytes. When it
+/// gives up again, the reader is a long one, and the next try waits <see cref="RetryAfterBusy"/> instead of holding the write
+/// turn every round.</para>
 /// </remarks>
 internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings settings, PlatformWriteGate gate, ILogger<SqliteCheckpointService> logger)
     : BackgroundService
@@ -37,7 +40,8 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
     public const int RestartWaitMilliseconds = 20;
     /// <summary>How often a checkpoint runs.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
-    /// <summary>After a RESTART or TRUNCATE that a long reader kept from finishing, how long until the next try (each try holds the write turn).</summary>
+    /// <summary>After a RESTART or TRUNCATE that readers kept from finishing twice in a row, how long until the next try (each
+    /// try holds the write turn).</summary>
     public static readonly TimeSpan RetryAfterBusy = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,6 +51,7 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
         SqliteConnection? connection = null;
         var frameBytes = 0L;
         var nextRestart = 0L; // Stopwatch timestamp before which no RESTART or TRUNCATE is tried
+        var busyInARow = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -72,7 +77,8 @@ internal sealed partial class SqliteCheckpointService(PlatformDatabaseSettings s
                     (int Busy, long Frames, long Copied) result;
                     using (await gate.EnterAsync(stoppingToken).ConfigureAwait(false))
                         result = await CheckpointAsync(connection, mode, stoppingToken).ConfigureAwait(false);
-                    if (result.Busy != 0) nextRestart = Stopwatch.GetTimestamp() + (long)(RetryAfterBusy.TotalSeconds * Stopwatch.Frequency);
+                    busyInARow = result.Busy != 0 ? busyInARow + 1 : 0;
+                    if (busyInARow > 1) nextRestart = Stopwatch.GetTimestamp() + (long)(RetryAfterBusy.TotalSeconds * Stopwatch.Frequency);
                     LogRestart(logger, mode, frames, fileBytes / (1024 * 1024), result.Busy == 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
