@@ -97,6 +97,7 @@ public static class PlatformHostExtensions
         app.UsePlatformSecurityHeaders(); // nosniff, referrer policy, CSP frame-ancestors (issue 16, L5)
         app.UsePlatformNetwork(); // forwarded headers from known proxies, allow lists (403), web chat socket caps (429)
         if (!app.Environment.IsDevelopment()) app.UseHsts(); // only on HTTPS requests
+        app.UsePlatformTls(); // with Platform:Tls: plain HTTP redirected to HTTPS (probes and /metrics excepted)
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseMiddleware<ApiRequestGuard>();

@@ -17,6 +17,7 @@ public static class SecurityHostExtensions
                          && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Platform"));
             DataFilePermissions.Restrict(dataDirectory, sqlite ? Path.Combine(dataDirectory, "platform.db") : null);
         }
+        builder.AddPlatformTls(); // Platform:Tls: HTTPS from PEM/PFX with reload (TlsHostExtensions.cs)
         builder.Services.AddHsts(o =>
         {
             o.MaxAge = TimeSpan.FromDays(365);
