@@ -155,7 +155,7 @@ public abstract class WebChatTests(ServerFixture server)
         // Assert
         Assert.True(resumed["resumed"]!.GetValue<bool>());
         Assert.Equal(conversation, resumed.Str("conversation"));
-        Assert.Equal(token, resumed.Str("token"));
+        Assert.NotEqual(token, resumed.Str("token")); // a fresh token each resume: its lifetime starts again
         Assert.Equal("You said: one", replayed.Str("text"));
         Assert.True(replayed["replayed"]!.GetValue<bool>());
         Assert.Equal(conversation, again.Str("conversation"));
@@ -221,6 +221,30 @@ public abstract class WebChatTests(ServerFixture server)
         Assert.Equal("pong", pong.Str("type"));
         Assert.Equal(WebSocketState.Open, chat.State);
         Assert.Equal(0, (await server.Admin.GetJsonAsync($"/api/messages/inbox?channel={channel}"))["totalCount"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Should_Start_A_New_Conversation_When_The_Token_Has_Expired()
+    {
+        // Arrange: tokens of this channel live one second; a fresh token from a resume lives one second again.
+        var channel = await CreateChannelAsync(new JsonObject { ["tokenLifetime"] = "00:00:01" }, echo: false);
+        string token, conversation;
+        await using (var first = await ConnectAsync(channel))
+        {
+            var welcome = await first.NextAsync("welcome");
+            (token, conversation) = (welcome.Str("token"), welcome.Str("conversation"));
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
+
+        // Act
+        await using var late = await ConnectAsync(channel, token);
+        var error = await late.NextAsync(null);
+        var welcomeAgain = await late.NextAsync("welcome");
+
+        // Assert
+        Assert.Equal("expired_token", error.Str("code"));
+        Assert.False(welcomeAgain["resumed"]!.GetValue<bool>());
+        Assert.NotEqual(conversation, welcomeAgain.Str("conversation"));
     }
 
     [Fact]

@@ -100,10 +100,17 @@ public sealed class WebChatSession : IWebChatClient
         var resumed = false;
         if (!string.IsNullOrEmpty(token))
         {
-            if (_services.Tokens.TryRead(_channel.Name, token, out var chat))
+            if (_services.Tokens.TryRead(_channel.Name, token, _settings.TokenLifetime, out var chat, out var expired))
             {
                 ChatId = chat;
                 resumed = true;
+            }
+            else if (expired)
+            {
+                _services.Logger.LogInformation("Chat on {Channel}: an expired conversation token was sent; starting a new conversation.", _channel.Name);
+                await SendAsync(WebChatFrames.Error("expired_token",
+                    "The conversation has not been used for longer than this chat keeps conversations. A new conversation was started."), ct)
+                    .ConfigureAwait(false);
             }
             else
             {
@@ -119,7 +126,7 @@ public sealed class WebChatSession : IWebChatClient
         using var registration = _services.Connections.Register(ConversationKey, this);
         await SendAsync(new JsonObject
         {
-            ["type"] = "welcome", ["conversation"] = ConversationKey, ["token"] = resumed ? token!.Trim() : _services.Tokens.Issue(_channel.Name, ChatId), ["resumed"] = resumed,
+            ["type"] = "welcome", ["conversation"] = ConversationKey, ["token"] = _services.Tokens.Issue(_channel.Name, ChatId), ["resumed"] = resumed, // a fresh token: its lifetime starts again
             ["maxMessageLength"] = _settings.MaxMessageLength,
         }.ToJsonString(), ct).ConfigureAwait(false);
         if (resumed) await ReplayAsync(lastSeen, ct).ConfigureAwait(false);

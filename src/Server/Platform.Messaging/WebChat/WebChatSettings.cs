@@ -28,6 +28,10 @@ public sealed record WebChatSettings
     /// <summary>The longest message text accepted.</summary>
     public int MaxMessageLength { get; init; } = DefaultMaxMessageLength;
 
+    /// <summary>How long a conversation token is accepted after it was issued (setting <c>tokenLifetime</c>, a time span
+    /// such as <c>30.00:00:00</c> or a number of days); each resume issues a fresh token.</summary>
+    public TimeSpan TokenLifetime { get; init; } = WebChatTokens.DefaultLifetime;
+
     /// <summary>True when <c>allowedOrigins</c> was set.</summary>
     public bool OriginsConfigured => AnyOrigin || AllowedOrigins.Count > 0;
 
@@ -57,7 +61,17 @@ public sealed record WebChatSettings
             && (!int.TryParse(maxText, NumberStyles.Integer, CultureInfo.InvariantCulture, out max) || max is < 1 or > 100_000))
             throw new ChannelConfigurationException($"Channel '{channel.Name}': maxMessageLength must be a number of characters between 1 and 100000, not '{maxText}'.");
 
-        return new WebChatSettings { AllowedOrigins = normalized, AnyOrigin = any, MaxMessageLength = max };
+        var lifetime = WebChatTokens.DefaultLifetime;
+        if (channel.Get("tokenLifetime") is { Length: > 0 } lifetimeText)
+        {
+            if (double.TryParse(lifetimeText, NumberStyles.Float, CultureInfo.InvariantCulture, out var days) && days is > 0 and <= 3650)
+                lifetime = TimeSpan.FromDays(days);
+            else if (!TimeSpan.TryParse(lifetimeText, CultureInfo.InvariantCulture, out lifetime) || lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromDays(3650))
+                throw new ChannelConfigurationException(
+                    $"Channel '{channel.Name}': tokenLifetime must be a number of days (e.g. 30) or a time span (e.g. 7.00:00:00) up to 3650 days, not '{lifetimeText}'.");
+        }
+
+        return new WebChatSettings { AllowedOrigins = normalized, AnyOrigin = any, MaxMessageLength = max, TokenLifetime = lifetime };
     }
 
     /// <summary>

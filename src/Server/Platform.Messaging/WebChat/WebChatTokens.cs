@@ -8,29 +8,46 @@ namespace Platform.Messaging.WebChat;
 /// platform's secret key (AES-256-GCM through <see cref="SecretProtector"/>, bound to the channel name), in base64url. A
 /// token cannot be forged or moved to another channel without the key, and every node with the same key accepts it.
 /// Nothing is stored; rotating <c>Platform:Secrets:Key</c> invalidates all tokens (clients start new conversations).
+/// A token carries the time it was issued and expires after the channel's <c>tokenLifetime</c> (default
+/// <see cref="DefaultLifetime"/>); each resume issues a fresh one, so a conversation in use never expires.
 /// </summary>
-public sealed class WebChatTokens(SecretProtector protector)
+public sealed class WebChatTokens(SecretProtector protector, TimeProvider clock)
 {
+    /// <summary>How long a token is accepted after it was issued, unless the channel sets <c>tokenLifetime</c>.</summary>
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(30);
+
     /// <summary>A new random chat id (32 hex digits).</summary>
     public static string NewChatId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The token of a chat on a channel.</summary>
     public string Issue(string channel, string chatId)
     {
-        var sealedValue = protector.Protect(chatId, AssociatedData(channel));
+        var issued = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var sealedValue = protector.Protect(chatId + "." + issued, AssociatedData(channel));
         return Base64UrlEncode(Convert.FromBase64String(sealedValue[SecretProtector.Prefix.Length..]));
     }
 
-    /// <summary>The chat id a token was issued for on <paramref name="channel"/>; false when it is not a valid token for it.</summary>
-    public bool TryRead(string channel, string? token, out string chatId)
+    /// <summary>The chat id a token was issued for on <paramref name="channel"/>; false when it is not a valid token for it,
+    /// or was issued longer than <paramref name="lifetime"/> ago (then <paramref name="expired"/> is true).</summary>
+    public bool TryRead(string channel, string? token, TimeSpan lifetime, out string chatId, out bool expired)
     {
         chatId = "";
+        expired = false;
         if (string.IsNullOrWhiteSpace(token) || token.Length > 512) return false;
         try
         {
             var bytes = Base64UrlDecode(token.Trim());
-            var chat = protector.Unprotect(SecretProtector.Prefix + Convert.ToBase64String(bytes), AssociatedData(channel));
+            var sealedText = protector.Unprotect(SecretProtector.Prefix + Convert.ToBase64String(bytes), AssociatedData(channel));
+            // chat id (32 lower-case hex digits), '.', unix seconds issued. Tokens of earlier versions had no time: expired.
+            var dot = sealedText.IndexOf('.', StringComparison.Ordinal);
+            var chat = dot < 0 ? sealedText : sealedText[..dot];
             if (chat.Length != 32 || !chat.All(char.IsAsciiHexDigitLower)) return false;
+            if (dot < 0 || !long.TryParse(sealedText.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var issued)
+                || clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(Math.Min(issued, 253402300799)) > lifetime)
+            {
+                expired = true;
+                return false;
+            }
             chatId = chat;
             return true;
         }
