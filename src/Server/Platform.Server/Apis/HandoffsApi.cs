@@ -177,8 +177,9 @@ public static partial class HandoffsApi
             Payload = new OutgoingEnvelope { Text = text, Agent = agent }.ToJson(), CreatedAt = now, Attempts = 1, NextAttemptAt = now + OutboxMessage.CommitLease,
         };
         try { await outbox.AddAsync([message], ct); }
-        catch (DbUpdateException) when (await outbox.FindAsync(id, CancellationToken.None) is not null)
+        catch (DbUpdateException)
         {
+            if (await outbox.FindAsync(id, CancellationToken.None) is null) throw;
             return TypedResults.Ok(new ReplyResult(id, agent, true)); // the same reply sent twice at once
         }
         dispatcher.OnCommitted([message]);
