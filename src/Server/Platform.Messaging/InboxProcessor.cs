@@ -27,10 +27,13 @@ public sealed class InboxProcessor : BackgroundService
     private readonly MessagingOptions _options;
     private readonly ILogger<InboxProcessor> _logger;
     private readonly LaneWorker<InboxMessage> _lanes;
+    private readonly Platform.Activities.IConversationHandoffs? _handoffs;
 
     public InboxProcessor(IInboxStore inbox, IOutboxStore outbox, IBookmarkStore bookmarks, ITriggerStore triggers, IWorkflowRuntime runtime,
-        ChannelHub channels, OutboxDispatcher dispatcher, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<InboxProcessor> logger)
+        ChannelHub channels, OutboxDispatcher dispatcher, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<InboxProcessor> logger,
+        Platform.Activities.IConversationHandoffs? handoffs = null)
     {
+        _handoffs = handoffs;
         _inbox = inbox;
         _outbox = outbox;
         _bookmarks = bookmarks;
@@ -121,6 +124,14 @@ public sealed class InboxProcessor : BackgroundService
             await _inbox.CompleteWithOutboxAsync(row.Id, [tooLong], _clock.GetUtcNow(), ct).ConfigureAwait(false);
             _logger.LogInformation("Message {Id} on {Channel} was too long ({Length} characters); the sender was told.", row.Id, message.ChannelName, length);
             _dispatcher.OnCommitted([tooLong]);
+            return;
+        }
+        // 0b. A conversation handed to people (Hand Off To Human): the message is kept for the agents, and the bot stays silent.
+        if (_handoffs is not null && await _handoffs.FindAsync(conversation, ct).ConfigureAwait(false) is { } handoff)
+        {
+            await _inbox.UpdateAsync(row.Id, InboxStatus.Processed, null, null, _clock.GetUtcNow(), ct).ConfigureAwait(false);
+            _logger.LogInformation("Message {Id} is in conversation {Conversation}, which people handle (assigned to {Agent}); no workflow runs.",
+                row.Id, conversation, handoff.AssignedTo ?? "nobody yet");
             return;
         }
         var messageInput = MessageInput.From(message);

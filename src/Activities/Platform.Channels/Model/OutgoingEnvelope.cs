@@ -28,6 +28,9 @@ public sealed record OutgoingEnvelope
     /// <summary>The thread to post in, or null (the conversation's thread is used).</summary>
     public string? ThreadId { get; init; }
 
+    /// <summary>The person who wrote it (a hand-off agent's user name, from the Conversations page); null when the bot wrote it.</summary>
+    public string? Agent { get; init; }
+
     /// <summary>True when the sending activity waits for the delivery: the dispatcher tells it when the message is sent or
     /// dead-lettered (see <see cref="MessagingNames.DeliveryBookmark"/>).</summary>
     public bool NotifyDelivery { get; init; }

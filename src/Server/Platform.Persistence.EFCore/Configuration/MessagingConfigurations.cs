@@ -46,3 +46,16 @@ internal sealed class ChannelConfiguration : IEntityTypeConfiguration<ChannelEnt
         b.Property(x => x.Settings).IsJsonText();
     }
 }
+
+internal sealed class ConversationHandoffConfiguration : IEntityTypeConfiguration<ConversationHandoffEntity>
+{
+    public void Configure(EntityTypeBuilder<ConversationHandoffEntity> b)
+    {
+        b.ToTable("conversation_handoffs");
+        b.HasKey(x => x.ConversationKey);
+        b.Property(x => x.Reason).HasMaxLength(2000);
+        b.Property(x => x.Queue).HasMaxLength(200);
+        b.Property(x => x.AssignedTo).HasMaxLength(256);
+        b.HasIndex(x => x.CreatedAt); // the queue, longest waiting first
+    }
+}

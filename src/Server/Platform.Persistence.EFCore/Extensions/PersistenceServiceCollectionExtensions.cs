@@ -70,6 +70,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IConversationStore, EfConversationStore>(services);
         AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
         AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
+        AddStore<Platform.Activities.IConversationHandoffs, EfConversationHandoffs>(services);
         AddStore<IDataRetention, EfDataRetention>(services);
         ReplaceSingleton<IDatabaseBackup>(services, sp => new PlatformDatabaseBackup(sp.GetRequiredService<PlatformDatabaseSettings>()));
         AddStore<Platform.Activities.IAuditLogStore, EfAuditLogStore>(services);

@@ -50,8 +50,9 @@ public static class ConversationsApi
     /// <param name="SentAt">When the channel took it (out only).</param>
     /// <param name="DeliveryStatus">What the service reported afterwards, such as Twilio's <c>delivered</c> or <c>undelivered</c> (out only).</param>
     /// <param name="DeliveryErrorCode">The service's error code with a failed delivery report.</param>
+    /// <param name="Agent">The person who wrote it from the Conversations page (human hand-off), or null when the bot wrote it (out only).</param>
     public sealed record ThreadMessage(string Id, string Direction, DateTimeOffset At, string? Text, string Status, string? Error, string? WorkflowInstanceId,
-        MessageSender? Sender, int Attachments, int Attempts, DateTimeOffset? SentAt, string? DeliveryStatus, string? DeliveryErrorCode);
+        MessageSender? Sender, int Attachments, int Attempts, DateTimeOffset? SentAt, string? DeliveryStatus, string? DeliveryErrorCode, string? Agent = null);
 
     /// <summary>A conversation's messages in time order.</summary>
     /// <param name="Key">The conversation key.</param>
@@ -105,7 +106,7 @@ public static class ConversationsApi
         {
             var content = Read(m.Payload);
             messages.Add(new ThreadMessage(m.Id, "out", m.CreatedAt, content.Text, m.Status.ToString(), m.LastError, m.WorkflowInstanceId, null,
-                content.Attachments, m.Attempts, m.SentAt, m.DeliveryStatus, m.DeliveryErrorCode));
+                content.Attachments, m.Attempts, m.SentAt, m.DeliveryStatus, m.DeliveryErrorCode, content.Agent));
         }
         // Time order; at the same instant a message comes before the reply it caused.
         var ordered = messages.OrderBy(m => m.At).ThenBy(m => m.Direction == "in" ? 0 : 1).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
@@ -117,24 +118,24 @@ public static class ConversationsApi
     private static string Direction(MessageDirection direction) => direction == MessageDirection.In ? "in" : "out";
 
     /// <summary>The text, sender and attachment count of a stored payload (the incoming message or the outgoing envelope, both camelCase JSON).</summary>
-    private static (string? Text, MessageSender? Sender, int Attachments) Read(string? payload)
+    private static (string? Text, MessageSender? Sender, int Attachments, string? Agent) Read(string? payload)
     {
-        if (string.IsNullOrEmpty(payload)) return (null, null, 0);
+        if (string.IsNullOrEmpty(payload)) return (null, null, 0, null);
         try
         {
             using var document = JsonDocument.Parse(payload);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return (null, null, 0);
+            if (root.ValueKind != JsonValueKind.Object) return (null, null, 0, null);
             var text = root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             MessageSender? sender = null;
             if (root.TryGetProperty("sender", out var s) && s.ValueKind == JsonValueKind.Object)
                 sender = new MessageSender(String(s, "id"), String(s, "displayName"));
             var attachments = root.TryGetProperty("attachments", out var a) && a.ValueKind == JsonValueKind.Array ? a.GetArrayLength() : 0;
-            return (text, sender, attachments);
+            return (text, sender, attachments, String(root, "agent"));
         }
         catch (JsonException)
         {
-            return (null, null, 0);
+            return (null, null, 0, null);
         }
 
         static string? String(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

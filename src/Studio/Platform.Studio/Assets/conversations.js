@@ -2,12 +2,17 @@
 // for the one opened, its messages in and out in time order with their status, errors, delivery reports and a link to
 // the instance viewer of the workflow instance that handled each message. Reads /api/conversations with the Studio's
 // API key (sign-in link ?key=… or the key stored by the Studio pages). Text is always set as text, never as HTML.
+// Human hand-off: the conversations waiting for a person (/api/handoffs, longest waiting first, refreshed every 5 s), and
+// for an open one handed off: Assign to me / to another agent, a reply box (sent through the channel's outbox) and Return to bot.
 'use strict';
 (function () {
   const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
   const api = (path) => window.PlatformPage.api('GET', path, undefined, showSignIn);
+  const post = (path, body) => window.PlatformPage.api('POST', path, body, showSignIn);
+  let handoffs = new Map(); // conversation key -> the waiting hand-off
+  let agentsLoaded = false;
   let skip = 0;
   let openKey = null;
   let openChannel = null; // the open conversation's channel (for Replay)
@@ -91,7 +96,8 @@
 
   function message(m) {
     const meta = el('div', { class: 'cv-meta cv-row' },
-      el('span', { text: (m.direction === 'in' ? (m.sender && (m.sender.name || m.sender.id)) || 'received' : 'reply') + ' · ' + when(m.at) }),
+      el('span', { 'data-testid': 'message-author', text: (m.direction === 'in' ? (m.sender && (m.sender.name || m.sender.id)) || 'received'
+        : m.agent ? m.agent + ' (person)' : 'reply') + ' · ' + when(m.at) }),
       statusBadge(m));
     if (m.deliveryStatus) {
       const failed = ['failed', 'undelivered', 'canceled'].includes(m.deliveryStatus);
@@ -107,7 +113,8 @@
       const query = new URLSearchParams({ channel: openChannel || '', user: (m.sender && m.sender.id) || 'test-console', text: m.text, send: '1' });
       meta.append(el('a', { href: '/test-console?' + query, 'data-testid': 'replay', title: 'Send this message again in the test console', text: 'replay' }));
     }
-    return el('div', { class: 'cv-msg ' + (m.direction === 'in' ? 'cv-in' : 'cv-out'), 'data-testid': 'message', 'data-direction': m.direction, 'data-id': m.id },
+    return el('div', { class: 'cv-msg ' + (m.direction === 'in' ? 'cv-in' : 'cv-out') + (m.agent ? ' cv-agent' : ''), 'data-testid': 'message',
+      'data-direction': m.direction, 'data-id': m.id, 'data-agent': m.agent || undefined },
       el('div', { class: 'cv-text', 'data-testid': 'message-text', text: m.text ?? '' }),
       m.attachments ? el('div', { class: 'cv-hint', text: `${m.attachments} attachment(s)` }) : null,
       meta,
@@ -123,8 +130,93 @@
       $('cv-title').textContent = t.key;
       $('cv-summary').textContent = `${t.channel} · ${t.inboundCount} in · ${t.outboundCount} out` + (t.truncated ? ' · only the newest messages are shown' : '');
       thread.replaceChildren(...t.messages.map(message));
+      showHandoff();
     } catch (e) {
       thread.replaceChildren(el('p', { class: 'cv-error', text: e.message }));
+    }
+  }
+
+  // ---- human hand-off ------------------------------------------------------------------------------------------
+
+  function waited(seconds) {
+    if (seconds < 60) return `${seconds} s`;
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+    return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  }
+
+  async function loadQueue() {
+    const list = $('cv-queue-list');
+    try {
+      const queue = await api('/api/handoffs');
+      handoffs = new Map(queue.items.map((h) => [h.conversationKey, h]));
+      $('cv-queue-count').textContent = String(queue.count);
+      $('cv-queue-status').textContent = '';
+      list.replaceChildren();
+      if (queue.items.length === 0) list.append(el('li', { class: 'cv-hint', text: 'Nobody waits for a person.' }));
+      for (const h of queue.items) {
+        const button = el('button', { type: 'button', 'data-testid': 'handoff-item', 'data-key': h.conversationKey, class: h.conversationKey === openKey ? 'cv-active' : '' },
+          el('div', { class: 'cv-row' }, el('span', { class: 'cv-badge', text: h.channel }), h.queue ? el('span', { class: 'cv-badge', text: h.queue }) : null,
+            el('span', { class: 'cv-wait', 'data-testid': 'waiting-time', text: 'waiting ' + waited(h.waitingSeconds) }),
+            el('span', { class: 'cv-meta', 'data-testid': 'assigned-to', text: h.assignedTo ? '· ' + h.assignedTo : '· not taken' })),
+          el('div', { class: 'cv-last', text: h.reason || '(no reason given)' }),
+          el('div', { class: 'cv-key', text: h.conversationKey }));
+        button.addEventListener('click', () => open(h.conversationKey));
+        list.append(el('li', null, button));
+      }
+    } catch (e) {
+      $('cv-queue-status').textContent = e.message;
+    }
+    if (window.PlatformPage.refreshHandoffBadge) window.PlatformPage.refreshHandoffBadge();
+    showHandoff();
+  }
+
+  async function loadAgents() {
+    if (agentsLoaded) return;
+    try {
+      const agents = await api('/api/handoffs/agents');
+      $('cv-assign-user').replaceChildren(...agents.map((a) => el('option', { value: a.userName, text: `${a.userName} (${a.role})` })));
+      agentsLoaded = true;
+    } catch (e) {
+      $('cv-handoff-status').textContent = e.message;
+    }
+  }
+
+  // Shows the agent's panel, the reply box and Return to bot while the open conversation waits for a person.
+  function showHandoff() {
+    const h = openKey ? handoffs.get(openKey) : null;
+    $('cv-handoff').hidden = !h;
+    $('cv-reply-form').hidden = !h;
+    $('cv-return-form').hidden = !h;
+    if (!h) return;
+    $('cv-handoff-info').textContent = `Handled by people${h.queue ? ' (queue ' + h.queue + ')' : ''} · waiting ${waited(h.waitingSeconds)} · `
+      + (h.assignedTo ? 'assigned to ' + h.assignedTo : 'not taken yet') + (h.reason ? ' · ' + h.reason : '');
+    loadAgents();
+  }
+
+  async function act(what, path, body) {
+    $('cv-handoff-status').textContent = '';
+    try {
+      const result = await post('/api/handoffs/' + encodeURIComponent(openKey) + path, body);
+      await loadQueue();
+      await loadThread();
+      return result;
+    } catch (e) {
+      $('cv-handoff-status').textContent = what + ': ' + e.message;
+      return null;
+    }
+  }
+
+  let replyId = null; // one id per reply, so a resend after a network error sends it once
+  async function sendReply() {
+    const text = $('cv-reply-text').value.trim();
+    if (!text || !openKey) return;
+    replyId = replyId || (Date.now().toString(36) + Math.random().toString(36).slice(2, 10));
+    $('cv-reply-send').disabled = true;
+    const result = await act('Reply', '/reply', { text, clientMessageId: replyId });
+    $('cv-reply-send').disabled = false;
+    if (result) {
+      replyId = null;
+      $('cv-reply-text').value = '';
     }
   }
 
@@ -133,6 +225,9 @@
     $('cv-detail').hidden = false;
     $('cv-title').textContent = key;
     for (const b of $('cv-list').querySelectorAll('button')) b.className = b.dataset.key === key ? 'cv-active' : '';
+    for (const b of $('cv-queue-list').querySelectorAll('button')) b.className = b.dataset.key === key ? 'cv-active' : '';
+    $('cv-handoff-status').textContent = '';
+    showHandoff();
     setUrl();
     return loadThread();
   }
@@ -151,6 +246,7 @@
     $('cv-app').hidden = false;
     const url = new URL(location.href);
     await loadChannels(url.searchParams.get('channel'));
+    await loadQueue();
     await loadList();
     if (url.searchParams.get('conversation')) await open(url.searchParams.get('conversation'));
   }
@@ -161,7 +257,27 @@
     start();
   });
   $('cv-channel').addEventListener('change', () => { skip = 0; setUrl(); loadList(); });
-  $('cv-refresh').addEventListener('click', loadList);
+  $('cv-refresh').addEventListener('click', () => { loadQueue(); loadList(); });
+  $('cv-assign-me').addEventListener('click', () => act('Assign', '/assign', {}));
+  $('cv-assign').addEventListener('click', () => act('Assign', '/assign', { userName: $('cv-assign-user').value }));
+  $('cv-reply-form').addEventListener('submit', (e) => { e.preventDefault(); sendReply(); });
+  $('cv-reply-text').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(); }
+  });
+  $('cv-return-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const result = await act('Return to bot', '/return', { decision: $('cv-return-decision').value.trim() });
+    if (result) {
+      $('cv-return-decision').value = '';
+      $('cv-handoff-status').textContent = result.resumed ? 'Returned to the bot: the workflow goes on.' : 'Returned to the bot (the workflow no longer waited).';
+    }
+  });
+  // Live: the queue (and an open conversation handled by people) refresh every 5 s while the tab is visible.
+  setInterval(() => {
+    if (document.hidden || $('cv-app').hidden) return;
+    loadQueue();
+    if (openKey && handoffs.has(openKey)) loadThread();
+  }, 5000);
   $('cv-reload').addEventListener('click', loadThread);
   $('cv-newer').addEventListener('click', () => { skip = Math.max(0, skip - PAGE); loadList(); });
   $('cv-older').addEventListener('click', () => { skip += PAGE; loadList(); });

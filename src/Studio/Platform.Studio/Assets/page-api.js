@@ -163,6 +163,34 @@
     return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   }
 
+  // The count of conversations waiting for a person (human hand-off) on the Conversations link, refreshed every 15 s while
+  // signed in. A plain fetch: a failed poll must not sign anyone out.
+  async function refreshHandoffBadge() {
+    const link = document.querySelector('.ps-nav a[data-section="conversations"]');
+    const key = readKey();
+    if (!link || !key) return;
+    try {
+      const session = key === SESSION;
+      const response = await fetch(location.origin + '/api/handoffs', {
+        headers: session ? { 'X-Platform-Request': '1' } : { Authorization: 'ApiKey ' + key }, cache: 'no-store', credentials: session ? 'same-origin' : 'omit',
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      let badge = link.querySelector('.ps-count');
+      if (!badge) {
+        badge = document.createElement('span');
+        badge.className = 'ps-count';
+        badge.dataset.testid = 'handoff-count';
+        link.append(badge);
+      }
+      badge.textContent = data.count > 0 ? String(data.count) : '';
+      badge.hidden = !(data.count > 0);
+      badge.title = `${data.count} conversation(s) wait for a person, ${data.unassigned} not taken yet`;
+    } catch { /* offline: try again on the next tick */ }
+  }
+
   renderHeader();
-  window.PlatformPage = Object.freeze({ readKey, storeKey, storeSession, clearKey, takeKeyFromUrl, api, esc, SESSION });
+  refreshHandoffBadge();
+  setInterval(refreshHandoffBadge, 15000);
+  window.PlatformPage = Object.freeze({ readKey, storeKey, storeSession, clearKey, takeKeyFromUrl, api, esc, SESSION, refreshHandoffBadge });
 })();

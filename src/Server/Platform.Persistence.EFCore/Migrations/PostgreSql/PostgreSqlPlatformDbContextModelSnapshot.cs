@@ -509,6 +509,58 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.ToTable("configuration_documents", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConversationHandoffEntity", b =>
+                {
+                    b.Property<string>("ConversationKey")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_key");
+
+                    b.Property<DateTimeOffset?>("AssignedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("assigned_at");
+
+                    b.Property<string>("AssignedTo")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("assigned_to");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset?>("TimeoutAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timeout_at");
+
+                    b.Property<string>("WorkflowInstanceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("workflow_instance_id");
+
+                    b.HasKey("ConversationKey")
+                        .HasName("pk_conversation_handoffs");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_conversation_handoffs_created_at");
+
+                    b.ToTable("conversation_handoffs", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>
                 {
                     b.Property<string>("Id")

@@ -509,6 +509,59 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.ToTable("configuration_documents", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.ConversationHandoffEntity", b =>
+                {
+                    b.Property<string>("ConversationKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("conversation_key");
+
+                    b.Property<string>("AssignedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("assigned_at");
+
+                    b.Property<string>("AssignedTo")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("assigned_to");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel");
+
+                    b.Property<string>("CreatedAt")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("TimeoutAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("timeout_at");
+
+                    b.Property<string>("WorkflowInstanceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("workflow_instance_id");
+
+                    b.HasKey("ConversationKey")
+                        .HasName("pk_conversation_handoffs");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_conversation_handoffs_created_at");
+
+                    b.ToTable("conversation_handoffs", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.TriggerEntity", b =>
                 {
                     b.Property<string>("Id")

@@ -1,0 +1,45 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Platform.Persistence.EFCore.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ConversationHandoffs : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "conversation_handoffs",
+                columns: table => new
+                {
+                    conversation_key = table.Column<string>(type: "TEXT", nullable: false),
+                    channel = table.Column<string>(type: "TEXT", nullable: false),
+                    workflow_instance_id = table.Column<string>(type: "TEXT", nullable: false),
+                    reason = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    queue = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    created_at = table.Column<string>(type: "TEXT", nullable: false),
+                    timeout_at = table.Column<string>(type: "TEXT", nullable: true),
+                    assigned_to = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    assigned_at = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_conversation_handoffs", x => x.conversation_key);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_conversation_handoffs_created_at",
+                table: "conversation_handoffs",
+                column: "created_at");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "conversation_handoffs");
+        }
+    }
+}
