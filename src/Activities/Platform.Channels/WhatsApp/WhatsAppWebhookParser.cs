@@ -51,6 +51,11 @@ public static class WhatsAppWebhookParser
             return Rejected("The WhatsApp webhook body must be a JSON object.");
         }
 
+        if (Str(root["object"]) is null)
+        {
+            return Rejected("The WhatsApp webhook body has no \"object\" (Meta sends \"whatsapp_business_account\").");
+        }
+
         if (Str(root["object"]) != "whatsapp_business_account")
         {
             return new(InboundResult.Ignore($"Webhook object '{Str(root["object"])}' is not whatsapp_business_account."), [], []);
