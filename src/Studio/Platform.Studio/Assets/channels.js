@@ -275,6 +275,7 @@
     // A new channel of a kind with known settings gets a row per setting (rows already typed in are kept).
     if (current) return;
     const names = KIND_SETTINGS[$('ch-kind').value] || [];
+    if (!names.length) return;
     const rows = [...$('ch-settings').children];
     const typed = new Set(rows.map((r) => r.querySelector('.ch-key').value.trim()).filter(Boolean));
     for (const r of rows) if (!r.querySelector('.ch-key').value.trim() && !r.querySelector('.ch-value').value) r.remove();
