@@ -7,6 +7,8 @@ using Platform.Channels.Slack;
 using Platform.Channels.Telegram;
 using Platform.Channels.Twilio;
 using Platform.Channels.Webhooks;
+using Platform.Channels.WhatsApp;
+using Platform.Channels.Discord;
 
 namespace Platform.Channels;
 
@@ -31,6 +33,14 @@ public sealed class ChannelAdapterFactory(IHttpClientFactory httpClients, IRepla
     /// <summary>An HTTP webhook channel.</summary>
     public WebhookChannel CreateWebhook(string name, WebhookChannelOptions options) =>
         new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<WebhookChannel>());
+
+    /// <summary>A WhatsApp Cloud API channel.</summary>
+    public WhatsAppChannel CreateWhatsApp(string name, WhatsAppOptions options) =>
+        new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<WhatsAppChannel>());
+
+    /// <summary>A Discord application channel.</summary>
+    public DiscordChannel CreateDiscord(string name, DiscordOptions options) =>
+        new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<DiscordChannel>());
 }
 
 /// <summary>Registration of the channel layer.</summary>

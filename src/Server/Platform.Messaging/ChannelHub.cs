@@ -5,6 +5,8 @@ using Platform.Channels.Slack;
 using Platform.Channels.Telegram;
 using Platform.Channels.Twilio;
 using Platform.Channels.Webhooks;
+using Platform.Channels.WhatsApp;
+using Platform.Channels.Discord;
 
 namespace Platform.Messaging;
 
@@ -132,6 +134,22 @@ internal sealed class HttpChannelProviders(ChannelAdapterFactory factory)
     public IChannelProvider Webhook => new Provider(ChannelKind.Webhook, c => factory.CreateWebhook(c.Name, new WebhookChannelOptions
     {
         Secret = c.Require("secret"), PreviousSecret = c.Get("previousSecret"), OutboundUrl = Url(c, "outboundUrl"),
+    }));
+
+    public IChannelProvider WhatsApp => new Provider(ChannelKind.WhatsApp, c => factory.CreateWhatsApp(c.Name, new WhatsAppOptions
+    {
+        PhoneNumberId = c.Require("phoneNumberId"), AccessToken = c.Require("accessToken"), AppSecret = c.Require("appSecret"),
+        VerifyToken = c.Require("verifyToken"), ApiBaseUrl = Url(c, "apiBaseUrl") ?? new Uri("https://graph.facebook.com/"),
+        ApiVersion = c.Get("apiVersion") is { Length: > 0 } version ? version : "v21.0",
+        TemplateName = c.Get("templateName") is { Length: > 0 } template ? template : null,
+        TemplateLanguage = c.Get("templateLanguage") is { Length: > 0 } language ? language : "en_US",
+        SendReadReceipts = c.Get("sendReadReceipts") is not ("false" or "False"),
+    }));
+
+    public IChannelProvider Discord => new Provider(ChannelKind.Discord, c => factory.CreateDiscord(c.Name, new DiscordOptions
+    {
+        ApplicationId = c.Require("applicationId"), PublicKey = c.Require("publicKey"), BotToken = c.Get("botToken") is { Length: > 0 } bot ? bot : null,
+        ApiBaseUrl = Url(c, "apiBaseUrl") ?? new Uri("https://discord.com/api/v10/"),
     }));
 
     private sealed class Provider(ChannelKind kind, Func<ChannelConfig, IChannelSender> create) : IChannelProvider

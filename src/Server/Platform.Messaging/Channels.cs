@@ -37,6 +37,7 @@ public sealed record ChannelConfig
     public static readonly IReadOnlySet<string> SecretSettings = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "botToken", "signingSecret", "webhookSecretToken", "authToken", "secret", "previousSecret", "password", "apiKey",
+        "accessToken", "appSecret", "verifyToken",
     };
 
     /// <summary>A string setting, or null.</summary>

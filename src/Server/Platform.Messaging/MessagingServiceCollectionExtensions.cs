@@ -41,6 +41,8 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Slack);
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Sms);
         services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Webhook);
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().WhatsApp);
+        services.AddSingleton(sp => sp.GetRequiredService<HttpChannelProviders>().Discord);
         WebChat.WebChatServiceCollectionExtensions.AddPlatformWebChat(services); // web chat sockets; synchronous webhook replies (after the webhook provider)
         services.TryAddSingleton<ChannelHub>();
         services.TryAddSingleton<OutboxDispatcher>();

@@ -22,6 +22,7 @@ app.MapDataSourcesApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapChannelInboundApi();
+app.MapChatAppInboundApi();
 app.MapWebhookChannelApi();
 app.MapChatApi(); // also adds the WebSocket middleware
 app.MapIntentsApi();

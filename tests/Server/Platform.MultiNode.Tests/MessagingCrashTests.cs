@@ -127,4 +127,83 @@ public sealed class MessagingCrashTests(PostgresFixture postgres) : IAsyncLifeti
         var outbox = await b.Admin.GetJsonAsync($"/api/messages/outbox?channel={channel}");
         Assert.Equal("Sent", Assert.Single(outbox["items"]!.AsArray())!["status"]!.GetValue<string>());
     }
+
+    /// <summary>A channel of <paramref name="kind"/> with <paramref name="settings"/>, and MessageReceived → Delay(3 s) → SendReply.</summary>
+    private static async Task<string> SetUpChatAppAsync(ServerNode node, string kind, JsonObject settings)
+    {
+        var channel = kind.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..8];
+        using (var created = await node.Admin.PostAsJsonAsync("/api/channels", new JsonObject { ["name"] = channel, ["kind"] = kind, ["settings"] = settings }))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+        await node.Admin.PublishAsync(Api.Sequence($"slow reply {channel}",
+            Api.Activity("received", "Platform.MessageReceived", ("channel", Api.Literal("String", channel))),
+            Api.Activity("think", "Elsa.Delay", ("timeSpan", Api.Literal("TimeSpan", "00:00:03"))),
+            Api.Activity("reply", "Platform.SendReply", ("text", new JsonObject
+            {
+                ["typeName"] = "String",
+                ["expression"] = new JsonObject { ["type"] = "JavaScript", ["value"] = "'Answer to: ' + getOutput('received', 'Text')" },
+            }))));
+        return channel;
+    }
+
+    [Fact]
+    public async Task Should_Reply_Exactly_Once_Over_WhatsApp_When_The_Server_Is_Killed_Between_Receive_And_Reply()
+    {
+        // Arrange
+        await using var whatsapp = await FakeWhatsAppServer.StartAsync();
+        var data = _temp.CreateSubdirectory("data-wa");
+        var first = await StartAsync("first-wa", data);
+        var channel = await SetUpChatAppAsync(first, "WhatsApp", new JsonObject
+        {
+            ["phoneNumberId"] = whatsapp.PhoneNumberId, ["accessToken"] = whatsapp.AccessToken, ["appSecret"] = whatsapp.AppSecret,
+            ["verifyToken"] = "crash-verify", ["apiBaseUrl"] = whatsapp.BaseUrl.ToString(),
+        });
+        var delivered = await whatsapp.SendWebhookAsync(new Uri(first.BaseAddress, $"/channels/{channel}/whatsapp/webhook"),
+            whatsapp.TextMessage("4915100000001", "wamid.crash-" + Guid.NewGuid().ToString("N"), "are you there?"));
+        await WaitForSuspendedAsync(first, channel);
+
+        // Act: kill -9 while the workflow thinks; restart on the same data directory.
+        await first.KillAsync();
+        var second = await StartAsync("second-wa", data);
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (whatsapp.SentMessages.Count == 0 && DateTime.UtcNow < until) await Task.Delay(100);
+        await Task.Delay(3000); // a duplicate would follow within the outbox poll interval
+
+        // Assert
+        Assert.Equal(200, delivered.Status);
+        var reply = Assert.Single(whatsapp.SentMessages);
+        Assert.Equal(("4915100000001", "Answer to: are you there?"), (reply.To, reply.Text));
+        Assert.False(second.HasExited, second.Output);
+    }
+
+    [Fact]
+    public async Task Should_Reply_Exactly_Once_Over_Discord_When_The_Server_Is_Killed_Between_Receive_And_Reply()
+    {
+        // Arrange
+        await using var discord = await FakeDiscordServer.StartAsync();
+        var data = _temp.CreateSubdirectory("data-discord");
+        var first = await StartAsync("first-discord", data);
+        var channel = await SetUpChatAppAsync(first, "Discord", new JsonObject
+        {
+            ["applicationId"] = discord.ApplicationId, ["publicKey"] = discord.PublicKeyHex, ["botToken"] = discord.BotToken,
+            ["apiBaseUrl"] = discord.ApiBaseUrl.ToString(),
+        });
+        var delivered = await discord.SendInteractionAsync(new Uri(first.BaseAddress, $"/channels/{channel}/discord/interactions"),
+            discord.SlashCommand("1184213318474219001", "80351110224678912", "ask", "are you there?"));
+        await WaitForSuspendedAsync(first, channel);
+
+        // Act
+        await first.KillAsync();
+        var second = await StartAsync("second-discord", data);
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (discord.PostedMessages.Count == 0 && DateTime.UtcNow < until) await Task.Delay(100);
+        await Task.Delay(3000);
+
+        // Assert: the deferred response was edited once, through the interaction webhook.
+        Assert.Equal((200, "{\"type\":5}"), (delivered.Status, delivered.Body));
+        var reply = Assert.Single(discord.PostedMessages);
+        Assert.Equal(("original", "Answer to: are you there?"), (reply.Route, reply.Content));
+        Assert.False(second.HasExited, second.Output);
+    }
 }

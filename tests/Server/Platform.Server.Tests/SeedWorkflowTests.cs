@@ -22,12 +22,17 @@ public sealed class DemoServerFixture : IAsyncLifetime
     public HttpClient Admin { get; private set; } = null!;
     public FakeTelegramServer Telegram { get; private set; } = null!;
     public FakeSlackServer Slack { get; private set; } = null!;
+    public FakeWhatsAppServer WhatsApp { get; private set; } = null!;
+    public FakeDiscordServer Discord { get; private set; } = null!;
+    public const string WhatsAppVerifyToken = "demo-whatsapp-verify";
     public const string SecretToken = "demo-telegram-secret";
 
     public async ValueTask InitializeAsync()
     {
         Telegram = await FakeTelegramServer.StartAsync();
         Slack = await FakeSlackServer.StartAsync();
+        WhatsApp = await FakeWhatsAppServer.StartAsync();
+        Discord = await FakeDiscordServer.StartAsync();
         var settings = PlatformServerFactory.WithKeys(_data.Path);
         settings["Platform:Demo:Enabled"] = "true";
         settings["Platform:Devices:Simulate"] = "true";
@@ -45,6 +50,24 @@ public sealed class DemoServerFixture : IAsyncLifetime
             ["name"] = "slack", ["kind"] = "Slack",
             ["settings"] = new JsonObject { ["botToken"] = Slack.BotToken, ["signingSecret"] = Slack.SigningSecret, ["apiBaseUrl"] = Slack.ApiBaseUrl.ToString() },
         }, HttpStatusCode.Created);
+        await Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = "whatsapp", ["kind"] = "WhatsApp",
+            ["settings"] = new JsonObject
+            {
+                ["phoneNumberId"] = WhatsApp.PhoneNumberId, ["accessToken"] = WhatsApp.AccessToken, ["appSecret"] = WhatsApp.AppSecret,
+                ["verifyToken"] = WhatsAppVerifyToken, ["apiBaseUrl"] = WhatsApp.BaseUrl.ToString(), ["templateName"] = "service_reply",
+            },
+        }, HttpStatusCode.Created);
+        await Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = "discord", ["kind"] = "Discord",
+            ["settings"] = new JsonObject
+            {
+                ["applicationId"] = Discord.ApplicationId, ["publicKey"] = Discord.PublicKeyHex, ["botToken"] = Discord.BotToken,
+                ["apiBaseUrl"] = Discord.ApiBaseUrl.ToString(),
+            },
+        }, HttpStatusCode.Created);
     }
 
     public async ValueTask DisposeAsync()
@@ -53,6 +76,8 @@ public sealed class DemoServerFixture : IAsyncLifetime
         if (Factory is not null) await Factory.DisposeAsync();
         if (Telegram is not null) await Telegram.DisposeAsync();
         if (Slack is not null) await Slack.DisposeAsync();
+        if (WhatsApp is not null) await WhatsApp.DisposeAsync();
+        if (Discord is not null) await Discord.DisposeAsync();
         _data.Dispose();
     }
 

@@ -24,4 +24,10 @@ public enum ChannelKind
 
     /// <summary>SMS through Twilio.</summary>
     Sms,
+
+    /// <summary>WhatsApp through the WhatsApp Business Cloud API (webhooks in, Graph API out).</summary>
+    WhatsApp,
+
+    /// <summary>A Discord application (interactions endpoint in, bot and interaction webhooks out).</summary>
+    Discord,
 }

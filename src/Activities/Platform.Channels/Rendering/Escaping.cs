@@ -51,6 +51,10 @@ public static class Escaping
         url.Replace("|", "%7C", StringComparison.Ordinal).Replace("<", "%3C", StringComparison.Ordinal)
             .Replace(">", "%3E", StringComparison.Ordinal).Replace("&", "&amp;", StringComparison.Ordinal);
 
+    /// <summary>Discord Markdown outside code: the Markdown characters (<c>\ * _ ~ ` | &gt; [ ] ( ) # -</c>) and <c>&lt;</c>
+    /// (mentions such as <c>&lt;@123&gt;</c>) get a backslash.</summary>
+    public static string Discord(string text) => Backslash(text, "\\*_~`|>[]()#-<@");
+
     private static string Backslash(string text, string reserved)
     {
         if (text.AsSpan().IndexOfAny(reserved) < 0)

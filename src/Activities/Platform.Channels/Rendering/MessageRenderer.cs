@@ -443,6 +443,8 @@ public static class MessageRenderer
             TextFormat.TelegramHtml => new TelegramHtmlDialect(),
             TextFormat.TelegramMarkdownV2 => new MarkdownV2Dialect(),
             TextFormat.SlackMrkdwn => new SlackDialect(),
+            TextFormat.WhatsApp => new WhatsAppDialect(),
+            TextFormat.DiscordMarkdown => new DiscordDialect(),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "HTML is rendered by Markdig directly."),
         };
     }
@@ -529,6 +531,48 @@ public static class MessageRenderer
             Style.Code => ("`", "`"),
             Style.Pre => ("```\n", "\n```"),
             Style.Link => ($"<{Escaping.SlackUrl(argument ?? "")}|", ">"),
+            Style.Quote => ("> ", ""),
+            _ => ("", ""),
+        };
+    }
+
+    private sealed class WhatsAppDialect : Dialect
+    {
+        public override string QuotePrefix => "> ";
+
+        public override bool PlainLinks => true;
+
+        // WhatsApp has no escape character; a zero-width joiner is not safe either (it shows in some clients), so text is sent as is.
+        public override string Escape(string raw, bool inCode) => raw;
+
+        public override (string Open, string Close) Markup(Style style, string? argument) => style switch
+        {
+            Style.Bold or Style.Heading => ("*", "*"),
+            Style.Italic => ("_", "_"),
+            Style.Strike => ("~", "~"),
+            Style.Code => ("`", "`"),
+            Style.Pre => ("```", "```"),
+            Style.Link => ("", $" ({argument})"),
+            Style.Quote => ("> ", ""),
+            _ => ("", ""),
+        };
+    }
+
+    private sealed class DiscordDialect : Dialect
+    {
+        public override string QuotePrefix => "> ";
+
+        public override string Escape(string raw, bool inCode) => inCode ? raw.Replace("`", "\u02cb", StringComparison.Ordinal) : Escaping.Discord(raw);
+
+        public override (string Open, string Close) Markup(Style style, string? argument) => style switch
+        {
+            Style.Bold => ("**", "**"),
+            Style.Heading => ("**", "**"),
+            Style.Italic => ("*", "*"),
+            Style.Strike => ("~~", "~~"),
+            Style.Code => ("`", "`"),
+            Style.Pre => ($"```{(argument is { Length: > 0 } lang && lang.All(char.IsAsciiLetterOrDigit) ? lang : "")}\n", "\n```"),
+            Style.Link => ("[", $"](<{(argument ?? "").Replace(">", "%3E", StringComparison.Ordinal)}>)"),
             Style.Quote => ("> ", ""),
             _ => ("", ""),
         };

@@ -130,7 +130,7 @@ public static class ChannelInboundApi
     }
 
     /// <summary>The channel (404 unknown or disabled, 409 not configured completely) and the body (413 over <see cref="MaxBodyBytes"/>).</summary>
-    private static async Task<(TChannel? Channel, string? Body, IResult? Refusal)> ReadDeliveryAsync<TChannel>(string name, ChannelKind kind, HttpRequest request,
+    internal static async Task<(TChannel? Channel, string? Body, IResult? Refusal)> ReadDeliveryAsync<TChannel>(string name, ChannelKind kind, HttpRequest request,
         ChannelHub hub, ILogger logger, CancellationToken ct) where TChannel : class, IChannelSender
     {
         var runtime = await hub.GetAsync(name, ct);

@@ -111,6 +111,8 @@ public static class ChannelsApi
             ChannelKind.Sms => new() { ["messages"] = $"/channels/{name}/twilio/messages", ["status"] = $"/channels/{name}/twilio/status" },
             ChannelKind.Webhook => new() { ["webhook"] = $"/channels/{name}/webhook" },
             ChannelKind.WebChat => new() { ["websocket"] = $"/ws/chat?channel={name}", ["widget"] = $"/chat?channel={name}" },
+            ChannelKind.WhatsApp => new() { ["webhook"] = $"/channels/{name}/whatsapp/webhook" },
+            ChannelKind.Discord => new() { ["interactions"] = $"/channels/{name}/discord/interactions" },
             _ => new(),
         };
     }

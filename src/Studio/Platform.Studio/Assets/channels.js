@@ -5,7 +5,12 @@
 'use strict';
 (function () {
   const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
-  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret'];
+  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret', 'accessToken', 'appSecret', 'verifyToken'];
+  // The settings a new channel of these kinds starts with (docs/channels.md explains each).
+  const KIND_SETTINGS = {
+    WhatsApp: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken', 'templateName', 'templateLanguage'],
+    Discord: ['applicationId', 'publicKey', 'botToken'],
+  };
   const $ = (id) => document.getElementById(id);
   const api = (method, path, body) => window.PlatformPage.api(method, path, body, showSignIn);
   let current = null; // the channel being edited (as answered by the API), or null for a new one
@@ -266,6 +271,16 @@
     start();
   });
   $('ch-new').addEventListener('click', () => edit(null));
+  $('ch-kind').addEventListener('change', () => {
+    // A new channel of a kind with known settings gets a row per setting (rows already typed in are kept).
+    if (current) return;
+    const names = KIND_SETTINGS[$('ch-kind').value] || [];
+    if (!names.length) return;
+    const rows = [...$('ch-settings').children];
+    const typed = new Set(rows.map((r) => r.querySelector('.ch-key').value.trim()).filter(Boolean));
+    for (const r of rows) if (!r.querySelector('.ch-key').value.trim() && !r.querySelector('.ch-value').value) r.remove();
+    for (const n of names) if (!typed.has(n)) $('ch-settings').append(settingRow(n, '', false));
+  });
   $('ch-add-setting').addEventListener('click', () => $('ch-settings').append(settingRow('', '', false)));
   $('ch-save').addEventListener('click', save);
   $('ch-delete').addEventListener('click', remove);
