@@ -37,6 +37,7 @@ public sealed record ChannelConfig
     public static readonly IReadOnlySet<string> SecretSettings = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "botToken", "signingSecret", "webhookSecretToken", "authToken", "secret", "previousSecret", "password", "apiKey",
+        "appSecret", "corpSecret", "token", "encodingAesKey", "encryptKey", "verificationToken",
     };
 
     /// <summary>A string setting, or null.</summary>

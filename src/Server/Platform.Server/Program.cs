@@ -23,6 +23,7 @@ app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapChannelInboundApi();
 app.MapWebhookChannelApi();
+app.MapWeChatChannelApi(); // WeChat, WeCom, Feishu callbacks
 app.MapChatApi(); // also adds the WebSocket middleware
 app.MapIntentsApi();
 app.MapStudio();

@@ -111,6 +111,9 @@ public static class ChannelsApi
             ChannelKind.Sms => new() { ["messages"] = $"/channels/{name}/twilio/messages", ["status"] = $"/channels/{name}/twilio/status" },
             ChannelKind.Webhook => new() { ["webhook"] = $"/channels/{name}/webhook" },
             ChannelKind.WebChat => new() { ["websocket"] = $"/ws/chat?channel={name}", ["widget"] = $"/chat?channel={name}" },
+            ChannelKind.WeChat => new() { ["server"] = $"/channels/{name}/wechat" },
+            ChannelKind.WeCom => new() { ["callback"] = $"/channels/{name}/wecom" },
+            ChannelKind.Feishu => new() { ["events"] = $"/channels/{name}/feishu/events" },
             _ => new(),
         };
     }

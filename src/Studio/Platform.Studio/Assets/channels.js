@@ -5,7 +5,17 @@
 'use strict';
 (function () {
   const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
-  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret'];
+  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret',
+    'appSecret', 'corpSecret', 'encodingAesKey', 'encryptKey', 'verificationToken'];
+  // The settings a new channel of these kinds starts with (names as in docs/channels.md; the console names in the placeholder).
+  const KIND_SETTINGS = {
+    WeChat: [['appId', 'AppID (开发者ID)'], ['appSecret', 'AppSecret (开发者密码)'], ['token', 'Token (令牌)'],
+      ['encodingAesKey', 'EncodingAESKey (安全模式; empty for 明文模式)'], ['passiveReplyMilliseconds', '4500']],
+    WeCom: [['corpId', 'CorpID (企业ID)'], ['agentId', 'AgentId'], ['corpSecret', 'Secret'], ['token', 'Token'],
+      ['encodingAesKey', 'EncodingAESKey'], ['passiveReplyMilliseconds', '4500']],
+    Feishu: [['appId', 'App ID (cli_…)'], ['appSecret', 'App Secret'], ['encryptKey', 'Encrypt Key (加密策略)'],
+      ['verificationToken', 'Verification Token'], ['apiBaseUrl', 'https://open.feishu.cn/ (Lark: https://open.larksuite.com/)']],
+  };
   const $ = (id) => document.getElementById(id);
   const api = (method, path, body) => window.PlatformPage.api(method, path, body, showSignIn);
   let current = null; // the channel being edited (as answered by the API), or null for a new one
@@ -266,6 +276,20 @@
     start();
   });
   $('ch-new').addEventListener('click', () => edit(null));
+  $('ch-kind').addEventListener('change', () => {
+    // A new channel of a kind with known settings: offer its setting rows (existing rows with a value are kept).
+    const fields = KIND_SETTINGS[$('ch-kind').value];
+    if (current || !fields) return;
+    const settings = $('ch-settings');
+    for (const row of [...settings.children]) if (!row.querySelector('.ch-key').value.trim() && !row.querySelector('.ch-value').value) row.remove();
+    const present = new Set([...settings.children].map((row) => row.querySelector('.ch-key').value.trim()));
+    for (const [key, hint] of fields) {
+      if (present.has(key)) continue;
+      const row = settingRow(key, '', false);
+      row.querySelector('.ch-value').placeholder = hint;
+      settings.append(row);
+    }
+  });
   $('ch-add-setting').addEventListener('click', () => $('ch-settings').append(settingRow('', '', false)));
   $('ch-save').addEventListener('click', save);
   $('ch-delete').addEventListener('click', remove);
