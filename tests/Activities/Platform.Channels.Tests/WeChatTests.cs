@@ -158,6 +158,6 @@ public sealed class WeChatTests
         Assert.Equal("今天有多少订单", result.Message!.Text);
         Assert.Equal("oc_chat3", result.Message.Conversation.ChatId);
         Assert.Equal("ou_user3", result.Message.Sender.Id);
-        Assert.Equal(JsonNode.Parse(FeishuChannel.Decrypt(fake.EncryptKey, FeishuChannel.Encrypt(fake.EncryptKey, "{\"a\":1}")))!["a"]!.GetValue<int>(), 1);
+        Assert.Equal(1, JsonNode.Parse(FeishuChannel.Decrypt(fake.EncryptKey, FeishuChannel.Encrypt(fake.EncryptKey, "{\"a\":1}")))!["a"]!.GetValue<int>());
     }
 }

@@ -91,7 +91,7 @@ public sealed class FakeFeishuServer : FakeServer
         }
     }
 
-    /// <summary>An <c>im.message.receive_v1</c> event (schema 2.0) with a text message.</summary>
+    /// <summary>An <c>im.message.receive_v1</c> event (schema 2.0) with a text message (<c>@_user_1</c> in the text mentions the bot).</summary>
     public JsonObject MessageEvent(string chatId, string openId, string text, string? messageId = null) => new()
     {
         ["schema"] = "2.0",
@@ -112,6 +112,10 @@ public sealed class FakeFeishuServer : FakeServer
                 ["chat_type"] = "p2p",
                 ["message_type"] = "text",
                 ["content"] = new JsonObject { ["text"] = text }.ToJsonString(),
+                // A group message that @-mentions the bot carries the placeholder in the text and the mention here.
+                ["mentions"] = text.Contains("@_user_1", StringComparison.Ordinal)
+                    ? new JsonArray(new JsonObject { ["key"] = "@_user_1", ["id"] = new JsonObject { ["open_id"] = "ou_bot" }, ["name"] = "Assistant", ["tenant_key"] = "736588c9260f175d" })
+                    : null,
             },
         },
     };
