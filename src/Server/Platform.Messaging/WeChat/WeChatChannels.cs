@@ -68,7 +68,7 @@ public static class WeChatChannelServiceCollectionExtensions
         var wecom = kind == ChannelKind.WeCom;
         var passive = c.Get("passiveReplyMilliseconds") is { Length: > 0 } text
             ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 60_000 ? TimeSpan.FromMilliseconds(ms)
-                : throw new ChannelConfigurationException($"Channel '{c.Name}': passiveReplyMilliseconds is '{text}'; set 0-4500 (WeChat waits 5 s for a passive reply, 0 always uses the send API).")
+                : throw new ChannelConfigurationException($"Channel '{c.Name}': passiveReplyMilliseconds is '{text}'; set a number of milliseconds from 0 to 60000: WeChat gives up after 5 s, so keep it at most 4500 in production; 0 always uses the send API.")
             : TimeSpan.FromMilliseconds(4500);
         return new WeChatOptions
         {
