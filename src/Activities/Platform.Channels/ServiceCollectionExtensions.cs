@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Activities.Security;
+using Platform.Channels.Feishu;
 using Platform.Channels.Slack;
 using Platform.Channels.Telegram;
 using Platform.Channels.Twilio;
+using Platform.Channels.WeChat;
 using Platform.Channels.Webhooks;
 using Platform.Channels.WhatsApp;
 using Platform.Channels.Discord;
@@ -41,6 +43,13 @@ public sealed class ChannelAdapterFactory(IHttpClientFactory httpClients, IRepla
     /// <summary>A Discord application channel.</summary>
     public DiscordChannel CreateDiscord(string name, DiscordOptions options) =>
         new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<DiscordChannel>());
+    /// <summary>A WeChat Official Account or WeCom app channel (<see cref="WeChatOptions.Kind"/>).</summary>
+    public WeChatChannel CreateWeChat(string name, WeChatOptions options) =>
+        new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<WeChatChannel>());
+
+    /// <summary>A Feishu / Lark bot channel.</summary>
+    public FeishuChannel CreateFeishu(string name, FeishuOptions options) =>
+        new(name, options, httpClients.CreateClient(HttpClientName), replayCache, time, loggers.CreateLogger<FeishuChannel>());
 }
 
 /// <summary>Registration of the channel layer.</summary>

@@ -38,6 +38,7 @@ public sealed record ChannelConfig
     {
         "botToken", "signingSecret", "webhookSecretToken", "authToken", "secret", "previousSecret", "password", "apiKey",
         "accessToken", "appSecret", "verifyToken",
+        "corpSecret", "token", "encodingAesKey", "encryptKey", "verificationToken",
     };
 
     /// <summary>A string setting, or null.</summary>

@@ -57,6 +57,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService<Telegram.TelegramPollingService>(); // Telegram channels with mode=polling
         Email.EmailServiceCollectionExtensions.AddEmailChannels(services); // IMAP in, SMTP out
         Mqtt.MqttChannelServiceCollectionExtensions.AddMqttChannels(services); // topics in, reply topic out
+        WeChat.WeChatChannelServiceCollectionExtensions.AddWeChatChannels(services); // WeChat Official Account, WeCom, Feishu
         return services;
     }
 }

@@ -24,6 +24,7 @@ app.MapConversationsApi();
 app.MapChannelInboundApi();
 app.MapChatAppInboundApi();
 app.MapWebhookChannelApi();
+app.MapWeChatChannelApi(); // WeChat, WeCom, Feishu callbacks
 app.MapChatApi(); // also adds the WebSocket middleware
 app.MapIntentsApi();
 app.MapStudio();

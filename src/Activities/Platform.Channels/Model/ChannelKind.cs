@@ -30,4 +30,12 @@ public enum ChannelKind
 
     /// <summary>A Discord application (interactions endpoint in, bot and interaction webhooks out).</summary>
     Discord,
+    /// <summary>A WeChat Official Account (微信公众号): XML callbacks in, passive replies or the customer-service API out.</summary>
+    WeChat,
+
+    /// <summary>A WeCom (企业微信) self-built app: encrypted XML callbacks in, <c>message/send</c> out.</summary>
+    WeCom,
+
+    /// <summary>A Feishu / Lark (飞书) bot: event subscription in, <c>im/v1/messages</c> out.</summary>
+    Feishu,
 }

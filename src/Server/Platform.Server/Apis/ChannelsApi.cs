@@ -113,6 +113,9 @@ public static class ChannelsApi
             ChannelKind.WebChat => new() { ["websocket"] = $"/ws/chat?channel={name}", ["widget"] = $"/chat?channel={name}" },
             ChannelKind.WhatsApp => new() { ["webhook"] = $"/channels/{name}/whatsapp/webhook" },
             ChannelKind.Discord => new() { ["interactions"] = $"/channels/{name}/discord/interactions" },
+            ChannelKind.WeChat => new() { ["server"] = $"/channels/{name}/wechat" },
+            ChannelKind.WeCom => new() { ["callback"] = $"/channels/{name}/wecom" },
+            ChannelKind.Feishu => new() { ["events"] = $"/channels/{name}/feishu/events" },
             _ => new(),
         };
     }

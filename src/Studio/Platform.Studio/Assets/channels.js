@@ -5,11 +5,19 @@
 'use strict';
 (function () {
   const { readKey, storeKey, takeKeyFromUrl } = window.PlatformPage;
-  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret', 'accessToken', 'appSecret', 'verifyToken'];
-  // The settings a new channel of these kinds starts with (docs/channels.md explains each).
+  const SECRET_NAMES = ['password', 'secret', 'botToken', 'token', 'apiKey', 'authToken', 'signingSecret', 'clientSecret',
+    'accessToken', 'appSecret', 'verifyToken', 'corpSecret', 'encodingAesKey', 'encryptKey', 'verificationToken'];
+  // The settings a new channel of these kinds starts with (names as in docs/channels.md; the console names in the placeholder).
   const KIND_SETTINGS = {
-    WhatsApp: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken', 'templateName', 'templateLanguage'],
-    Discord: ['applicationId', 'publicKey', 'botToken'],
+    WhatsApp: [['phoneNumberId', 'Phone number ID'], ['accessToken', 'Access token (System User)'], ['appSecret', 'App secret'],
+      ['verifyToken', 'Verify token (you choose it)'], ['templateName', 'Template for replies after 24 hours'], ['templateLanguage', 'en_US']],
+    Discord: [['applicationId', 'Application ID'], ['publicKey', 'Public key (hex)'], ['botToken', 'Bot token']],
+    WeChat: [['appId', 'AppID (开发者ID)'], ['appSecret', 'AppSecret (开发者密码)'], ['token', 'Token (令牌)'],
+      ['encodingAesKey', 'EncodingAESKey (安全模式; empty for 明文模式)'], ['passiveReplyMilliseconds', '4500']],
+    WeCom: [['corpId', 'CorpID (企业ID)'], ['agentId', 'AgentId'], ['corpSecret', 'Secret'], ['token', 'Token'],
+      ['encodingAesKey', 'EncodingAESKey'], ['passiveReplyMilliseconds', '4500']],
+    Feishu: [['appId', 'App ID (cli_…)'], ['appSecret', 'App Secret'], ['encryptKey', 'Encrypt Key (加密策略)'],
+      ['verificationToken', 'Verification Token'], ['apiBaseUrl', 'https://open.feishu.cn/ (Lark: https://open.larksuite.com/)']],
   };
   const $ = (id) => document.getElementById(id);
   const api = (method, path, body) => window.PlatformPage.api(method, path, body, showSignIn);
@@ -272,14 +280,18 @@
   });
   $('ch-new').addEventListener('click', () => edit(null));
   $('ch-kind').addEventListener('change', () => {
-    // A new channel of a kind with known settings gets a row per setting (rows already typed in are kept).
-    if (current) return;
-    const names = KIND_SETTINGS[$('ch-kind').value] || [];
-    if (!names.length) return;
-    const rows = [...$('ch-settings').children];
-    const typed = new Set(rows.map((r) => r.querySelector('.ch-key').value.trim()).filter(Boolean));
-    for (const r of rows) if (!r.querySelector('.ch-key').value.trim() && !r.querySelector('.ch-value').value) r.remove();
-    for (const n of names) if (!typed.has(n)) $('ch-settings').append(settingRow(n, '', false));
+    // A new channel of a kind with known settings: offer its setting rows (existing rows with a value are kept).
+    const fields = KIND_SETTINGS[$('ch-kind').value];
+    if (current || !fields) return;
+    const settings = $('ch-settings');
+    for (const row of [...settings.children]) if (!row.querySelector('.ch-key').value.trim() && !row.querySelector('.ch-value').value) row.remove();
+    const present = new Set([...settings.children].map((row) => row.querySelector('.ch-key').value.trim()));
+    for (const [key, hint] of fields) {
+      if (present.has(key)) continue;
+      const row = settingRow(key, '', false);
+      row.querySelector('.ch-value').placeholder = hint;
+      settings.append(row);
+    }
   });
   $('ch-add-setting').addEventListener('click', () => $('ch-settings').append(settingRow('', '', false)));
   $('ch-save').addEventListener('click', save);
