@@ -103,7 +103,7 @@ internal sealed class HttpChannelProviders(ChannelAdapterFactory factory)
     {
         AccountSid = c.Require("accountSid"), AuthToken = c.Require("authToken"), FromNumber = c.Get("fromNumber"),
         MessagingServiceSid = c.Get("messagingServiceSid"), ApiBaseUrl = Url(c, "apiBaseUrl") ?? new Uri("https://api.twilio.com/"),
-        StatusCallbackUrl = TwilioStatusCallbackUrl(c),
+        StatusCallbackUrl = TwilioStatusCallbackUrl(c), Region = c.Get("region"), Edge = c.Get("edge"),
     }));
 
     /// <summary>

@@ -50,6 +50,8 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.TryAddSingleton<IMessageDeliveryStatus, OutboxDeliveryStatus>();
         services.AddHostedService<DeliveryWatcher>(); // resumes a Send Message that waits for its deliveries
+        services.TryAddSingleton<ChannelHealthMonitor>(); // channel health: delivery attempts per node, last error with a fix
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ChannelHealthMonitor>());
         services.TryAddSingleton<InboxProcessor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();

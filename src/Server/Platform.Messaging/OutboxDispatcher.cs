@@ -36,6 +36,9 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
     /// <summary>Raised after each delivery attempt (tests and the web chat use it).</summary>
     public event Action<OutboxMessage>? Attempted;
 
+    /// <summary>Raised after each delivery attempt with its outcome (the channel health monitor counts them).</summary>
+    public event Action<OutboxMessage, SendStatus, SendResult?>? AttemptFinished;
+
     /// <inheritdoc />
     public void OnCommitted(IReadOnlyList<OutboxMessage> messages)
     {
@@ -162,6 +165,7 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
                 break;
         }
         await _store.UpdateAsync(message, CancellationToken.None).ConfigureAwait(false);
+        AttemptFinished?.Invoke(message, status, result);
         Attempted?.Invoke(message);
     }
 }

@@ -12,7 +12,8 @@ namespace Platform.Scheduling.Hangfire;
 /// Deletes old finished work (<see cref="RetentionOptions"/>). Takes no arguments. NEVER rename this class, its namespace or
 /// its method: the recurring job refers to them. One run at a time across all nodes.
 /// </summary>
-public sealed class DataRetentionJob(IDataRetention retention, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<DataRetentionJob> logger)
+public sealed class DataRetentionJob(IDataRetention retention, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<DataRetentionJob> logger,
+    IEnumerable<IRetentionParticipant>? participants = null)
 {
     /// <summary>The recurring job's id.</summary>
     public const string JobId = "platform-retention";
@@ -29,6 +30,19 @@ public sealed class DataRetentionJob(IDataRetention retention, IOptions<Retentio
             + "{Inbox} inbox and {Outbox} outbox messages, {DeadLetters} dead letters.", result.Total,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.Instances, result.JournalEntries, result.Bookmarks,
             result.InboxMessages, result.OutboxMessages, result.DeadLetters);
+        foreach (var participant in participants ?? [])
+        {
+            // Files outside the database (attachments): a failure is logged and the next run tries again.
+            try
+            {
+                var purged = await participant.PurgeAsync(options.Value, clock.GetUtcNow()).ConfigureAwait(false);
+                logger.LogInformation("Retention deleted {Count} {Participant}.", purged, participant.Name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Retention of {Participant} failed; the next run tries again.", participant.Name);
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ app.MapWorkflowApi();
 app.MapHttpWorkflows();
 app.MapDataSourcesApi();
 app.MapChannelsApi();
+app.MapChannelHealthApi(); // channel health and test messages (docs/channels.md)
+app.MapAttachmentsApi(); // attachment upload and download (docs/channels.md)
 app.MapConversationsApi();
 app.MapChannelInboundApi();
 app.MapChatAppInboundApi();

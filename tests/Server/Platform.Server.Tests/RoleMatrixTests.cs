@@ -118,6 +118,10 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["POST /api/channels"] = "Admin", // channels hold tokens and secrets
         ["PUT /api/channels/{name}"] = "Admin",
         ["DELETE /api/channels/{name}"] = "Admin",
+        ["GET /api/channels/{name}/health"] = "Viewer",
+        ["POST /api/channels/{name}/test"] = "Operator", // goes through the outbox
+        ["GET /api/attachments/{id}"] = "Viewer",
+        ["POST /api/attachments"] = "Operator",
         ["GET /api/messages/inbox"] = "Viewer",
         ["GET /api/messages/outbox"] = "Viewer",
         ["GET /api/messages/outbox/{id}"] = "Viewer",

@@ -12,6 +12,32 @@ public sealed record AttachmentPolicy
     /// <summary>The largest attachment accepted, in bytes.</summary>
     public long MaxBytes { get; init; } = DefaultMaxBytes;
 
+    /// <summary>The content types accepted (<c>image/png</c>, or a family such as <c>image/*</c>); empty accepts every type.</summary>
+    public IReadOnlyList<string> AllowedContentTypes { get; init; } = [];
+
+    /// <summary>True when <paramref name="contentType"/> (parameters such as <c>; charset=</c> ignored) is accepted.</summary>
+    public bool IsTypeAllowed(string? contentType)
+    {
+        if (AllowedContentTypes.Count == 0)
+        {
+            return true;
+        }
+
+        var type = (contentType ?? "").Split(';')[0].Trim();
+        return type.Length > 0 && AllowedContentTypes.Any(allowed => allowed.EndsWith("/*", StringComparison.Ordinal)
+            ? type.StartsWith(allowed[..^1], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(allowed, type, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Throws <see cref="AttachmentTypeNotAllowedException"/> when <paramref name="contentType"/> is not accepted.</summary>
+    public void EnsureTypeAllowed(string name, string? contentType)
+    {
+        if (!IsTypeAllowed(contentType))
+        {
+            throw new AttachmentTypeNotAllowedException(name, contentType, AllowedContentTypes);
+        }
+    }
+
     /// <summary>Throws <see cref="AttachmentTooLargeException"/> when <paramref name="size"/> exceeds the limit.</summary>
     public void EnsureAllowed(string name, long size)
     {
@@ -34,7 +60,7 @@ public sealed record AttachmentPolicy
 /// <summary>An attachment is larger than the configured limit.</summary>
 public sealed class AttachmentTooLargeException(string name, long size, long maxBytes)
     : Exception($"Attachment '{name}' is {size:N0} bytes; the limit is {maxBytes:N0} bytes ({maxBytes / (1024.0 * 1024):0.##} MB). "
-                + "Send a smaller file or raise the channel's MaxAttachmentBytes.")
+                + "Send a smaller file or raise the channel's maxAttachmentBytes setting (Platform:Attachments:MaxBytes for the whole server).")
 {
     /// <summary>The attachment's name.</summary>
     public string AttachmentName { get; } = name;
@@ -44,4 +70,16 @@ public sealed class AttachmentTooLargeException(string name, long size, long max
 
     /// <summary>The limit in bytes.</summary>
     public long MaxBytes { get; } = maxBytes;
+}
+
+/// <summary>An attachment's content type is not among the channel's accepted types.</summary>
+public sealed class AttachmentTypeNotAllowedException(string name, string? contentType, IReadOnlyList<string> allowed)
+    : Exception($"Attachment '{name}' is of type '{contentType ?? "(none)"}'; this channel accepts {string.Join(", ", allowed)}. "
+                + "Send one of those types, or add the type to the channel's allowedAttachmentTypes.")
+{
+    /// <summary>The attachment's name.</summary>
+    public string AttachmentName { get; } = name;
+
+    /// <summary>Its content type.</summary>
+    public string? ContentType { get; } = contentType;
 }

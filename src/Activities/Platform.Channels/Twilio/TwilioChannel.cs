@@ -1,12 +1,14 @@
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Channels.Http;
 using Platform.Channels.Rendering;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Http;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+using HttpClient = System.Net.Http.HttpClient;
 
 namespace Platform.Channels.Twilio;
 
@@ -240,27 +242,9 @@ public sealed class TwilioChannel : IChannelSender
             parts.Add("");
         }
 
-        var result = await PartSender.SendAsync(parts.Count, message.SkipParts, async (index, ct) =>
-        {
-            var fields = new List<KeyValuePair<string, string>> { new("To", recipient) };
-            fields.Add(Options.MessagingServiceSid is { } service ? new("MessagingServiceSid", service) : new("From", Options.FromNumber!));
-            if (parts[index].Length > 0)
-            {
-                fields.Add(new("Body", parts[index]));
-            }
-
-            if (index == 0)
-            {
-                fields.AddRange(message.Attachments.Select(a => new KeyValuePair<string, string>("MediaUrl", a.SourceUri!)));
-            }
-
-            if (Options.StatusCallbackUrl is { } callback)
-            {
-                fields.Add(new("StatusCallback", StatusCallbackFor(callback, message.IdempotencyKey)));
-            }
-
-            return await CreateMessageAsync(fields, ct);
-        }, cancellationToken);
+        var result = await PartSender.SendAsync(parts.Count, message.SkipParts, (index, ct) => CreateMessageAsync(recipient, parts[index],
+            index == 0 ? [.. message.Attachments.Select(a => a.SourceUri!)] : [],
+            Options.StatusCallbackUrl is { } callback ? StatusCallbackFor(callback, message.IdempotencyKey) : null, ct), cancellationToken);
         if (!result.IsSuccess)
         {
             _logger.LogWarning("Twilio channel {Channel}: sending to {Recipient} failed: {Result}", ChannelName, recipient, result);
@@ -269,39 +253,76 @@ public sealed class TwilioChannel : IChannelSender
         return result;
     }
 
-    private async Task<(string? MessageId, SendResult? Failure)> CreateMessageAsync(List<KeyValuePair<string, string>> fields,
-        CancellationToken cancellationToken)
+    private async Task<(string? MessageId, SendResult? Failure)> CreateMessageAsync(string recipient, string body,
+        IReadOnlyList<string> mediaUrls, string? statusCallback, CancellationToken cancellationToken)
     {
-        var url = ChannelHttp.Combine(Options.ApiBaseUrl, $"2010-04-01/Accounts/{Uri.EscapeDataString(Options.AccountSid)}/Messages.json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Options.AccountSid}:{Options.AuthToken}")));
-        var (reply, failure) = await ChannelHttp.SendAsync(_http, request, Options.RequestTimeout, "Twilio", _time, cancellationToken);
-        if (reply is null)
+        var options = new CreateMessageOptions(new PhoneNumber(recipient));
+        if (Options.MessagingServiceSid is { } service)
         {
-            return (null, failure);
+            options.MessagingServiceSid = service;
+        }
+        else
+        {
+            options.From = new PhoneNumber(Options.FromNumber);
         }
 
-        JsonObject? body = null;
+        if (body.Length > 0)
+        {
+            options.Body = body;
+        }
+
+        if (mediaUrls.Count > 0)
+        {
+            options.MediaUrl = [.. mediaUrls.Select(u => new Uri(u, UriKind.Absolute))];
+        }
+
+        if (statusCallback is not null)
+        {
+            // The SDK sends Uri.OriginalString, so the escaping of the callback URL (which Twilio signs) is kept as built.
+            options.StatusCallback = new Uri(statusCallback, UriKind.Absolute);
+        }
+
+        // One TwilioRestClient per call over the SDK's SystemNetHttpClient; its System.Net.Http.HttpClient forwards to
+        // our pooled HttpClient through TwilioHttpHandler, which applies the timeout and the cancellation token (the SDK
+        // takes none), rebases api.twilio.com onto Options.ApiBaseUrl (a loopback fake in tests) and keeps the status
+        // and Retry-After of the answer.
+        using var handler = new TwilioHttpHandler(_http, Options.ApiBaseUrl, Options.RequestTimeout, _time, cancellationToken);
+        using var http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new TwilioRestClient(Options.AccountSid, Options.AuthToken, Options.AccountSid, Options.Region,
+            new SystemNetHttpClient(http), Options.Edge);
         try
         {
-            body = JsonNode.Parse(reply.Body) as JsonObject;
+            var created = await MessageResource.CreateAsync(options, client);
+            return created?.Sid is { Length: > 0 } sid
+                ? (sid, null)
+                : (null, ChannelHttp.Failure(500, "Twilio answered without a message sid.", handler.LastStatus?.ToString(CultureInfo.InvariantCulture), null));
         }
-        catch (JsonException)
+        catch (ApiException exception)
         {
+            var status = exception.Status is >= 400 ? exception.Status : handler.LastStatus is int last and >= 400 ? last : 500;
+            var code = exception.Code != 0 ? exception.Code.ToString(CultureInfo.InvariantCulture) : null;
+            var moreInfo = string.IsNullOrEmpty(exception.MoreInfo) ? "" : $" ({exception.MoreInfo})";
+            return (null, ChannelHttp.Failure(status, $"Twilio: {Truncate(exception.Message)}{(code is null ? "" : $" [code {code}]")}{moreInfo}",
+                code ?? status.ToString(CultureInfo.InvariantCulture), handler.RetryAfter));
         }
-
-        if (reply.IsSuccess && body?["sid"]?.GetValueKind() == JsonValueKind.String)
+        catch (ApiConnectionException exception)
         {
-            return (body["sid"]!.GetValue<string>(), null);
+            cancellationToken.ThrowIfCancellationRequested();
+            var target = $"POST {ChannelHttp.Describe(handler.LastUri)}";
+            return (null, handler.TimedOut
+                ? new SendResult
+                {
+                    Status = SendStatus.RetryableFailure,
+                    Error = $"Twilio did not answer within {Options.RequestTimeout.TotalSeconds:0.#} s ({target}).",
+                    ErrorCode = "timeout",
+                }
+                : new SendResult
+                {
+                    Status = SendStatus.RetryableFailure,
+                    Error = $"Twilio could not be reached ({target}): {(exception.InnerException ?? exception).Message}",
+                    ErrorCode = "network",
+                });
         }
-
-        var code = body?["code"] is { } c ? c.ToJsonString().Trim('"') : null;
-        var text = body?["message"]?.GetValueKind() == JsonValueKind.String ? body["message"]!.GetValue<string>() : Truncate(reply.Body);
-        var moreInfo = body?["more_info"]?.GetValueKind() == JsonValueKind.String ? $" ({body["more_info"]!.GetValue<string>()})" : "";
-        var status = reply.IsSuccess ? 500 : reply.StatusCode;
-        return (null, ChannelHttp.Failure(status, $"Twilio: {text}{(code is null ? "" : $" [code {code}]")}{moreInfo}",
-            code ?? reply.StatusCode.ToString(CultureInfo.InvariantCulture), reply.RetryAfter));
     }
 
     private InboundResult? Verify(string publicUrl, IReadOnlyList<KeyValuePair<string, string>> fields, string? signature)

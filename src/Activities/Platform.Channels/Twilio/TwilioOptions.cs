@@ -17,8 +17,15 @@ public sealed record TwilioOptions
     /// <summary>A Messaging Service SID (<c>MG…</c>) to send from instead of <see cref="FromNumber"/>.</summary>
     public string? MessagingServiceSid { get; init; }
 
-    /// <summary>The REST API base URL; tests point it at a loopback fake.</summary>
+    /// <summary>The REST API base URL; tests point it at a loopback fake. The Twilio SDK addresses
+    /// <c>api.twilio.com</c> (or its region and edge); any other base URL takes its requests instead.</summary>
     public Uri ApiBaseUrl { get; init; } = new("https://api.twilio.com/");
+
+    /// <summary>The Twilio region (<c>ie1</c>, <c>au1</c>…) the SDK sends to, or null for the default (US).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>The Twilio edge location (<c>dublin</c>, <c>sydney</c>…) the SDK sends through, or null.</summary>
+    public string? Edge { get; init; }
 
     /// <summary>The public URL Twilio posts delivery status updates to (<c>StatusCallback</c>), or null.</summary>
     public Uri? StatusCallbackUrl { get; init; }

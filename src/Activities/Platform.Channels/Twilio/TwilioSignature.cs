@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using Twilio.Security;
 
 namespace Platform.Channels.Twilio;
 
 /// <summary>
-/// Twilio's request signature: <c>X-Twilio-Signature = base64(HMAC-SHA1(auth token, full URL + every POST parameter
+/// Twilio's request signature (checked with the Twilio SDK): <c>X-Twilio-Signature = base64(HMAC-SHA1(auth token, full URL + every POST parameter
 /// sorted by name, each name followed by its value))</c>.
 /// </summary>
 public static class TwilioSignature
@@ -25,47 +26,28 @@ public static class TwilioSignature
     }
 
     /// <summary>
-    /// Checks a signature in constant time. <paramref name="url"/> must be the URL exactly as Twilio called it (the
-    /// public URL, with its query string). As Twilio's own helpers do, the URL is also tried with the default port
-    /// added or removed, since proxies differ on whether the port is part of the URL.
+    /// Checks a signature with the Twilio SDK's <see cref="RequestValidator"/> (constant-time comparison, and the URL
+    /// tried with the default port added and removed, since proxies differ on whether the port is part of the URL).
+    /// <paramref name="url"/> must be the URL exactly as Twilio called it (the public URL, with its query string).
+    /// Twilio never repeats a parameter of a webhook; a request that does is refused, since the SDK's validator
+    /// (a dictionary of parameters) cannot check it.
     /// </summary>
     public static bool IsValid(string authToken, string? signature, string url, IReadOnlyList<KeyValuePair<string, string>> parameters)
     {
-        if (string.IsNullOrEmpty(signature))
+        if (string.IsNullOrEmpty(signature) || string.IsNullOrEmpty(authToken) || !Uri.TryCreate(url, UriKind.Absolute, out _))
         {
             return false;
         }
 
-        var actual = Encoding.UTF8.GetBytes(signature.Trim());
-        foreach (var candidate in UrlVariants(url))
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in parameters)
         {
-            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Compute(authToken, candidate, parameters)), actual))
+            if (!fields.TryAdd(key, value))
             {
-                return true;
+                return false;
             }
         }
 
-        return false;
-    }
-
-    private static IEnumerable<string> UrlVariants(string url)
-    {
-        yield return url;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
-        {
-            yield break;
-        }
-
-        var builder = new UriBuilder(uri);
-        var explicitPort = url.Contains($"{uri.Host}:{uri.Port}", StringComparison.OrdinalIgnoreCase);
-        if (explicitPort && uri.IsDefaultPort)
-        {
-            builder.Port = -1;
-            yield return builder.Uri.ToString();
-        }
-        else if (!explicitPort)
-        {
-            yield return $"{uri.Scheme}://{uri.Host}:{uri.Port}{uri.PathAndQuery}";
-        }
+        return new RequestValidator(authToken).Validate(url, fields, signature.Trim());
     }
 }

@@ -48,3 +48,14 @@ public interface IDataRetention
     /// <summary>Deletes everything older than <paramref name="options"/>' ages at <paramref name="now"/>, batch by batch.</summary>
     Task<RetentionResult> PurgeAsync(RetentionOptions options, DateTimeOffset now, CancellationToken ct = default);
 }
+
+/// <summary>Data outside the database tables that the retention job purges as well (attachment files): registered as a
+/// service, run after <see cref="IDataRetention"/> with the same options.</summary>
+public interface IRetentionParticipant
+{
+    /// <summary>What it purges, for the log (<c>attachments</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Deletes what is older than <paramref name="options"/>' ages at <paramref name="now"/>; returns how many items.</summary>
+    Task<int> PurgeAsync(RetentionOptions options, DateTimeOffset now, CancellationToken ct = default);
+}

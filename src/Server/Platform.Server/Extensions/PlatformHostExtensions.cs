@@ -49,6 +49,7 @@ public static class PlatformHostExtensions
         services.AddPlatformEngineOptions(configuration); // Platform:Engine: default retry policy, shutdown timeout
         services.AddPlatformData(configuration, dataDirectory);
         services.AddPlatformMessaging(configuration); // channels, durable inbox and outbox
+        services.AddPlatformAttachments(configuration, dataDirectory); // attachment files (Platform:Attachments, docs/channels.md)
         services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default

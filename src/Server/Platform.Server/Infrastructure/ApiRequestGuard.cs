@@ -8,9 +8,14 @@ namespace Platform.Server.Infrastructure;
 /// Middleware for the API paths: enforces the body size limit (413 before reading when Content-Length is too large,
 /// and while reading for chunked bodies) and logs every 4xx answer in one line.
 /// </summary>
-internal sealed class ApiRequestGuard(RequestDelegate next, IOptions<PlatformOptions> options, ILogger<ApiRequestGuard> logger)
+internal sealed class ApiRequestGuard(RequestDelegate next, IOptions<PlatformOptions> options, ILogger<ApiRequestGuard> logger,
+    IServiceProvider services)
 {
-    private readonly long _limit = options.Value.Api.MaxRequestBodySize > 0 ? options.Value.Api.MaxRequestBodySize : ApiOptions.DefaultMaxRequestBodySize;
+    private readonly long _apiLimit = options.Value.Api.MaxRequestBodySize > 0 ? options.Value.Api.MaxRequestBodySize : ApiOptions.DefaultMaxRequestBodySize;
+
+    // Attachment uploads (POST /api/attachments) may be as large as Platform:Attachments:MaxBytes; the store checks the
+    // channel's own limit while the body streams to disk.
+    private readonly long _attachmentLimit = services.GetService<Platform.Messaging.AttachmentOptions>()?.MaxBytes ?? 0;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -20,12 +25,17 @@ internal sealed class ApiRequestGuard(RequestDelegate next, IOptions<PlatformOpt
             return;
         }
 
+        // An attachment upload answers an oversized file itself (413 naming the attachment limits), before reading when
+        // Content-Length says so and as the bytes arrive otherwise; the margin lets its check come first.
+        var upload = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments(Platform.Channels.AttachmentStoreUrls.Prefix,
+            StringComparison.OrdinalIgnoreCase);
+        var limit = upload ? Math.Max(_apiLimit, _attachmentLimit + 1024 * 1024) : _apiLimit;
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = _limit;
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit;
 
-        if (context.Request.ContentLength > _limit) throw new RequestBodyTooLargeException(_limit);
+        if (context.Request.ContentLength > limit && !upload) throw new RequestBodyTooLargeException(limit);
         if (context.Request.ContentLength is null && context.Request.Body.CanRead)
-            context.Request.Body = new LimitedReadStream(context.Request.Body, _limit);
+            context.Request.Body = new LimitedReadStream(context.Request.Body, limit);
 
         await next(context);
 

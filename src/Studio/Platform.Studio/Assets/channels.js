@@ -146,6 +146,7 @@
     for (const b of $('ch-list').querySelectorAll('button')) b.className = current && b.dataset.channel === current.name ? 'in-active' : '';
     $('ch-messages').hidden = !current;
     if (current) loadMessages();
+    showHealth(current);
   }
 
   function showState(state) {
@@ -199,6 +200,7 @@
       current = null;
       $('ch-editor').hidden = true;
       $('ch-messages').hidden = true;
+      $('ch-health').hidden = true;
       await loadChannels();
     } catch (e) {
       status(e.message, false);
@@ -254,6 +256,63 @@
     }
   }
 
+  // ---- channel health (issue #20 item 5) -------------------------------------------------------------------
+  // GET /api/channels/{name}/health: last inbound/outbound time, the error rate of the recent window, the last error
+  // with how to fix it. POST /api/channels/{name}/test sends a test message through the outbox; the page follows it
+  // at /api/messages/outbox/{id} until it is sent or dead-lettered.
+
+  function showHealth(channel) {
+    $('ch-health').hidden = !channel;
+    $('ch-test-result').textContent = '';
+    if (channel) loadHealth();
+  }
+
+  async function loadHealth() {
+    if (!current) return;
+    try {
+      const h = await api('GET', '/api/channels/' + encodeURIComponent(current.name) + '/health');
+      const rate = h.attempts === 0 ? 'no deliveries' : `${Math.round(h.errorRate * 100)}% failed (${h.failures} of ${h.attempts})`;
+      $('ch-health-facts').innerHTML =
+        `<div>Last inbound: <span data-testid="health-last-inbound">${esc(when(h.lastInboundAt) || 'never')}</span></div>` +
+        `<div>Last outbound: <span data-testid="health-last-outbound">${esc(when(h.lastOutboundAt) || 'never')}</span></div>` +
+        `<div>Errors in the last ${esc(h.windowMinutes)} minutes: <span data-testid="health-error-rate">${esc(rate)}</span></div>`;
+      $('ch-health-error').innerHTML = h.lastError
+        ? `Last error (${esc(when(h.lastError.at))}): <span data-testid="health-last-error">${esc(h.lastError.message)}</span>` +
+          `<div class="in-hint">How to fix: <span data-testid="health-fix">${esc(h.lastError.fix)}</span></div>`
+        : '';
+    } catch (e) {
+      $('ch-health-facts').textContent = e.message;
+    }
+  }
+
+  async function sendTest() {
+    if (!current) return;
+    const result = $('ch-test-result');
+    const to = $('ch-test-to').value.trim();
+    if (!to) { result.className = 'in-error'; result.textContent = 'Type a recipient of this channel first.'; return; }
+    const name = current.name;
+    result.className = 'in-hint';
+    result.textContent = 'Sending…';
+    try {
+      const queued = await api('POST', '/api/channels/' + encodeURIComponent(name) + '/test', { to, text: $('ch-test-text').value || null });
+      let m = queued;
+      for (let i = 0; i < 60 && m.status === 'Pending'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        m = await api('GET', '/api/messages/outbox/' + encodeURIComponent(queued.id));
+      }
+      if (!current || current.name !== name) return;
+      result.dataset.status = m.status;
+      if (m.status === 'Sent') { result.className = 'in-ok'; result.textContent = `Test message delivered to ${to}.`; }
+      else if (m.status === 'DeadLettered') { result.className = 'in-error'; result.textContent = `Test message failed: ${m.lastError || 'unknown error'}`; }
+      else { result.className = 'in-hint'; result.textContent = `Still being retried: ${m.lastError || ''}`; }
+      await loadHealth();
+      await loadMessages();
+    } catch (e) {
+      result.className = 'in-error';
+      result.textContent = e.message;
+    }
+  }
+
   // ---- start ------------------------------------------------------------------------------------------------
 
   function showSignIn() {
@@ -297,5 +356,7 @@
   $('ch-save').addEventListener('click', save);
   $('ch-delete').addEventListener('click', remove);
   $('ch-refresh').addEventListener('click', loadMessages);
+  $('ch-health-refresh').addEventListener('click', loadHealth);
+  $('ch-test-send').addEventListener('click', sendTest);
   start();
 })();
