@@ -189,6 +189,7 @@ public sealed class FakeOpenAiServer : FakeServer
                 {
                     if (failAfter is { } limit && i >= limit)
                     {
+                        if (delay > TimeSpan.Zero) await Task.Delay(delay, ct); // lets the client read what was sent before the cut
                         context.Abort();
                         return;
                     }
