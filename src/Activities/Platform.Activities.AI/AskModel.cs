@@ -86,6 +86,38 @@ public sealed class ChatModelClient : IDisposable
         return answer.Content ?? "";
     }
 
+    /// <summary>
+    /// Asks the model like <see cref="AskAsync(string?, IReadOnlyList{ConversationTurn}, string, CancellationToken)"/> but
+    /// streams the answer (<c>"stream": true</c> through Semantic Kernel's <c>GetStreamingChatMessageContentsAsync</c>):
+    /// yields the text deltas as the server sends them; their concatenation is the answer. Empty deltas are skipped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not configured.</exception>
+    public async IAsyncEnumerable<string> StreamAsync(string? system, IReadOnlyList<ConversationTurn> turns, string user,
+        [global::System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!IsConfigured) throw new InvalidOperationException(NotConfiguredMessage);
+        ArgumentNullException.ThrowIfNull(turns);
+        var history = StreamingHistory(system, turns, user);
+        var settings = new OpenAIPromptExecutionSettings { Temperature = Options.Temperature, MaxTokens = Options.MaxTokens };
+        await foreach (var chunk in _service.GetStreamingChatMessageContentsAsync(history, settings, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (!string.IsNullOrEmpty(chunk.Content)) yield return chunk.Content;
+        }
+    }
+
+    private static ChatHistory StreamingHistory(string? system, IReadOnlyList<ConversationTurn> turns, string user)
+    {
+        var history = new ChatHistory();
+        if (!string.IsNullOrWhiteSpace(system)) history.AddSystemMessage(system);
+        foreach (var turn in turns)
+        {
+            if (turn.Role == ConversationRole.Assistant) history.AddAssistantMessage(turn.Text);
+            else history.AddUserMessage(turn.Text);
+        }
+        history.AddUserMessage(user);
+        return history;
+    }
+
     /// <summary>What to do when the endpoint is not configured.</summary>
     public const string NotConfiguredMessage =
         "No chat model is configured. Set Platform:AI:ChatCompletion:Endpoint (e.g. https://api.openai.com/v1 or http://localhost:11434/v1), " +
@@ -138,6 +170,10 @@ public class AskModel : Activity
     [Input(Description = "Optional conversation key (channel:chat[:thread]) whose history is sent. Empty: the conversation of the workflow's message.", Order = 4)]
     public Input<string> Conversation { get; set; } = new("");
 
+    /// <summary>Whether to stream the answer to the conversation as it is written (default on).</summary>
+    [Input(Description = "Show the answer while it is being written, on channels that can (the web chat shows a growing bubble that the next Send Reply replaces). Other channels just get the final reply. Default on.", Order = 5)]
+    public Input<bool?> Stream { get; set; } = new(true);
+
     /// <summary>The model's answer.</summary>
     [Output(Description = "The model's answer.")]
     public Output<string> Answer { get; set; } = new();
@@ -175,19 +211,60 @@ public class AskModel : Activity
         try
         {
             var turns = await HistoryAsync(context);
-            var answer = await client.AskAsync(System.Get(context), turns, user, context.CancellationToken);
+            var typing = context.GetService(typeof(ITypingIndicator)) is ITypingIndicator indicator ? await indicator.StartAsync(context) : null;
+            string answer;
+            try
+            {
+                var streams = Stream.Get(context) != false ? context.GetService(typeof(IReplyStreams)) as IReplyStreams : null;
+                var stream = streams is null ? null : await streams.OpenAsync(context);
+                answer = stream is null
+                    ? await client.AskAsync(System.Get(context), turns, user, context.CancellationToken)
+                    : await StreamAnswerAsync(context, client, stream, turns, user, () => typing);
+                context.AddJournalData("streamed", stream is not null);
+            }
+            finally
+            {
+                if (typing is not null) await typing.DisposeAsync();
+            }
             Answer.Set(context, answer);
             context.AddJournalData("model", client.Options.Model);
             context.AddJournalData("historyTurns", turns.Count);
             context.Complete("Done");
         }
-        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is HttpOperationException or HttpRequestException or TaskCanceledException or KernelException or InvalidOperationException or global::System.ClientModel.ClientResultException)
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is HttpOperationException or HttpRequestException or TaskCanceledException or KernelException or InvalidOperationException or global::System.ClientModel.ClientResultException or IOException)
         {
             var status = e is HttpOperationException { StatusCode: { } code } ? $" (HTTP {(int)code})" : "";
             var message = $"The chat model at {client.Options.Endpoint} failed{status}: {e.Message} Check Platform:AI:ChatCompletion (endpoint, model, API key).";
             context.Logger.LogWarning(e, "Ask Model failed");
             Error.Set(context, message);
             context.Complete("Failed");
+        }
+    }
+
+    /// <summary>Streams the answer into <paramref name="stream"/>; the typing indicator stops at the first delta. On failure the
+    /// partial reply is discarded (nothing half-written stays) and the exception goes on.</summary>
+    private async Task<string> StreamAnswerAsync(ActivityExecutionContext context, ChatModelClient client, IReplyStream stream,
+        IReadOnlyList<ConversationTurn> turns, string user, Func<IAsyncDisposable?> typing)
+    {
+        await using (stream)
+        {
+            var answer = new global::System.Text.StringBuilder();
+            try
+            {
+                await foreach (var delta in client.StreamAsync(System.Get(context), turns, user, context.CancellationToken))
+                {
+                    if (answer.Length == 0 && typing() is { } indicator) await indicator.DisposeAsync();
+                    answer.Append(delta);
+                    await stream.AppendAsync(delta, context.CancellationToken);
+                }
+            }
+            catch
+            {
+                await stream.AbortAsync(CancellationToken.None);
+                throw;
+            }
+            await stream.CompleteAsync(context.CancellationToken);
+            return answer.ToString();
         }
     }
 

@@ -163,7 +163,10 @@ public sealed class SendReply : Activity
             Text = text,
             QuickReplies = quickReplies.Where(q => !string.IsNullOrWhiteSpace(q)).Select(q => new QuickReply(q, q)).ToList(),
             ReplyToChannelMessageId = context.Properties.TryGetValue(MessagingNames.LastMessageIdProperty, out var last) ? last as string : null,
+            // A reply streamed before (Ask Model): this final reply replaces its partial bubble (web chat).
+            PartialReplyId = context.Properties.TryGetValue(ReplyStreaming.PartialReplyIdProperty, out var partial) ? partial?.ToString() : null,
         };
+        context.Properties.Remove(ReplyStreaming.PartialReplyIdProperty);
         var id = context.AddOutboxMessage(new OutboxMessageRequest(channel, envelope.ToJson()) { ConversationKey = conversation });
         MessageId.Set(context, id);
         context.AddJournalData("channel", channel);

@@ -46,6 +46,12 @@ public sealed class MessagingOptions
     /// <summary>The metadata key that marks a message whose text was cut to <see cref="MaxMessageLength"/>; its value is the original length.</summary>
     public const string TooLongMetadataKey = "platform.textLength";
 
+    /// <summary>
+    /// The shortest time between two pushes of a streamed partial reply to the web chat (<c>Platform:Messaging:PartialReplyInterval</c>,
+    /// default 50 ms): deltas arriving faster are sent together with the next push; the complete text is always pushed.
+    /// </summary>
+    public TimeSpan PartialReplyInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>The backoff before attempt <paramref name="attempt"/> + 1.</summary>
     public TimeSpan Backoff(int attempt)
     {

@@ -33,6 +33,7 @@ public static class MessagingServiceCollectionExtensions
                     : throw new InvalidOperationException($"{MessagingOptions.SectionName}:MaxMessageLength is '{maxText}'. Set a number of characters between 1 and 1000000 (default {MessagingOptions.DefaultMaxMessageLength}).");
             }
             if (s["TooLongReplyText"] is { Length: > 0 } tooLong) o.TooLongReplyText = tooLong;
+            if (TimeSpan.TryParse(s["PartialReplyInterval"], System.Globalization.CultureInfo.InvariantCulture, out var partial) && partial >= TimeSpan.Zero) o.PartialReplyInterval = partial;
         });
         services.TryAddSingleton<IChannelStore, EfChannelStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Platform.Engine.Contracts.IStartupWarmUp, MessagingWarmUp>());
@@ -56,6 +57,8 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();
         services.TryAddSingleton<Platform.Activities.IConversationMemory, ConversationMemoryFromMessages>(); // the last turns of a conversation (AskModel history)
+        services.TryAddSingleton<Platform.Activities.IReplyStreams, ChannelReplyStreams>(); // streamed partial replies (web chat)
+        services.TryAddSingleton<Platform.Activities.ITypingIndicator, ChannelTypingIndicator>(); // "typing…" on Telegram, Slack threads, web chat
         services.AddHostedService<Telegram.TelegramPollingService>(); // Telegram channels with mode=polling
         Email.EmailServiceCollectionExtensions.AddEmailChannels(services); // IMAP in, SMTP out
         Mqtt.MqttChannelServiceCollectionExtensions.AddMqttChannels(services); // topics in, reply topic out

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -10,7 +11,8 @@ namespace Platform.Testing.Fakes;
 /// <c>invalid_api_key</c> otherwise), a JSON body with a known <c>model</c> (400 when missing, 404 <c>model_not_found</c>
 /// when unknown) and a non-empty <c>messages</c> array of <c>{role, content}</c> (400 otherwise). It answers in the real
 /// <c>chat.completion</c> shape; the answer comes from <see cref="Answer"/> (default: echo of the last user message).
-/// Other paths answer 404 the way the service does.
+/// Other paths answer 404 the way the service does. With <c>"stream": true</c> it answers server-sent events of
+/// <c>chat.completion.chunk</c>s (see <see cref="StreamChunkDelay"/>, <see cref="FailStreamAfterDeltas"/>).
 /// </summary>
 public sealed class FakeOpenAiServer : FakeServer
 {
@@ -79,8 +81,23 @@ public sealed class FakeOpenAiServer : FakeServer
             if (messages[i]?["content"] is null && role is "system" or "user")
                 return Task.FromResult(Error(400, $"Missing required parameter: 'messages[{i}].content'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].content"));
         }
+        var stream = false;
+        if (body["stream"] is { } streamNode && streamNode.GetValueKind() is not JsonValueKind.Null)
+        {
+            if (streamNode.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                return Task.FromResult(Error(400, $"Invalid type for 'stream': expected a boolean, but got {KindName(streamNode)} instead.", "invalid_request_error", "invalid_type", "stream"));
+            stream = streamNode.GetValue<bool>();
+        }
+        if (body["stream_options"] is { } streamOptions && streamOptions.GetValueKind() is not JsonValueKind.Null)
+        {
+            if (!stream)
+                return Task.FromResult(Error(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "invalid_request_error", null, "stream_options"));
+            if (streamOptions is not JsonObject)
+                return Task.FromResult(Error(400, $"Invalid type for 'stream_options': expected an object, but got {KindName(streamOptions)} instead.", "invalid_request_error", "invalid_type", "stream_options"));
+        }
         _conversations.Enqueue((JsonArray)messages.DeepClone());
         var answer = Answer(messages);
+        if (stream) return Task.FromResult(Stream(model, messages, answer, body["stream_options"]?["include_usage"]?.GetValueKind() == JsonValueKind.True, context));
         var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
         var completionTokens = answer.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         var n = Interlocked.Increment(ref _counter);
@@ -108,6 +125,98 @@ public sealed class FakeOpenAiServer : FakeServer
         };
         return Task.FromResult(FakeResponse.Json(200, response, new Dictionary<string, string> { ["x-request-id"] = "req_fake" + n }));
     }
+
+    /// <summary>Streaming (<c>"stream": true</c>): how long the fake waits before each chunk. Default none.</summary>
+    public TimeSpan StreamChunkDelay { get; set; }
+
+    /// <summary>Streaming: how the answer is cut into content deltas. Default: one delta per word (with its following space).</summary>
+    public Func<string, IReadOnlyList<string>> StreamDeltas { get; set; } = answer =>
+        System.Text.RegularExpressions.Regex.Split(answer, @"(?<=\s)(?=\S)").Where(p => p.Length > 0).ToList();
+
+    /// <summary>Streaming: when set, the connection is cut (no final chunk, no <c>[DONE]</c>) after this many content
+    /// deltas, as when the model server dies mid-answer. Applies to every streamed request until reset.</summary>
+    public int? FailStreamAfterDeltas { get; set; }
+
+    /// <summary>How many streamed requests were answered (with or without a failure).</summary>
+    public int StreamedRequests => _streamed;
+
+    private int _streamed;
+
+    /// <summary>
+    /// The <c>text/event-stream</c> answer as OpenAI shapes it: <c>data: {chat.completion.chunk}</c> events, first with
+    /// <c>delta.role</c> and empty content, then one per content delta, then an empty delta with <c>finish_reason: "stop"</c>,
+    /// then (with <c>stream_options.include_usage</c>) a chunk with empty <c>choices</c> and the <c>usage</c> (every other
+    /// chunk then carries <c>"usage": null</c>), then <c>data: [DONE]</c>.
+    /// </summary>
+    private FakeResponse Stream(string model, JsonArray messages, string answer, bool includeUsage, HttpContext context)
+    {
+        Interlocked.Increment(ref _streamed);
+        var n = Interlocked.Increment(ref _counter);
+        var id = "chatcmpl-fake" + n.ToString("D6", CultureInfo.InvariantCulture);
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var deltas = StreamDeltas(answer);
+        var failAfter = FailStreamAfterDeltas;
+        var delay = StreamChunkDelay;
+        JsonObject Chunk(JsonObject? delta, string? finish)
+        {
+            var chunk = new JsonObject
+            {
+                ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["service_tier"] = "default",
+                ["system_fingerprint"] = "fp_fake",
+                ["choices"] = delta is null ? new JsonArray() : new JsonArray(new JsonObject
+                {
+                    ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish,
+                }),
+            };
+            if (includeUsage) chunk["usage"] = null;
+            return chunk;
+        }
+        var recorded = new System.Text.StringBuilder();
+        async Task Write(Stream body, string data, CancellationToken ct)
+        {
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ct);
+            var line = "data: " + data + "\n\n";
+            recorded.Append(line);
+            await body.WriteAsync(System.Text.Encoding.UTF8.GetBytes(line), ct);
+            await body.FlushAsync(ct);
+        }
+        return new FakeResponse(200, "", "text/event-stream; charset=utf-8", new Dictionary<string, string> { ["x-request-id"] = "req_fake" + n, ["cache-control"] = "no-cache" })
+        {
+            Streamed = async (body, ct) =>
+            {
+                await Write(body, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null }, null).ToJsonString(), ct);
+                for (var i = 0; i < deltas.Count; i++)
+                {
+                    if (failAfter is { } limit && i >= limit)
+                    {
+                        if (delay > TimeSpan.Zero) await Task.Delay(delay, ct); // lets the client read what was sent before the cut
+                        context.Abort();
+                        return;
+                    }
+                    await Write(body, Chunk(new JsonObject { ["content"] = deltas[i] }, null).ToJsonString(), ct);
+                }
+                await Write(body, Chunk(new JsonObject(), "stop").ToJsonString(), ct);
+                if (includeUsage)
+                {
+                    var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
+                    var completionTokens = deltas.Count;
+                    var usage = Chunk(null, null);
+                    usage["usage"] = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = completionTokens, ["total_tokens"] = promptTokens + completionTokens };
+                    await Write(body, usage.ToJsonString(), ct);
+                }
+                await Write(body, "[DONE]", ct);
+            },
+        };
+    }
+
+    private static string KindName(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "a boolean",
+    };
 
     /// <inheritdoc />
     protected override FakeResponse TooManyRequests(TimeSpan retryAfter) =>

@@ -66,6 +66,10 @@ public sealed record FakeResponse(int Status, string Body, string ContentType = 
     /// <summary>A binary body, written instead of <see cref="Body"/> when set.</summary>
     public byte[]? Bytes { get; init; }
 
+    /// <summary>A body written piece by piece after the headers (server-sent events), instead of <see cref="Body"/>; it
+    /// gets the response body and the request's abort token. <see cref="Body"/> is what gets recorded.</summary>
+    public Func<Stream, CancellationToken, Task>? Streamed { get; init; }
+
     /// <summary>A JSON answer.</summary>
     public static FakeResponse Json(int status, JsonNode body, IReadOnlyDictionary<string, string>? headers = null) =>
         new(status, body.ToJsonString(), "application/json; charset=utf-8", headers);
@@ -198,7 +202,19 @@ public abstract class FakeServer : IAsyncDisposable
             context.Response.Headers[header.Key] = header.Value;
         }
 
-        if (response.Bytes is { } bytes)
+        if (response.Streamed is { } streamed)
+        {
+            await context.Response.StartAsync(context.RequestAborted);
+            try
+            {
+                await streamed(context.Response.Body, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away mid-stream.
+            }
+        }
+        else if (response.Bytes is { } bytes)
         {
             await context.Response.Body.WriteAsync(bytes);
         }

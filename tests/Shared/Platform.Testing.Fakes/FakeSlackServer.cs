@@ -145,6 +145,7 @@ public sealed class FakeSlackServer : FakeServer
         {
             "auth.test" => Ok(new JsonObject { ["url"] = "https://fake.slack.com/", ["team"] = "Fake", ["user"] = "bot", ["team_id"] = "T0FAKE", ["user_id"] = "UBOT" }),
             "chat.postMessage" => PostMessage(arguments),
+            "assistant.threads.setStatus" => SetAssistantStatus(arguments),
             _ => Fail("unknown_method"),
         };
         if (warnings.Length > 0 && response.Status == 200 && JsonNode.Parse(response.Body) is JsonObject body)
@@ -155,6 +156,36 @@ public sealed class FakeSlackServer : FakeServer
         }
 
         return Task.FromResult(response);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string ChannelId, string ThreadTs, string Status)> _statuses = new();
+
+    /// <summary>The statuses set through <c>assistant.threads.setStatus</c> (typing indicators), in order.</summary>
+    public IReadOnlyList<(string ChannelId, string ThreadTs, string Status)> AssistantStatuses => [.. _statuses];
+
+    /// <summary><c>assistant.threads.setStatus</c> as Slack checks it: <c>channel_id</c> (<c>channel_not_found</c>),
+    /// <c>thread_ts</c> (<c>invalid_thread_ts</c>), <c>status</c> required (<c>invalid_arguments</c>; an empty string clears it).</summary>
+    private FakeResponse SetAssistantStatus(JsonObject arguments)
+    {
+        var channel = Str(arguments, "channel_id");
+        if (string.IsNullOrEmpty(channel) || (KnownChannels.Count > 0 && !KnownChannels.Contains(channel)))
+        {
+            return Fail("channel_not_found");
+        }
+
+        var threadTs = Str(arguments, "thread_ts");
+        if (string.IsNullOrEmpty(threadTs) || !System.Text.RegularExpressions.Regex.IsMatch(threadTs, @"^\d+\.\d+$"))
+        {
+            return Fail("invalid_thread_ts");
+        }
+
+        if (Str(arguments, "status") is not { } status)
+        {
+            return Fail("invalid_arguments");
+        }
+
+        _statuses.Enqueue((channel, threadTs, status));
+        return Ok(new JsonObject());
     }
 
     private FakeResponse PostMessage(JsonObject arguments)

@@ -39,6 +39,13 @@ public sealed record TelegramSentMessage
     public string Method { get; init; } = "sendMessage";
 }
 
+/// <summary>A chat action the fake Telegram accepted through <c>sendChatAction</c>.</summary>
+/// <param name="ChatId">The <c>chat_id</c> as sent.</param>
+/// <param name="Action">The action, e.g. <c>typing</c>.</param>
+/// <param name="MessageThreadId">The <c>message_thread_id</c>, or null.</param>
+/// <param name="At">When it arrived.</param>
+public sealed record TelegramChatAction(string ChatId, string Action, long? MessageThreadId, DateTimeOffset At);
+
 /// <summary>
 /// A loopback Bot API: <c>/bot&lt;token&gt;/&lt;method&gt;</c> with parameters as query, form, multipart or JSON, like
 /// the real one. Checks the token (401 Unauthorized), required fields, <c>parse_mode</c> entity parsing (400 "can't
@@ -177,6 +184,7 @@ public sealed class FakeTelegramServer : FakeServer
         {
             "getme" => Ok(new JsonObject { ["id"] = BotId, ["is_bot"] = true, ["first_name"] = "Fake Bot", ["username"] = "fake_bot" }),
             "sendmessage" => SendMessage(parameters),
+            "sendchataction" => SendChatAction(parameters),
             "senddocument" => SendDocument(parameters),
             "getupdates" => await GetUpdatesAsync(parameters, context.RequestAborted),
             "setwebhook" => SetWebhook(parameters),
@@ -188,6 +196,48 @@ public sealed class FakeTelegramServer : FakeServer
             "getfile" => GetFile(parameters),
             _ => Error(404, "Not Found"),
         };
+    }
+
+    private static readonly HashSet<string> ChatActions =
+    [
+        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document",
+        "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+    ];
+
+    private readonly ConcurrentQueue<TelegramChatAction> _actions = new();
+
+    /// <summary>The chat actions accepted through <c>sendChatAction</c> (typing indicators), in order.</summary>
+    public IReadOnlyList<TelegramChatAction> ChatActionsSent => [.. _actions];
+
+    /// <summary><c>sendChatAction</c> as the Bot API checks it: <c>chat_id</c> (400 "chat_id is empty" / "chat not found"),
+    /// <c>action</c> one of the documented actions (400 "wrong parameter action in request"); answers <c>true</c>.</summary>
+    private FakeResponse SendChatAction(Dictionary<string, JsonNode?> parameters)
+    {
+        var chatId = Str(parameters, "chat_id");
+        if (string.IsNullOrEmpty(chatId))
+        {
+            return Error(400, "Bad Request: chat_id is empty");
+        }
+
+        if (KnownChatIds.Count > 0 && !KnownChatIds.Contains(chatId))
+        {
+            return Error(400, "Bad Request: chat not found");
+        }
+
+        var action = Str(parameters, "action");
+        if (string.IsNullOrEmpty(action))
+        {
+            return Error(400, "Bad Request: action is empty");
+        }
+
+        if (!ChatActions.Contains(action))
+        {
+            return Error(400, "Bad Request: wrong parameter action in request");
+        }
+
+        long? thread = long.TryParse(Str(parameters, "message_thread_id"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) ? t : null;
+        _actions.Enqueue(new TelegramChatAction(chatId, action, thread, DateTimeOffset.UtcNow));
+        return Ok(JsonValue.Create(true));
     }
 
     private long BotId => long.Parse(BotToken.Split(':')[0], CultureInfo.InvariantCulture);

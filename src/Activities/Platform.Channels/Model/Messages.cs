@@ -120,6 +120,9 @@ public sealed record OutgoingMessage
     /// receiver can drop a retried delivery.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>The id of the streamed partial reply this final message replaces (web chat), or null.</summary>
+    public string? PartialReplyId { get; init; }
+
     /// <summary>A reply into the conversation and thread of <paramref name="incoming"/>, answering that message.</summary>
     public static OutgoingMessage ReplyTo(IncomingMessage incoming, string markdown) => new()
     {

@@ -35,6 +35,9 @@ public sealed record OutgoingEnvelope
     /// dead-lettered (see <see cref="MessagingNames.DeliveryBookmark"/>).</summary>
     public bool NotifyDelivery { get; init; }
 
+    /// <summary>The id of the streamed partial reply (see <c>IReplyStreams</c>) this message replaces, or null.</summary>
+    public string? PartialReplyId { get; init; }
+
     /// <summary>Serialisation options for envelopes (camelCase).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -72,5 +75,6 @@ public sealed record OutgoingEnvelope
         SkipParts = skipParts,
         IdempotencyKey = idempotencyKey,
         Subject = Subject,
+        PartialReplyId = PartialReplyId,
     };
 }

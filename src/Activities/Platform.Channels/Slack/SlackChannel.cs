@@ -13,7 +13,7 @@ namespace Platform.Channels.Slack;
 /// One Slack app: Events API and interactivity verification and parsing in, <c>chat.postMessage</c> out. Create one
 /// per configured app with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class SlackChannel : IChannelSender
+public sealed class SlackChannel : IChannelSender, ITypingChannel
 {
     /// <summary>Slack errors in a 200 <c>{"ok":false}</c> answer that are worth retrying.</summary>
     private static readonly HashSet<string> RetryableErrors =
@@ -121,6 +121,24 @@ public sealed class SlackChannel : IChannelSender
         }
 
         return result;
+    }
+
+    /// <inheritdoc />
+    public TimeSpan TypingRefreshInterval => TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// <c>assistant.threads.setStatus</c> with <c>status: "is typing..."</c> in the thread (Slack removes it when the app
+    /// replies, or after two minutes). Slack has no typing indicator for bot messages outside a thread (the RTM
+    /// <c>typing</c> event is gone with RTM), so without <paramref name="threadId"/> nothing is sent. The method works in
+    /// apps with the "Agents &amp; AI Apps" feature (scope <c>chat:write</c>); elsewhere Slack answers an error, which is logged.
+    /// </summary>
+    public async Task<bool> SendTypingAsync(string recipient, string? threadId, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(recipient) || string.IsNullOrEmpty(threadId)) return false;
+        var (_, failure) = await PostAsync("assistant.threads.setStatus",
+            new JsonObject { ["channel_id"] = recipient, ["thread_ts"] = threadId, ["status"] = "is typing..." }, recipient, cancellationToken);
+        if (failure is not null) _logger.LogDebug("Slack channel {Channel}: the typing status was refused: {Error}", ChannelName, failure.Error);
+        return failure is null;
     }
 
     private async Task<(string? MessageId, SendResult? Failure)> PostAsync(string method, JsonObject payload, string recipient,

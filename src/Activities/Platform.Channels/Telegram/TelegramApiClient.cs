@@ -50,6 +50,14 @@ public sealed class TelegramApiClient(HttpClient http, TelegramOptions options, 
         return SendAsync(request, timeout, cancellationToken);
     }
 
+    /// <summary><c>sendChatAction</c> (e.g. <c>typing</c>).</summary>
+    public Task<TelegramResponse> SendChatActionAsync(string chatId, string action, long? messageThreadId = null, CancellationToken cancellationToken = default)
+    {
+        var parameters = new JsonObject { ["chat_id"] = ChatIdNode(chatId), ["action"] = action };
+        if (messageThreadId is { } thread) parameters["message_thread_id"] = thread;
+        return CallAsync("sendChatAction", parameters, cancellationToken: cancellationToken);
+    }
+
     /// <summary><c>sendMessage</c>.</summary>
     public Task<TelegramResponse> SendMessageAsync(string chatId, string text, string? parseMode, long? replyToMessageId = null,
         long? messageThreadId = null, JsonObject? replyMarkup = null, CancellationToken cancellationToken = default)

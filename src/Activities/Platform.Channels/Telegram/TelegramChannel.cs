@@ -12,7 +12,7 @@ namespace Platform.Channels.Telegram;
 /// One Telegram bot: webhook verification and parsing in, <c>sendMessage</c> (and <c>sendDocument</c>) out. Create
 /// one per configured bot with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class TelegramChannel : IChannelSender
+public sealed class TelegramChannel : IChannelSender, ITypingChannel
 {
     /// <summary>The header Telegram puts the webhook secret token in.</summary>
     public const string SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token";
@@ -78,6 +78,18 @@ public sealed class TelegramChannel : IChannelSender
     /// <summary>Registers <paramref name="url"/> as the bot's webhook, with the configured secret token.</summary>
     public Task<TelegramResponse> SetWebhookAsync(Uri url, bool dropPendingUpdates = false, CancellationToken cancellationToken = default) =>
         Api.SetWebhookAsync(url, Options.WebhookSecretToken, dropPendingUpdates, cancellationToken);
+
+    /// <inheritdoc />
+    public TimeSpan TypingRefreshInterval => TimeSpan.FromSeconds(4);
+
+    /// <summary><c>sendChatAction</c> with <c>action: "typing"</c> (Telegram shows it for 5 s or until the bot's next message).</summary>
+    public async Task<bool> SendTypingAsync(string recipient, string? threadId, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(recipient)) return false;
+        var response = await Api.SendChatActionAsync(recipient, "typing",
+            long.TryParse(threadId, NumberStyles.None, CultureInfo.InvariantCulture, out var thread) ? thread : null, cancellationToken);
+        return response.Ok;
+    }
 
     /// <inheritdoc />
     public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)

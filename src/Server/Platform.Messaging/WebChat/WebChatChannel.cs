@@ -23,6 +23,7 @@ public static class WebChatFrames
             ["at"] = at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
         };
         if (message.ReplyToChannelMessageId is { } replyTo) frame["replyTo"] = replyTo;
+        if (message.PartialReplyId is { } partial) frame["replaces"] = partial;
         if (replayed) frame["replayed"] = true;
         return frame.ToJsonString();
     }
@@ -35,6 +36,16 @@ public static class WebChatFrames
         return frame.ToJsonString();
     }
 
+    /// <summary><c>{type:"partial", id, text}</c>: a reply being written, <c>text</c> being the whole text so far (Markdown
+    /// subset); a later <c>partial</c> with the same id replaces it, and so does the <c>message</c> whose <c>replaces</c> is
+    /// this id. <c>{type:"partial", id, text:"", discarded:true}</c> removes it (the answer failed).</summary>
+    public static string Partial(string id, string text, bool discarded = false)
+    {
+        var frame = new JsonObject { ["type"] = "partial", ["id"] = id, ["text"] = text };
+        if (discarded) frame["discarded"] = true;
+        return frame.ToJsonString();
+    }
+
     /// <summary>A frame with just a type (<c>typing</c>, <c>ping</c>, <c>pong</c>).</summary>
     public static string Simple(string type) => new JsonObject { ["type"] = type }.ToJsonString();
 }
@@ -44,7 +55,8 @@ public static class WebChatFrames
 /// <see cref="SendStatus.Sent"/> also when no socket is connected: the reply stays in the outbox, and the client gets it
 /// from the replay when it reconnects with its conversation token.
 /// </summary>
-public sealed class WebChatChannel(string channelName, WebChatSettings settings, WebChatConnections connections, TimeProvider clock) : IChannelSender
+public sealed class WebChatChannel(string channelName, WebChatSettings settings, WebChatConnections connections, TimeProvider clock)
+    : IChannelSender, ITypingChannel, IPartialReplyChannel
 {
     /// <inheritdoc />
     public ChannelKind Kind => ChannelKind.WebChat;
@@ -66,6 +78,23 @@ public sealed class WebChatChannel(string channelName, WebChatSettings settings,
             .ConfigureAwait(false);
         return new SendResult { Status = SendStatus.Sent, ChannelMessageIds = [id], PartsDelivered = 1, TotalParts = 1 };
     }
+
+    /// <inheritdoc />
+    public TimeSpan TypingRefreshInterval => TimeSpan.FromSeconds(3);
+
+    /// <inheritdoc />
+    public async Task<bool> SendTypingAsync(string recipient, string? threadId, CancellationToken cancellationToken = default) =>
+        await connections.PushAsync(Conversation(recipient, threadId), WebChatFrames.Simple("typing"), isReply: false, cancellationToken).ConfigureAwait(false) > 0;
+
+    /// <inheritdoc />
+    public Task SendPartialAsync(string recipient, string? threadId, string partialId, string textSoFar, CancellationToken cancellationToken = default) =>
+        connections.PushAsync(Conversation(recipient, threadId), WebChatFrames.Partial(partialId, textSoFar), isReply: true, cancellationToken); // a reply has begun: the session stops its typing frames
+
+    /// <inheritdoc />
+    public Task DiscardPartialAsync(string recipient, string? threadId, string partialId, CancellationToken cancellationToken = default) =>
+        connections.PushAsync(Conversation(recipient, threadId), WebChatFrames.Partial(partialId, "", discarded: true), isReply: false, cancellationToken);
+
+    private string Conversation(string recipient, string? threadId) => new ConversationId(ChannelKind.WebChat, ChannelName, recipient, threadId).ToString();
 }
 
 /// <summary>Builds <see cref="WebChatChannel"/>s.</summary>

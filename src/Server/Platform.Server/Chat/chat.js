@@ -242,6 +242,13 @@
     scrollToNewest();
   }
 
+  function dropPartial(id) {
+    var partial = items[id];
+    if (!partial || !partial.partial) return;
+    partial.el.remove();
+    delete items[id];
+  }
+
   function isNewest(item) { return list.lastElementChild === item.el; }
 
   // ---- Socket -----------------------------------------------------------------------------------------------------
@@ -260,6 +267,8 @@
     socket.onclose = function () {
       socket = null;
       hideTyping();
+      // A reply that was being written is not resumed: the final one comes with the replay.
+      Object.keys(items).forEach(dropPartial);
       setStatus('Offline, reconnecting…');
       var delay = Math.min(15000, 500 * Math.pow(2, attempts++)) + Math.floor(Math.random() * 300);
       setTimeout(connect, delay);
@@ -283,8 +292,25 @@
         setStatus('Online');
         state.sent.forEach(function (m) { if (!m.delivered) transmit(m); });
         break;
+      case 'partial':
+        // A reply being written: the bubble grows with each frame (text so far); the final 'message' replaces it.
+        hideTyping();
+        if (frame.discarded) { dropPartial(frame.id); break; }
+        var partial = items[frame.id];
+        if (partial && partial.partial) {
+          partial.el.textContent = '';
+          renderMarkdown(frame.text || '', partial.el);
+          if (atBottom) scrollToNewest();
+        } else if (!partial) {
+          partial = add({ kind: 'bot', id: frame.id, text: frame.text || '', at: new Date().toISOString() });
+          partial.partial = true;
+          partial.el.classList.add('partial');
+          partial.el.setAttribute('aria-busy', 'true');
+        }
+        break;
       case 'message':
         hideTyping();
+        if (frame.replaces) dropPartial(frame.replaces);
         if (items[frame.id]) break;
         var item = add({ kind: 'bot', id: frame.id, text: frame.text || frame.plainText || '', at: frame.at || new Date().toISOString() });
         lastSeen = frame.id;
