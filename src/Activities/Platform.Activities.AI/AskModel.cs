@@ -138,6 +138,10 @@ public class AskModel : Activity
     [Input(Description = "Optional conversation key (channel:chat[:thread]) whose history is sent. Empty: the conversation of the workflow's message.", Order = 4)]
     public Input<string> Conversation { get; set; } = new("");
 
+    /// <summary>The named model (<c>Platform:AI:Models:{name}</c>); empty or <c>default</c> uses <c>Platform:AI:ChatCompletion</c>.</summary>
+    [Input(Description = "The model endpoint (configured under Platform:AI:Models). Empty: default.", UIHint = UIHints.DropDown, Options = [ModelCatalog.DefaultName], Order = 5)]
+    public Input<string> Model { get; set; } = new("");
+
     /// <summary>The model's answer.</summary>
     [Output(Description = "The model's answer.")]
     public Output<string> Answer { get; set; } = new();
@@ -155,6 +159,11 @@ public class AskModel : Activity
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
+        if (NamedModels.IsNamed(Model.Get(context)))
+        {
+            await NamedModels.AskAsync(this, context, Model.Get(context)!.Trim(), await HistoryAsync(context));
+            return;
+        }
         var client = context.GetService(typeof(ChatModelClient)) as ChatModelClient;
         if (client is null || !client.IsConfigured)
         {
