@@ -84,6 +84,9 @@ public class AiAgent : Activity
     /// <summary>The default of <see cref="Timeout"/>.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>Below this many tokens left of <see cref="MaxTokens"/>, the answer's <c>max_tokens</c> is capped to what is left.</summary>
+    public const int MaxAnswerTokensCap = 4096;
+
     /// <summary>The longest tool result sent to the model (characters); longer ones are cut.</summary>
     public const int MaxToolResultChars = 16000;
 
@@ -147,7 +150,8 @@ public class AiAgent : Activity
                 ModelCallResult call;
                 try
                 {
-                    if (maxTokens > 0) options.MaxOutputTokens = (int)Math.Max(1, maxTokens - tokens);
+                    // Only a nearly spent budget caps the answer: a large max_tokens is refused by some models (e.g. above 16384).
+                    options.MaxOutputTokens = maxTokens > 0 && maxTokens - tokens < MaxAnswerTokensCap ? (int)Math.Max(1, maxTokens - tokens) : null;
                     call = await catalog.CompleteAsync(modelName, messages, options, cts.Token);
                 }
                 catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && !cts.IsCancellationRequested && ModelCatalog.IsModelFailure(e, cts.Token))

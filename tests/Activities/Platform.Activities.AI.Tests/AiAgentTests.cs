@@ -180,6 +180,27 @@ public sealed class AiAgentTests
     }
 
     [Fact]
+    public async Task Should_FailWithAClearMessage_When_TheTokenBudgetIsSpent()
+    {
+        // Arrange
+        await using var server = await FakeOpenAiServer.StartAsync();
+        await using var host = Host(Models(server.ApiBase, server.ApiKey));
+        server.Reply = (_, _) => FakeOpenAiReply.Calls(("get_device_state", "{\"device\":\"kitchen light\"}"));
+
+        // Act
+        var (record, _) = await host.RunAsync("Platform.AiAgent", new()
+        {
+            ["prompt"] = AiHost.Literal("Is the kitchen light on?"), ["tools"] = AiHost.Literal("[\"get_device_state\"]"), ["maxTokens"] = AiHost.Literal(10),
+        });
+
+        // Assert: the small budget capped the answer and stopped the run after the first round.
+        Assert.Equal("Failed", Assert.Single(record.Outcomes));
+        Assert.Contains("MaxTokens 10", record.Outputs["Error"]?.ToString());
+        var request = Assert.Single(server.Requests);
+        Assert.True(request.Json!["max_tokens"] is not null || request.Json["max_completion_tokens"] is not null, request.Body);
+    }
+
+    [Fact]
     public async Task Should_RefuseUnknownTools_When_ToolsNameOneThatDoesNotExist()
     {
         // Arrange
@@ -239,6 +260,46 @@ public sealed class AiAgentTests
             Assert.Contains(tokens, t => t.Model == "backup" && t.Kind == "input" && t.Value > 0);
             Assert.DoesNotContain(tokens, t => t.Model == "primary");
         }
+    }
+
+    [Fact]
+    public async Task Should_RunAWorkflowMarkedUsableAsATool_When_TheModelCallsIt()
+    {
+        // Arrange: a published workflow with a declared input, marked usable as a tool, that sets a workflow output.
+        await using var server = await FakeOpenAiServer.StartAsync();
+        await using var host = Host(Models(server.ApiBase, server.ApiKey));
+        var name = "Weather " + Guid.NewGuid().ToString("N")[..6];
+        var toolName = "workflow_" + name.ToLowerInvariant().Replace(' ', '_');
+        var tool = new JsonObject
+        {
+            ["name"] = name, ["description"] = "Looks up the weather of a city.",
+            ["customProperties"] = new JsonObject { ["usableAsTool"] = true },
+            ["inputs"] = new JsonArray(new JsonObject { ["name"] = "city", ["type"] = "String", ["description"] = "The city.", ["isRequired"] = true }),
+            ["root"] = new JsonObject
+            {
+                ["id"] = "flow1", ["type"] = "Elsa.Flowchart", ["version"] = 1, ["connections"] = new JsonArray(),
+                ["activities"] = new JsonArray(Node("w", "Elsa.WriteLine", ("text", Js("setOutput('weather', 'Sunny in ' + getInput('city')); 'looked up'")))),
+            },
+        };
+        await host.Services.GetRequiredService<Platform.Engine.Contracts.IWorkflowDefinitionService>().SaveAsync(tool, publish: true);
+        server.Reply = (messages, _) => ToolResult(messages) is { } result
+            ? FakeOpenAiReply.Text("Tool said: " + JsonNode.Parse(result)!["output"]!["weather"])
+            : FakeOpenAiReply.Calls((toolName, "{\"city\":\"Oslo\"}"));
+
+        // Act
+        var (record, _) = await host.RunAsync("Platform.AiAgent", new()
+        {
+            ["prompt"] = AiHost.Literal("What is the weather in Oslo?"), ["tools"] = AiHost.Literal($"[\"{toolName}\"]"),
+        });
+
+        // Assert: the declared input became the tool's typed argument and the sub-workflow's output the result.
+        Assert.Equal("Done", Assert.Single(record.Outcomes));
+        Assert.Equal("Tool said: Sunny in Oslo", record.Outputs["Answer"]?.ToString());
+        var function = server.Requests[0].Json!["tools"]![0]!["function"]!;
+        Assert.Equal(toolName, function["name"]!.GetValue<string>());
+        Assert.Equal("Looks up the weather of a city.", function["description"]!.GetValue<string>());
+        Assert.Equal("string", function["parameters"]!["properties"]!["city"]!["type"]!.GetValue<string>());
+        Assert.Equal("city", function["parameters"]!["required"]![0]!.GetValue<string>());
     }
 
     [Fact]
