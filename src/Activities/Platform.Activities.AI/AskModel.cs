@@ -173,6 +173,9 @@ public class AskModel : Activity
     /// <summary>Whether to stream the answer to the conversation as it is written (default on).</summary>
     [Input(Description = "Show the answer while it is being written, on channels that can (the web chat shows a growing bubble that the next Send Reply replaces). Other channels just get the final reply. Default on.", Order = 5)]
     public Input<bool?> Stream { get; set; } = new(true);
+    /// <summary>The named model (<c>Platform:AI:Models:{name}</c>); empty or <c>default</c> uses <c>Platform:AI:ChatCompletion</c>.</summary>
+    [Input(Description = "The model endpoint (configured under Platform:AI:Models). Empty: default.", UIHint = UIHints.DropDown, Options = [ModelCatalog.DefaultName], Order = 5)]
+    public Input<string> Model { get; set; } = new("");
 
     /// <summary>The model's answer.</summary>
     [Output(Description = "The model's answer.")]
@@ -191,6 +194,11 @@ public class AskModel : Activity
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
+        if (NamedModels.IsNamed(Model.Get(context)))
+        {
+            await NamedModels.AskAsync(this, context, Model.Get(context)!.Trim(), await HistoryAsync(context));
+            return;
+        }
         var client = context.GetService(typeof(ChatModelClient)) as ChatModelClient;
         if (client is null || !client.IsConfigured)
         {

@@ -52,6 +52,9 @@ public static class DevicesServiceCollectionExtensions
             sp.GetRequiredService<IDeviceAuditLog>(), sp.GetService<IMqttConnection>(), sp.GetService<IHttpClientFactory>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<DeviceCommandService>>(), sp.GetService<IAuditLog>()));
         services.AddHttpClient(DeviceCommandService.HttpClientName);
+        // The AI agent's device tools (a high-risk command comes back as "confirmation required").
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentTool, GetDeviceStateTool>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentTool, ControlDeviceTool>());
         if (services.Any(d => d.ServiceType == typeof(IMqttConnection)))
         {
             services.AddHostedService<DeviceStateListener>();

@@ -19,7 +19,7 @@ public sealed class AiHost : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("ai-pack");
 
-    public AiHost(IDictionary<string, string?>? settings = null)
+    public AiHost(IDictionary<string, string?>? settings = null, Action<IServiceCollection, IConfiguration, string>? configure = null)
     {
         var values = new Dictionary<string, string?> { ["Platform:AI:Embeddings:Enabled"] = "false" };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
@@ -30,6 +30,7 @@ public sealed class AiHost : IAsyncDisposable
         services.AddWorkflowEngine(e => e.AddActivitiesFrom<CorePack>().AddActivitiesFrom<AiPack>().AddActivitiesFrom<MessagingPack>());
         services.AddSingleton<IConversationMemory, ConversationMemoryFromMessages>(); // what AddPlatformMessaging registers, over the engine's stores
         services.AddPlatformAi(configuration, _dir.Path);
+        configure?.Invoke(services, configuration, _dir.Path);
         Services = services.BuildServiceProvider();
     }
 

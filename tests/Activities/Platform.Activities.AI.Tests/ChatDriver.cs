@@ -19,6 +19,8 @@ public sealed class ChatDriver(AiHost host, string definitionId, string chatId =
     public ConversationId Conversation { get; } = new(ChannelKind.WebChat, "web", chatId);
     public string ConversationKey => Conversation.ToString();
     public WorkflowInstance? Instance { get; private set; }
+    /// <summary>The channel user id of the messages (also the instance's actor).</summary>
+    public string Sender { get; init; } = "user-1";
     private IServiceProvider Services => host.Services;
 
     /// <summary>Publishes a flowchart (activities and connections as JSON) with the given String variables.</summary>
@@ -44,7 +46,7 @@ public sealed class ChatDriver(AiHost host, string definitionId, string chatId =
         var message = new IncomingMessage
         {
             ChannelKind = ChannelKind.WebChat, ChannelName = "web", ChannelMessageId = $"{chatId}-m{n}", Conversation = Conversation,
-            Sender = new ChannelUser("user-1", "User"), Text = text, ReceivedAt = DateTimeOffset.UtcNow, RawPayload = "{}",
+            Sender = new ChannelUser(Sender, "User"), Text = text, ReceivedAt = DateTimeOffset.UtcNow, RawPayload = "{}",
         };
         var row = new InboxMessage
         {
@@ -66,7 +68,8 @@ public sealed class ChatDriver(AiHost host, string definitionId, string chatId =
                 Properties = new Dictionary<string, object?>
                 {
                     [MessagingNames.ConversationProperty] = ConversationKey, [MessagingNames.ChannelProperty] = "web",
-                    [MessagingNames.LastMessageIdProperty] = message.ChannelMessageId, [MessagingNames.SenderProperty] = "user-1",
+                    [MessagingNames.LastMessageIdProperty] = message.ChannelMessageId, [MessagingNames.SenderProperty] = Sender,
+                    [AuditActor.Property] = Sender, [AuditActor.KindProperty] = AuditActorKinds.Channel,
                 },
             });
         Instance = result.Instance;

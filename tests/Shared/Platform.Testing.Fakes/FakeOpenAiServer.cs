@@ -42,6 +42,12 @@ public sealed class FakeOpenAiServer : FakeServer
     public Func<JsonArray, string> Answer { get; set; } = messages =>
         "You said: " + (messages.LastOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"]?.ToString() ?? "");
 
+    /// <summary>
+    /// Scripts the reply per request (tool calls or text) from the messages and the whole request body; null falls back to
+    /// <see cref="Answer"/>. See <see cref="FakeOpenAiReply"/>.
+    /// </summary>
+    public Func<JsonArray, JsonObject, FakeOpenAiReply?>? Reply { get; set; }
+
     /// <summary>Starts a fake.</summary>
     public static async Task<FakeOpenAiServer> StartAsync(string apiKey = "sk-test-0123456789abcdef", params string[] models)
     {
@@ -95,7 +101,9 @@ public sealed class FakeOpenAiServer : FakeServer
             if (streamOptions is not JsonObject)
                 return Task.FromResult(Error(400, $"Invalid type for 'stream_options': expected an object, but got {KindName(streamOptions)} instead.", "invalid_request_error", "invalid_type", "stream_options"));
         }
+        if (ValidateTools(body, messages) is { } invalid) return Task.FromResult(invalid);
         _conversations.Enqueue((JsonArray)messages.DeepClone());
+        if (Reply?.Invoke(messages, body) is { } reply) return Task.FromResult(ReplyResponse(reply, model, messages));
         var answer = Answer(messages);
         if (stream) return Task.FromResult(Stream(model, messages, answer, body["stream_options"]?["include_usage"]?.GetValueKind() == JsonValueKind.True, context));
         var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
@@ -227,9 +235,150 @@ public sealed class FakeOpenAiServer : FakeServer
     protected override FakeResponse ServerError(int status) =>
         Error(status, "The server had an error while processing your request. Sorry about that!", "server_error", null);
 
+    /// <summary>
+    /// Checks function calling as the API does: <c>tools</c> is an array of <c>{type:"function", function:{name, description?,
+    /// parameters?}}</c> with names of letters, digits, <c>_</c> and <c>-</c> (at most 64); <c>tool_choice</c> is none, auto,
+    /// required or <c>{type:"function", function:{name}}</c> naming a tool; an assistant message's <c>tool_calls</c> are
+    /// <c>{id, type:"function", function:{name, arguments (a string)}}</c> and each is answered by a following
+    /// <c>role:"tool"</c> message with its <c>tool_call_id</c>; a tool message answers such a call. Null when valid.
+    /// </summary>
+    private static FakeResponse? ValidateTools(JsonObject body, JsonArray messages)
+    {
+        var toolNames = new List<string>();
+        if (body["tools"] is { } toolsNode)
+        {
+            if (toolsNode is not JsonArray tools)
+                return Error(400, "Invalid type for 'tools': expected an array, but got an object instead.", "invalid_request_error", "invalid_type", "tools");
+            for (var i = 0; i < tools.Count; i++)
+            {
+                if (tools[i] is not JsonObject tool || tool["type"]?.ToString() != "function")
+                    return Error(400, $"Invalid value: '{tools[i]?["type"]}'. Supported values are: 'function' and 'custom'.", "invalid_request_error", "invalid_value", $"tools[{i}].type");
+                if (tool["function"] is not JsonObject function)
+                    return Error(400, $"Missing required parameter: 'tools[{i}].function'.", "invalid_request_error", "missing_required_parameter", $"tools[{i}].function");
+                var name = function["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
+                if (name is null)
+                    return Error(400, $"Missing required parameter: 'tools[{i}].function.name'.", "invalid_request_error", "missing_required_parameter", $"tools[{i}].function.name");
+                if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-zA-Z0-9_-]{1,64}$"))
+                    return Error(400, $"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                        "invalid_request_error", "invalid_value", $"tools[{i}].function.name");
+                if (function["parameters"] is { } parameters && (parameters is not JsonObject schema || schema["type"]?.ToString() != "object"))
+                    return Error(400, $"Invalid schema for function '{name}': schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{parameters["type"]}\"'.",
+                        "invalid_request_error", "invalid_function_parameters", $"tools[{i}].function.parameters");
+                toolNames.Add(name);
+            }
+        }
+        var toolChoice = body["tool_choice"];
+        if (toolChoice is JsonValue choiceValue && choiceValue.TryGetValue<string>(out var choice))
+        {
+            if (choice is not ("none" or "auto" or "required"))
+                return Error(400, $"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.", "invalid_request_error", "invalid_value", "tool_choice");
+            if (choice == "required" && toolNames.Count == 0)
+                return Error(400, "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "invalid_request_error", null, "tool_choice");
+        }
+        else if (toolChoice is JsonObject choiceObject)
+        {
+            var forced = choiceObject["function"] is JsonObject forcedFunction ? forcedFunction["name"]?.ToString() : null;
+            if (choiceObject["type"]?.ToString() != "function" || forced is null)
+                return Error(400, "Invalid value for 'tool_choice'.", "invalid_request_error", "invalid_value", "tool_choice");
+            if (!toolNames.Contains(forced))
+                return Error(400, $"Invalid value for 'tool_choice': tool '{forced}' not found in 'tools'.", "invalid_request_error", null, "tool_choice");
+        }
+        else if (toolChoice is not null)
+            return Error(400, "Invalid value for 'tool_choice'.", "invalid_request_error", "invalid_value", "tool_choice");
+        var open = new List<string>(); // tool_call ids waiting for their tool message
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = (JsonObject)messages[i]!;
+            var role = message["role"]!.GetValue<string>();
+            if (role != "tool" && open.Count > 0)
+                return Error(400, $"An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {string.Join(", ", open)}",
+                    "invalid_request_error", null, $"messages.[{i}].role");
+            if (role == "assistant" && message["tool_calls"] is { } callsNode)
+            {
+                if (callsNode is not JsonArray calls || calls.Count == 0)
+                    return Error(400, $"Invalid 'messages[{i}].tool_calls': empty array. Expected an array with minimum length 1.", "invalid_request_error", "empty_array", $"messages[{i}].tool_calls");
+                for (var j = 0; j < calls.Count; j++)
+                {
+                    var call = calls[j] as JsonObject;
+                    var id = call?["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var idText) ? idText : null;
+                    if (id is null)
+                        return Error(400, $"Missing required parameter: 'messages[{i}].tool_calls[{j}].id'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].tool_calls[{j}].id");
+                    if (call!["type"]?.ToString() != "function")
+                        return Error(400, $"Missing required parameter: 'messages[{i}].tool_calls[{j}].type'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].tool_calls[{j}].type");
+                    if (call["function"] is not JsonObject f || f["name"] is null || f["arguments"] is not JsonValue args || !args.TryGetValue<string>(out _))
+                        return Error(400, $"Invalid 'messages[{i}].tool_calls[{j}].function': expected an object with 'name' and 'arguments' (a JSON string).",
+                            "invalid_request_error", "invalid_type", $"messages[{i}].tool_calls[{j}].function");
+                    open.Add(id);
+                }
+            }
+            if (role == "tool")
+            {
+                var id = message["tool_call_id"] is JsonValue t && t.TryGetValue<string>(out var text) ? text : null;
+                if (id is null)
+                    return Error(400, $"Missing required parameter: 'messages[{i}].tool_call_id'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].tool_call_id");
+                if (!open.Remove(id))
+                    return Error(400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", "invalid_request_error", null, $"messages.[{i}].role");
+                if (message["content"] is null)
+                    return Error(400, $"Missing required parameter: 'messages[{i}].content'.", "invalid_request_error", "missing_required_parameter", $"messages[{i}].content");
+            }
+        }
+        if (open.Count > 0)
+            return Error(400, $"An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {string.Join(", ", open)}",
+                "invalid_request_error", null, "messages");
+        return null;
+    }
+
+    private FakeResponse ReplyResponse(FakeOpenAiReply reply, string model, JsonArray messages)
+    {
+        var n = Interlocked.Increment(ref _counter);
+        var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content, ["refusal"] = null, ["annotations"] = new JsonArray() };
+        if (reply.ToolCalls.Count > 0)
+        {
+            var calls = new JsonArray();
+            var k = 0;
+            foreach (var (name, arguments) in reply.ToolCalls)
+                calls.Add(new JsonObject
+                {
+                    ["id"] = $"call_fake{n:D4}{k++:D2}", ["type"] = "function",
+                    ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
+                });
+            message["tool_calls"] = calls;
+        }
+        var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
+        var completionTokens = (reply.Content ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + reply.ToolCalls.Sum(c => c.Arguments.Length / 4 + 3);
+        var response = new JsonObject
+        {
+            ["id"] = "chatcmpl-fake" + n.ToString("D6", CultureInfo.InvariantCulture),
+            ["object"] = "chat.completion",
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0, ["message"] = message, ["logprobs"] = null, ["finish_reason"] = reply.ToolCalls.Count > 0 ? "tool_calls" : "stop",
+            }),
+            ["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = promptTokens, ["completion_tokens"] = completionTokens, ["total_tokens"] = promptTokens + completionTokens,
+            },
+            ["service_tier"] = "default",
+            ["system_fingerprint"] = "fp_fake",
+        };
+        return FakeResponse.Json(200, response, new Dictionary<string, string> { ["x-request-id"] = "req_fake" + n });
+    }
+
     private static FakeResponse Error(int status, string message, string type, string? code, string? param = null, IReadOnlyDictionary<string, string>? headers = null) =>
         FakeResponse.Json(status, new JsonObject
         {
             ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
         }, headers);
+}
+
+/// <summary>A scripted reply of <see cref="FakeOpenAiServer"/>: text, or tool calls (name and arguments as JSON text).</summary>
+public sealed record FakeOpenAiReply(string? Content, IReadOnlyList<(string Name, string Arguments)> ToolCalls)
+{
+    /// <summary>A text answer (finish_reason stop).</summary>
+    public static FakeOpenAiReply Text(string content) => new(content, []);
+
+    /// <summary>One or more tool calls (finish_reason tool_calls).</summary>
+    public static FakeOpenAiReply Calls(params (string Name, string Arguments)[] calls) => new(null, calls);
 }

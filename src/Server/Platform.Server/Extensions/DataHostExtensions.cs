@@ -49,6 +49,7 @@ public static class DataHostExtensions
         foreach (var provider in DataSourceProviders.Defaults())
             services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IDataSourceProvider), provider));
         services.TryAddSingleton<DataSourceProviders>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Platform.Activities.IAgentTool, QueryDatabaseTool>()); // the AI agent's read-only query tool
         services.TryAddSingleton<ITemplateRenderer, EngineLiquidRenderer>();
         return services;
     }

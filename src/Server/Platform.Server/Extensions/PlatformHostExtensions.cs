@@ -52,6 +52,7 @@ public static class PlatformHostExtensions
         services.AddPlatformAttachments(configuration, dataDirectory); // attachment files (Platform:Attachments, docs/channels.md)
         services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
+        services.AddPlatformAgent(configuration); // named model endpoints, AI Agent tools and choices
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
         services.AddPlatformDevices(configuration, dataDirectory); // MQTT (embedded broker by default), device registry, ControlDevice/GetDeviceState

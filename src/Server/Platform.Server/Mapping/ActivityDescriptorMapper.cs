@@ -52,7 +52,20 @@ public static class ActivityDescriptorMapper
                     ["selectList"] = new SelectList(options.Select(o => new SelectListItem(o, o)).ToList(), false),
                 },
             }
-            : null;
+            : uiHint == UIHints.CheckList && options is not null
+                ? new Dictionary<string, object?>
+                {
+                    // The Studio's checklist reads {checkList: {items: [{text, value, isChecked}], isFlagsEnum}}; checked values are saved as a JSON array.
+                    ["checklist"] = new Dictionary<string, object?>
+                    {
+                        ["checkList"] = new Dictionary<string, object?>
+                        {
+                            ["items"] = options.Select(o => new Dictionary<string, object?> { ["text"] = o, ["value"] = o, ["isChecked"] = false }).ToList(),
+                            ["isFlagsEnum"] = false,
+                        },
+                    },
+                }
+                : null;
         return new InputDescriptorModel(
             i.Name, i.TypeName, i.DisplayName, i.Description ?? "", i.Order, IsBrowsable: true, IsSynthetic: false, i.IsWrapped,
             uiHint, i.Category, i.DefaultValue, i.DefaultSyntax, IsReadOnly: false, i.IsSensitive, StorageDriverType: null, specs);
