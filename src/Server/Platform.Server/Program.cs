@@ -34,6 +34,7 @@ app.MapKeysApi();
 app.MapAuthApi(); // sign-in, single sign-on, first-start link (docs/security.md)
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapKnowledgeApi(); // knowledge bases and search (docs/ai.md)
 
 app.Run();
 
