@@ -55,23 +55,7 @@ public sealed record AgentToolResult(string Content)
         new(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message })) { IsError = true };
 }
 
-/// <summary>
-/// Searches the knowledge bases (implemented by the knowledge base service; when it is registered, the AI agent offers a
-/// <c>retrieve</c> tool).
-/// </summary>
-public interface IKnowledgeSearch
-{
-    /// <summary>The best <paramref name="top"/> chunks of <paramref name="knowledgeBase"/> for <paramref name="query"/>, best first.</summary>
-    Task<IReadOnlyList<KnowledgeHit>> SearchAsync(string knowledgeBase, string query, int top, CancellationToken ct);
-}
-
-/// <summary>One chunk found by <see cref="IKnowledgeSearch"/>.</summary>
-/// <param name="Text">The chunk's text.</param>
-/// <param name="Source">Where it comes from (document name or URL), for citations.</param>
-/// <param name="Title">The document's or section's title, if any.</param>
-/// <param name="Score">The relevance, higher is better.</param>
-public sealed record KnowledgeHit(string Text, string Source, string? Title, double Score);
-
+// IKnowledgeSearch and KnowledgeHit (the retrieve tool) are in Knowledge.cs.
 /// <summary>Helpers to write tool argument schemas.</summary>
 public static class AgentToolSchema
 {

@@ -39,6 +39,7 @@ app.MapAuthApi(); // sign-in, single sign-on, first-start link (docs/security.md
 app.MapUsersApi();
 app.MapAuditApi();
 app.MapHandoffsApi(); // human hand-off: the agents' queue, replies and Return to bot (docs/channels.md)
+app.MapKnowledgeApi(); // knowledge bases and search (docs/ai.md)
 
 app.Run();
 

@@ -74,6 +74,7 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IDataRetention, EfDataRetention>(services);
         ReplaceSingleton<IDatabaseBackup>(services, sp => new PlatformDatabaseBackup(sp.GetRequiredService<PlatformDatabaseSettings>()));
         AddStore<Platform.Activities.IAuditLogStore, EfAuditLogStore>(services);
+        AddStore<Platform.Engine.Knowledge.IKnowledgeStore, EfKnowledgeStore>(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupWarmUp, PersistenceWarmUp>()); // the first message's queries, compiled at start
 
         services.TryAddSingleton<PlatformDatabaseMigrator>();

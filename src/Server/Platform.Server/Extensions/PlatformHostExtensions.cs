@@ -53,6 +53,7 @@ public static class PlatformHostExtensions
         services.AddHostedService<Demo.DemoSeeder>(); // Platform:Demo:Enabled: demo shop database and the seed workflows
         services.AddPlatformAi(configuration, dataDirectory); // intent sets, RecognizeIntent.<set> types, AskModel
         services.AddPlatformAgent(configuration); // named model endpoints, AI Agent tools and choices
+        services.AddPlatformKnowledge(configuration); // knowledge bases, /api/knowledge, IKnowledgeSearch for Retrieve
         builder.AddPlatformScheduling(); // Hangfire: PostgreSQL storage on PostgreSql, in memory on the embedded default
         services.AddStudio(configuration);
         services.AddPlatformDevices(configuration, dataDirectory); // MQTT (embedded broker by default), device registry, ControlDevice/GetDeviceState

@@ -19,6 +19,7 @@
     { href: '/conversations', text: 'Conversations', section: 'conversations', match: /^\/conversations\/?$/ },
     { href: '/devices', text: 'Devices', section: 'devices', match: /^\/devices\/?$/ },
     { href: '/data-sources', text: 'Data sources', section: 'data-sources', match: /^\/data-sources\/?$/ },
+    { href: '/knowledge', text: 'Knowledge', section: 'knowledge', match: /^\/knowledge\/?$/ },
     { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
     { href: '/templates', text: 'Templates', section: 'templates', match: /^\/templates\/?$/ },
     { href: '/keys', text: 'Keys', section: 'keys', match: /^\/keys\/?$/ },
