@@ -57,6 +57,27 @@ public abstract partial class PersistenceContractTests
     }
 
     [Fact]
+    public async Task Should_Store_Only_Outbox_And_Inbox_Mark_When_Commit_Excludes_The_Instance()
+    {
+        // Arrange: a run under persistence OnFaultOnly/None that finished in one burst.
+        await Inbox.AddAsync(Received("m-np", "web:w:np"), Ct);
+        var instance = Instance("i-np");
+
+        // Act
+        await Commits.CommitAsync(new WorkflowCommit
+        {
+            Instance = instance, Bookmarks = [], Journal = [], Outbox = [Queued("o-np", "i-np")], ProcessedInboxMessageId = "m-np",
+            IncludesInstance = false,
+        }, Ct);
+
+        // Assert: the reply and the inbox mark are durable, the instance is not stored.
+        Assert.Equal(InboxStatus.Processed, (await Inbox.FindAsync("m-np", Ct))!.Status);
+        Assert.Equal(OutboxStatus.Pending, (await Outbox.FindAsync("o-np", Ct))!.Status);
+        Assert.Null(await Instances.FindAsync("i-np", Ct));
+        Assert.Empty(await Inbox.FindClaimableAsync(T0.AddHours(1), 10, Ct));
+    }
+
+    [Fact]
     public async Task Should_Let_One_Claim_Win_When_Two_Nodes_Claim_The_Same_Message()
     {
         await Inbox.AddAsync(Received("m1", "web:w:1"), Ct);

@@ -36,19 +36,24 @@ public sealed class EfWorkflowCommitStore(IDbContextFactory<PlatformDbContext> f
             if (r.WorkflowInstanceId != instanceId)
                 throw new ArgumentException($"Journal record '{r.Id}' belongs to instance '{r.WorkflowInstanceId}', not to the committed instance '{instanceId}'.", nameof(commit));
 
-        WorkflowInstanceEntity[] instanceRow = [EntityMapper.ToEntity(commit.Instance)];
+        if (!commit.IncludesInstance && (bookmarks.Count > 0 || journal.Count > 0))
+            throw new ArgumentException($"A commit without its instance '{instanceId}' cannot carry bookmarks or journal records.", nameof(commit));
+
+        WorkflowInstanceEntity[] instanceRow = commit.IncludesInstance ? [EntityMapper.ToEntity(commit.Instance)] : [];
         var bookmarkRows = bookmarks.ConvertAll(EntityMapper.ToEntity);
         var journalRows = journal.ConvertAll(EntityMapper.ToEntity);
 
         using var turn = await gate.EnterAsync(ct).ConfigureAwait(false);
         await using var db = factory.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await using (var batch = new BatchCommand(db))
+        if (commit.IncludesInstance || commit.Outbox.Count > 0)
         {
-            batch.Upsert(instanceRow)
-                .DeleteWhere<BookmarkEntity>(nameof(BookmarkEntity.WorkflowInstanceId), instanceId)
-                .Insert(bookmarkRows)
-                .Upsert(journalRows);
+            await using var batch = new BatchCommand(db);
+            if (commit.IncludesInstance)
+                batch.Upsert(instanceRow)
+                    .DeleteWhere<BookmarkEntity>(nameof(BookmarkEntity.WorkflowInstanceId), instanceId)
+                    .Insert(bookmarkRows)
+                    .Upsert(journalRows);
             if (commit.Outbox.Count > 0) batch.Insert(commit.Outbox);
             await batch.ExecuteAsync(ct).ConfigureAwait(false);
         }
