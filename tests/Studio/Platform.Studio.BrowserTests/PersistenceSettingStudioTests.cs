@@ -8,7 +8,7 @@ using Platform.Studio.BrowserTests.Infrastructure;
 namespace Platform.Studio.BrowserTests;
 
 /// <summary>
-/// A workflow's persistence mode is chosen in the genuine Studio's workflow Settings tab (its Commit Strategy drop-down,
+/// A workflow's persistence mode is chosen in the genuine Studio's workflow Properties tab (its Commit Strategy drop-down in the Settings part,
 /// stored as <c>options.commitStrategyName</c>). An HTTP workflow stores no instance by default (OnFaultOnly); after an
 /// analyst picks "Persistence: Full" with the mouse and publishes, each call leaves its instance.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed partial class PersistenceSettingStudioTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 600_000)]
-    public async Task Should_StoreEachHttpRun_When_AnAnalystSetsPersistenceFullInTheSettingsTab()
+    public async Task Should_StoreEachHttpRun_When_AnAnalystSetsPersistenceFullInTheWorkflowProperties()
     {
         var server = _server!;
         using var api = server.Api();
@@ -65,8 +65,7 @@ public sealed partial class PersistenceSettingStudioTests : IAsyncLifetime
             await canvas.WaitForAsync(new() { Timeout = 120_000 });
             await canvas.Locator("g.x6-node[data-cell-id='say']").WaitForAsync(new() { Timeout = 60_000 });
 
-            // With no activity selected the panel shows the workflow's tabs; pick the mode in Settings → Commit Strategy.
-            await page.Locator("[role='tab']", new() { HasTextRegex = SettingsTab() }).First.ClickAsync(new() { Timeout = 30_000 });
+            // With no activity selected the panel shows the workflow's Properties tab; pick the mode in its Commit Strategy field.
             var field = page.Locator(".mud-input-control:visible", new() { Has = page.Locator("label", new() { HasTextRegex = CommitStrategyLabel() }) }).First;
             await field.Locator(".mud-select, .mud-input").First.ClickAsync(new() { Timeout = 30_000 });
             await page.Locator(".mud-popover-open").GetByText("Persistence: Full", new() { Exact = true }).First.ClickAsync();
@@ -90,7 +89,7 @@ public sealed partial class PersistenceSettingStudioTests : IAsyncLifetime
         }
         catch (Exception failure)
         {
-            var directory = TestPaths.NewArtifactsDirectory(nameof(Should_StoreEachHttpRun_When_AnAnalystSetsPersistenceFullInTheSettingsTab));
+            var directory = TestPaths.NewArtifactsDirectory(nameof(Should_StoreEachHttpRun_When_AnAnalystSetsPersistenceFullInTheWorkflowProperties));
             await browser.SaveArtifactsAsync(directory);
             await File.WriteAllTextAsync(Path.Combine(directory, "backend.log"), server.Output);
             await File.WriteAllTextAsync(Path.Combine(directory, "failure.txt"), failure.ToString());
@@ -119,9 +118,6 @@ public sealed partial class PersistenceSettingStudioTests : IAsyncLifetime
         foreach (var (k, v) in inputs) node[k] = v!.DeepClone();
         return node;
     }
-
-    [GeneratedRegex("^\\s*Settings\\s*$", RegexOptions.IgnoreCase)]
-    private static partial Regex SettingsTab();
 
     [GeneratedRegex("^\\s*Commit Strategy\\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex CommitStrategyLabel();
