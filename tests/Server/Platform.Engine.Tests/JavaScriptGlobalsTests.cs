@@ -1,3 +1,4 @@
+using Platform.Engine.Contracts;
 using Platform.Engine.Models;
 using Xunit;
 
