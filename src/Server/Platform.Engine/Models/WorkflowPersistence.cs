@@ -18,7 +18,7 @@ public enum WorkflowPersistence
 
 /// <summary>
 /// Reads a workflow's <see cref="WorkflowPersistence"/> from its options. The Studio edits it as the workflow's
-/// <c>Commit Strategy</c> (Settings tab), which it stores as <c>options.commitStrategyName</c>; the server lists the three
+/// <c>Commit Strategy</c> (workflow Properties tab), which it stores as <c>options.commitStrategyName</c>; the server lists the three
 /// modes under <c>/elsa/api/descriptors/commit-strategies/workflows</c>.
 /// </summary>
 public static class WorkflowPersistenceModes

@@ -34,7 +34,7 @@ public static class DescriptorsApi
             [new("Elsa.Workflows.IncidentStrategies.FaultStrategy", "Fault", "The workflow faults on the first incident.")])));
         api.MapGet("/descriptors/log-persistence-strategies", () => TypedResults.Ok(new ListResponse<StrategyModel>(
             [new("Elsa.Workflows.LogPersistence.Strategies.Include", "Include", "Inputs and outputs are stored in the journal.")])));
-        // The Studio's Settings tab shows these as "Commit Strategy"; the engine reads the choice as the workflow's persistence mode.
+        // The Studio's workflow Properties tab shows these as "Commit Strategy"; the engine reads the choice as the workflow's persistence mode.
         api.MapGet("/descriptors/commit-strategies/workflows", () => TypedResults.Ok(new ListResponse<CommitStrategyModel>(
         [
             new(nameof(WorkflowPersistence.Full), "Persistence: Full", "Store the instance and its journal after every burst (default; HTTP Endpoint workflows default to OnFaultOnly)."),
