@@ -23,6 +23,10 @@ public sealed record PlatformDatabaseSettings
     public const string ProviderKey = "Platform:Database:Provider";
     /// <summary>Configuration key that turns the start-up migration off (default on).</summary>
     public const string MigrateOnStartupKey = "Platform:Database:MigrateOnStartup";
+    /// <summary>Configuration key of <see cref="GroupCommitMaxBatch"/>.</summary>
+    public const string GroupCommitMaxBatchKey = "Platform:Database:GroupCommitMaxBatch";
+    /// <summary>The default of <see cref="GroupCommitMaxBatch"/>.</summary>
+    public const int DefaultGroupCommitMaxBatch = 64;
     /// <summary>Name of the connection string (configuration key <c>ConnectionStrings:Platform</c>).</summary>
     public const string ConnectionStringName = "Platform";
     /// <summary>File name of the SQLite database in the data directory when no connection string is set.</summary>
@@ -46,6 +50,12 @@ public sealed record PlatformDatabaseSettings
     public bool MigrateOnStartup { get; init; } = true;
 
     /// <summary>
+    /// The most workflow commits (instance, bookmarks, journal, outbox rows, inbox mark) stored in one transaction by the group
+    /// committer (default 64); 1 turns group commit off (one transaction per commit).
+    /// </summary>
+    public int GroupCommitMaxBatch { get; init; } = DefaultGroupCommitMaxBatch;
+
+    /// <summary>
     /// Reads <c>Platform:Database:Provider</c>, <c>ConnectionStrings:Platform</c> and <c>Platform:Database:MigrateOnStartup</c>.
     /// SQLite defaults to <c>Data Source={dataDirectory}/platform.db</c>; PostgreSQL requires the connection string.
     /// </summary>
@@ -58,6 +68,10 @@ public sealed record PlatformDatabaseSettings
         var provider = ParseProvider(configuration[ProviderKey]);
         var connectionString = configuration.GetConnectionString(ConnectionStringName);
         var migrate = configuration[MigrateOnStartupKey] is not { Length: > 0 } m || ParseBool(m, MigrateOnStartupKey);
+        var maxBatch = DefaultGroupCommitMaxBatch;
+        if (configuration[GroupCommitMaxBatchKey] is { Length: > 0 } gb
+            && (!int.TryParse(gb, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out maxBatch) || maxBatch is < 1 or > 10_000))
+            throw new InvalidOperationException($"{GroupCommitMaxBatchKey} is '{gb}'; use a whole number from 1 (group commit off) to 10000, e.g. 64.");
 
         if (provider == PlatformDatabaseProvider.PostgreSql)
         {
@@ -67,10 +81,10 @@ public sealed record PlatformDatabaseSettings
                     $"(environment variable ConnectionStrings__{ConnectionStringName}), for example: " +
                     "\"Host=localhost;Port=5432;Database=platform;Username=platform;Password=secret\". " +
                     $"To use the embedded database instead, set {ProviderKey} to 'Sqlite' or remove it.");
-            return new PlatformDatabaseSettings(provider, connectionString) { MigrateOnStartup = migrate };
+            return new PlatformDatabaseSettings(provider, connectionString) { MigrateOnStartup = migrate, GroupCommitMaxBatch = maxBatch };
         }
 
-        return new PlatformDatabaseSettings(provider, ResolveSqlite(connectionString, dataDirectory)) { MigrateOnStartup = migrate };
+        return new PlatformDatabaseSettings(provider, ResolveSqlite(connectionString, dataDirectory)) { MigrateOnStartup = migrate, GroupCommitMaxBatch = maxBatch };
     }
 
     /// <summary>A description for logs without secrets: the SQLite file, or host/port/database for PostgreSQL.</summary>

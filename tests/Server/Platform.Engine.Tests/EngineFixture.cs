@@ -45,6 +45,14 @@ public sealed class FlowBuilder(string? definitionId = null, string name = "Test
     private readonly JsonArray _activities = [];
     private readonly JsonArray _connections = [];
     private readonly JsonArray _variables = [];
+    private readonly JsonObject _options = [];
+
+    /// <summary>Sets a workflow option (Elsa's <c>options</c>), e.g. <c>commitStrategyName</c>.</summary>
+    public FlowBuilder Option(string name, string? value)
+    {
+        _options[name] = value;
+        return this;
+    }
 
     public FlowBuilder Activity(string id, string type, object? inputs = null)
     {
@@ -82,7 +90,7 @@ public sealed class FlowBuilder(string? definitionId = null, string name = "Test
 
     public JsonObject Build() => new()
     {
-        ["definitionId"] = definitionId, ["name"] = name, ["variables"] = _variables.DeepClone(),
+        ["definitionId"] = definitionId, ["name"] = name, ["variables"] = _variables.DeepClone(), ["options"] = _options.DeepClone(),
         ["root"] = new JsonObject
         {
             ["id"] = "flow1", ["type"] = "Elsa.Flowchart", ["version"] = 1,

@@ -71,7 +71,8 @@ public class RuntimeTests
         var flow = new FlowBuilder()
             .Activity("http", "Elsa.HttpEndpoint", new { Path = "orders", SupportedMethods = new Expr("Object", "[\"POST\"]") })
             .Activity("echo", "Elsa.WriteLine", new { Text = Expr.Js("getOutput('http', 'Body').item") })
-            .Connect("http", "echo");
+            .Connect("http", "echo")
+            .Option(WorkflowPersistenceModes.OptionName, "Full"); // keep the journal to look at (HTTP workflows default to OnFaultOnly)
         await engine.PublishAsync(flow);
 
         var results = await engine.Runtime.TriggerAsync(new TriggerRequest("Elsa.HttpEndpoint", "POST:/orders")

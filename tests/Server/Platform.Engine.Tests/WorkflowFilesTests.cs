@@ -40,11 +40,13 @@ public class WorkflowFilesTests
         // Act: through its trigger when it has one, else from its start.
         var triggers = await engine.Services.GetRequiredService<ITriggerStore>().FindByNameAsync("Elsa.HttpEndpoint");
         var trigger = triggers.FirstOrDefault(t => t.DefinitionId == definition.DefinitionId);
-        var instanceId = trigger is null
-            ? (await engine.Runtime.StartAsync(new StartWorkflowRequest(definition.DefinitionId))).InstanceId
-            : (await engine.Runtime.TriggerAsync(new TriggerRequest(trigger.Name, trigger.Key))).Single(r => r.Instance.DefinitionId == definition.DefinitionId).InstanceId;
+        var run = trigger is null
+            ? await engine.Runtime.StartAsync(new StartWorkflowRequest(definition.DefinitionId))
+            : (await engine.Runtime.TriggerAsync(new TriggerRequest(trigger.Name, trigger.Key))).Single(r => r.Instance.DefinitionId == definition.DefinitionId);
+        var instanceId = run.InstanceId;
         var instances = engine.Services.GetRequiredService<IWorkflowInstanceStore>();
-        var instance = await instances.FindAsync(instanceId);
+        // HTTP workflows default to persistence OnFaultOnly: a run that finished without a fault is not stored.
+        var instance = await instances.FindAsync(instanceId) ?? run.Instance;
         for (var i = 0; i < 100 && instance!.Status != WorkflowStatus.Finished; i++)
         {
             await Task.Delay(100);

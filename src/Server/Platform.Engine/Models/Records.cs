@@ -65,6 +65,12 @@ public sealed class WorkflowCommit
     public IReadOnlyList<OutboxMessage> Outbox { get; init; } = [];
     /// <summary>The inbox message this burst processed, marked processed in the same transaction; or null.</summary>
     public string? ProcessedInboxMessageId { get; init; }
+    /// <summary>
+    /// False when the instance is not to be stored (a run that finished in one burst under <see cref="WorkflowPersistence.OnFaultOnly"/>
+    /// or <see cref="WorkflowPersistence.None"/>): then only <see cref="Outbox"/> and the inbox mark are written, in one transaction,
+    /// and <see cref="Bookmarks"/> and <see cref="Journal"/> must be empty.
+    /// </summary>
+    public bool IncludesInstance { get; init; } = true;
 }
 
 /// <summary>A page of results.</summary>

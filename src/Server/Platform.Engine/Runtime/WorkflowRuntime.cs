@@ -103,7 +103,8 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
             // A caller-chosen id makes a start idempotent (an inbox message processed again after a crash starts nothing new).
             if (request.InstanceId is not null && await _instances.FindAsync(request.InstanceId, ct) is not null)
                 throw new WorkflowRequestException(WorkflowRequestException.Conflict, $"Instance '{request.InstanceId}' already exists.");
-            return await RunAndCommitAsync(instance, graph, request.InboxMessageId);
+            var triggerType = request.TriggerActivityId is not null && graph.ById.TryGetValue(request.TriggerActivityId, out var t) ? t.Type : null;
+            return await RunAndCommitAsync(instance, graph, request.InboxMessageId, WorkflowPersistenceModes.Resolve(definition, triggerType));
         }
     }
 
@@ -184,7 +185,9 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
         return new WorkflowInvocationResult(r.InstanceId, r.SubStatus.ToString(), r.Instance.State.Output, r.Instance.State.Fault?.Message);
     }
 
-    private async Task<RunWorkflowResult> RunAndCommitAsync(WorkflowInstance instance, FlowchartGraph graph, string? inboxMessageId = null)
+    /// <param name="persistence">For a new instance, its workflow's mode; a resumed instance is already stored and stays <see cref="WorkflowPersistence.Full"/>.</param>
+    private async Task<RunWorkflowResult> RunAndCommitAsync(WorkflowInstance instance, FlowchartGraph graph, string? inboxMessageId = null,
+        WorkflowPersistence persistence = WorkflowPersistence.Full)
     {
         // Runs are not tied to the caller's cancellation: a burst that started completes and commits, so nothing is half-done.
         using var inFlight = TrackRun(); // host shutdown waits for it (WorkflowRuntimeShutdown)
@@ -195,11 +198,25 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
             Id = b.Id, WorkflowInstanceId = instance.Id, Name = b.Name, Key = b.Key, ActivityId = b.ActivityId,
             ActivityInstanceId = b.ActivityInstanceId, CorrelationId = instance.CorrelationId, ResumeAt = b.ResumeAt, CreatedAt = b.CreatedAt,
         }).ToList();
-        await _commits.CommitAsync(new WorkflowCommit
+        if (KeepsInstance(instance, persistence))
+            await _commits.CommitAsync(new WorkflowCommit
+            {
+                Instance = instance, Bookmarks = stored, Journal = execution.ChangedRecords.ToList(), Outbox = execution.Outbox,
+                ProcessedInboxMessageId = inboxMessageId,
+            }, CancellationToken.None);
+        else
         {
-            Instance = instance, Bookmarks = stored, Journal = execution.ChangedRecords.ToList(), Outbox = execution.Outbox,
-            ProcessedInboxMessageId = inboxMessageId,
-        }, CancellationToken.None);
+            // Finished in one burst and not to be kept: only the replies it queued and the inbox mark are durable.
+            if (execution.Outbox.Count > 0 || inboxMessageId is not null)
+                await _commits.CommitAsync(new WorkflowCommit
+                {
+                    Instance = instance, Bookmarks = [], Journal = [], Outbox = execution.Outbox, ProcessedInboxMessageId = inboxMessageId,
+                    IncludesInstance = false,
+                }, CancellationToken.None);
+            if (instance.SubStatus == WorkflowSubStatus.Faulted)
+                _logger.LogWarning("Instance {InstanceId} of {DefinitionId} faulted and is not stored (persistence {Persistence}): {Message}",
+                    instance.Id, instance.DefinitionId, persistence, instance.State.Fault?.Message);
+        }
         if (execution.Outbox.Count > 0)
             foreach (var l in _outboxListeners) l.OnCommitted(execution.Outbox);
 
@@ -211,6 +228,15 @@ public sealed partial class WorkflowRuntime : IWorkflowRuntime, IWorkflowInvoker
             await NotifyParentAsync(instance);
         return new RunWorkflowResult(instance);
     }
+
+    /// <summary>Whether a burst stores its instance: always, unless it finished a new instance whose mode lets it go.</summary>
+    internal static bool KeepsInstance(WorkflowInstance instance, WorkflowPersistence persistence) => persistence switch
+    {
+        _ when instance.Status != WorkflowStatus.Finished || instance.State.Bookmarks.Count > 0 => true,
+        WorkflowPersistence.OnFaultOnly => instance.SubStatus == WorkflowSubStatus.Faulted || instance.IncidentCount > 0,
+        WorkflowPersistence.None => false,
+        _ => true,
+    };
 
     private async Task NotifyParentAsync(WorkflowInstance child)
     {

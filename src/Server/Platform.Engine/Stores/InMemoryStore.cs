@@ -106,6 +106,11 @@ public sealed partial class InMemoryStore : IWorkflowDefinitionStore, IWorkflowI
     // Commit
     public Task CommitAsync(WorkflowCommit commit, CancellationToken ct = default)
     {
+        if (!commit.IncludesInstance)
+        {
+            lock (_gate) CommitMessages(commit);
+            return Task.CompletedTask;
+        }
         var instanceJson = JsonSerializer.Serialize(commit.Instance, ValueConverter.JsonOptions);
         var journal = commit.Journal.Select(r => (r, JsonSerializer.Serialize(r, ValueConverter.JsonOptions))).ToList();
         lock (_gate)

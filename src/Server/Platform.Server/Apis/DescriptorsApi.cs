@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Engine.Contracts;
 using Platform.Engine.Descriptors;
+using Platform.Engine.Models;
 using Platform.Server.Apis.Models;
 using Platform.Server.Mapping;
 
@@ -33,7 +34,13 @@ public static class DescriptorsApi
             [new("Elsa.Workflows.IncidentStrategies.FaultStrategy", "Fault", "The workflow faults on the first incident.")])));
         api.MapGet("/descriptors/log-persistence-strategies", () => TypedResults.Ok(new ListResponse<StrategyModel>(
             [new("Elsa.Workflows.LogPersistence.Strategies.Include", "Include", "Inputs and outputs are stored in the journal.")])));
-        api.MapGet("/descriptors/commit-strategies/workflows", () => TypedResults.Ok(new ListResponse<CommitStrategyModel>([])));
+        // The Studio's workflow Properties tab shows these as "Commit Strategy"; the engine reads the choice as the workflow's persistence mode.
+        api.MapGet("/descriptors/commit-strategies/workflows", () => TypedResults.Ok(new ListResponse<CommitStrategyModel>(
+        [
+            new(nameof(WorkflowPersistence.Full), "Persistence: Full", "Store the instance and its journal after every burst (default; HTTP Endpoint workflows default to OnFaultOnly)."),
+            new(nameof(WorkflowPersistence.OnFaultOnly), "Persistence: On fault only", "A run that finishes in one burst is stored only when it faults. Runs that wait (bookmarks) are always stored."),
+            new(nameof(WorkflowPersistence.None), "Persistence: None", "A run that finishes in one burst is never stored (faults are only logged). Runs that wait (bookmarks) are always stored."),
+        ])));
         api.MapGet("/descriptors/commit-strategies/activities", () => TypedResults.Ok(new ListResponse<CommitStrategyModel>([])));
         api.MapGet("/descriptors/output-converters", () => TypedResults.Ok(new ItemsResponse<object>([])));
         api.MapGet("/features/installed", () => TypedResults.Ok(new ListResponse<object>([])));

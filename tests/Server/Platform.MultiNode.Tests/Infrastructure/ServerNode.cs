@@ -16,7 +16,8 @@ public sealed class ServerNode : IAsyncDisposable
 {
     public const string AdminKey = "multinode-admin-key-0123456789";
     public const string OperatorKey = "multinode-operator-key-0123456789";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    // Generous: on a loaded 2-core machine (several builds and test runs at once) a start has taken over 90 s.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(240);
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
