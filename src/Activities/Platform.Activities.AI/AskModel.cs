@@ -73,14 +73,7 @@ public sealed class ChatModelClient : IDisposable
     {
         if (!IsConfigured) throw new InvalidOperationException(NotConfiguredMessage);
         ArgumentNullException.ThrowIfNull(turns);
-        var history = new ChatHistory();
-        if (!string.IsNullOrWhiteSpace(system)) history.AddSystemMessage(system);
-        foreach (var turn in turns)
-        {
-            if (turn.Role == ConversationRole.Assistant) history.AddAssistantMessage(turn.Text);
-            else history.AddUserMessage(turn.Text);
-        }
-        history.AddUserMessage(user);
+        var history = History(system, turns, user);
         var settings = new OpenAIPromptExecutionSettings { Temperature = Options.Temperature, MaxTokens = Options.MaxTokens };
         var answer = await _service.GetChatMessageContentAsync(history, settings, cancellationToken: cancellationToken).ConfigureAwait(false);
         return answer.Content ?? "";
@@ -97,7 +90,7 @@ public sealed class ChatModelClient : IDisposable
     {
         if (!IsConfigured) throw new InvalidOperationException(NotConfiguredMessage);
         ArgumentNullException.ThrowIfNull(turns);
-        var history = StreamingHistory(system, turns, user);
+        var history = History(system, turns, user);
         var settings = new OpenAIPromptExecutionSettings { Temperature = Options.Temperature, MaxTokens = Options.MaxTokens };
         await foreach (var chunk in _service.GetStreamingChatMessageContentsAsync(history, settings, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -105,7 +98,7 @@ public sealed class ChatModelClient : IDisposable
         }
     }
 
-    private static ChatHistory StreamingHistory(string? system, IReadOnlyList<ConversationTurn> turns, string user)
+    private static ChatHistory History(string? system, IReadOnlyList<ConversationTurn> turns, string user)
     {
         var history = new ChatHistory();
         if (!string.IsNullOrWhiteSpace(system)) history.AddSystemMessage(system);

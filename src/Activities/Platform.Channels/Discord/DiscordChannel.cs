@@ -208,18 +208,9 @@ public sealed class DiscordChannel : IChannelSender
     public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
-        try
+        if (Options.Attachments.RefuseOutgoing(message.Attachments) is { } refused)
         {
-            Options.Attachments.EnsureAllowed(message.Attachments);
-        }
-        catch (AttachmentTooLargeException exception)
-        {
-            return SendResult.Permanent(exception.Message, "attachment_too_large");
-        }
-
-        if (message.Attachments.FirstOrDefault(a => a.Content is null && !IsHttpUrl(a.SourceUri)) is { } empty)
-        {
-            return SendResult.Permanent($"Attachment '{empty.Name}' has neither content nor a public http(s) URL.", "attachment_empty");
+            return refused;
         }
 
         var components = Components(message.QuickReplies, out var componentError);
@@ -445,9 +436,6 @@ public sealed class DiscordChannel : IChannelSender
             CollectOptions(option["options"] as JsonArray, values); // sub-commands and groups
         }
     }
-
-    private static bool IsHttpUrl(string? uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

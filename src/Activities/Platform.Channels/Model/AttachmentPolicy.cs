@@ -47,6 +47,29 @@ public sealed record AttachmentPolicy
         }
     }
 
+    /// <summary>True when <paramref name="uri"/> is an absolute http or https URL (one a service can fetch itself).</summary>
+    public static bool IsHttpUrl(string? uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
+
+    /// <summary>Why outgoing attachments cannot be sent by a channel that sends bytes or links: one is over the limit, or
+    /// one has neither bytes nor an http(s) URL. Null when all can be sent.</summary>
+    public SendResult? RefuseOutgoing(IEnumerable<MessageAttachment> attachments)
+    {
+        var list = attachments as IReadOnlyCollection<MessageAttachment> ?? attachments.ToList();
+        try
+        {
+            EnsureAllowed(list);
+        }
+        catch (AttachmentTooLargeException exception)
+        {
+            return SendResult.Permanent(exception.Message, "attachment_too_large");
+        }
+
+        return list.FirstOrDefault(a => a.Content is null && !IsHttpUrl(a.SourceUri)) is { } empty
+            ? SendResult.Permanent($"Attachment '{empty.Name}' has neither content nor a public http(s) URL.", "attachment_empty")
+            : null;
+    }
+
     /// <summary>Checks every attachment whose size is known (declared size, or the bytes carried).</summary>
     public void EnsureAllowed(IEnumerable<MessageAttachment> attachments)
     {

@@ -81,7 +81,7 @@ public sealed class SlackChannel : IChannelSender, ITypingChannel
     public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
-        if (message.Attachments.FirstOrDefault(a => !IsHttpUrl(a.SourceUri)) is { } local)
+        if (message.Attachments.FirstOrDefault(a => !AttachmentPolicy.IsHttpUrl(a.SourceUri)) is { } local)
         {
             return SendResult.Permanent(
                 $"Attachment '{local.Name}' has no http(s) URL; this Slack adapter links files by URL and does not upload them.",
@@ -210,9 +210,6 @@ public sealed class SlackChannel : IChannelSender, ITypingChannel
             new JsonObject { ["type"] = "actions", ["elements"] = buttons },
         ];
     }
-
-    private static bool IsHttpUrl(string? uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
 
     private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 

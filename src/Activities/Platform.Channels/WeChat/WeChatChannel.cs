@@ -275,7 +275,7 @@ public sealed class WeChatChannel : IChannelSender
         var markdown = message.Text;
         foreach (var attachment in message.Attachments)
         {
-            if (!IsHttpUrl(attachment.SourceUri))
+            if (!AttachmentPolicy.IsHttpUrl(attachment.SourceUri))
             {
                 return SendResult.Permanent($"Attachment '{attachment.Name}' has no http(s) URL; the {Service} adapter sends files as links.",
                     "attachment_upload_unsupported");
@@ -595,9 +595,6 @@ public sealed class WeChatChannel : IChannelSender
     private static string WithQuickReplies(OutgoingMessage message) => message.QuickReplies.Count == 0
         ? message.Text
         : message.Text + "\n\n" + string.Join("\n", message.QuickReplies.Select((q, i) => $"{i + 1}. {q.Label}"));
-
-    private static bool IsHttpUrl(string? uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
 
     private static string? Str(JsonNode? node) => node?.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : null;
 

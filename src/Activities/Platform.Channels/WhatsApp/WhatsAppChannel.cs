@@ -120,18 +120,9 @@ public sealed class WhatsAppChannel : IChannelSender
     public async Task<SendResult> SendAsync(string recipient, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
-        try
+        if (Options.Attachments.RefuseOutgoing(message.Attachments) is { } refused)
         {
-            Options.Attachments.EnsureAllowed(message.Attachments);
-        }
-        catch (AttachmentTooLargeException exception)
-        {
-            return SendResult.Permanent(exception.Message, "attachment_too_large");
-        }
-
-        if (message.Attachments.FirstOrDefault(a => a.Content is null && !IsHttpUrl(a.SourceUri)) is { } empty)
-        {
-            return SendResult.Permanent($"Attachment '{empty.Name}' has neither content nor a public http(s) URL.", "attachment_empty");
+            return refused;
         }
 
         if (message.QuickReplies.Count > 10)
@@ -266,7 +257,7 @@ public sealed class WhatsAppChannel : IChannelSender
     {
         var type = MediaType(attachment.ContentType);
         var media = new JsonObject();
-        if (IsHttpUrl(attachment.SourceUri))
+        if (AttachmentPolicy.IsHttpUrl(attachment.SourceUri))
         {
             media["link"] = attachment.SourceUri;
         }
@@ -368,9 +359,6 @@ public sealed class WhatsAppChannel : IChannelSender
         var a when a.StartsWith("audio/", StringComparison.Ordinal) => "audio",
         _ => "document",
     };
-
-    private static bool IsHttpUrl(string? uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https";
 
     private static string Limit(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
