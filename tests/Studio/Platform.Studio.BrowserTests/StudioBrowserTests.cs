@@ -39,12 +39,10 @@ public sealed partial class StudioBrowserTests(StudioApp app)
             // Drag Start and Write Line from the palette onto the canvas.
             var canvas = page.Locator(".graph-container.x6-graph");
             await canvas.WaitForAsync();
-            await DragFromPaletteAsync(page, canvas, "Start", StartItem(), x: 150, y: 150);
-            await DragFromPaletteAsync(page, canvas, "Write", WriteLineItem(), x: 450, y: 150);
             var start = canvas.Locator("g.x6-node", new() { HasText = "Start1" });
             var writeLine = canvas.Locator("g.x6-node", new() { HasText = "WriteLine1" });
-            await start.WaitForAsync();
-            await writeLine.WaitForAsync();
+            await DropFromPaletteAsync(page, canvas, "Start", StartItem(), x: 150, y: 150, start);
+            await DropFromPaletteAsync(page, canvas, "Write", WriteLineItem(), x: 450, y: 150, writeLine);
 
             // Connect Start's "Done" port to Write Line's "In" port.
             var edges = canvas.Locator("g.x6-edge");
@@ -150,6 +148,22 @@ public sealed partial class StudioBrowserTests(StudioApp app)
     }
 
     /// <summary>Finds an activity in the palette (search, then open its category) and drops it on the canvas.</summary>
+    /// <summary>Drags a palette item onto the canvas and waits for its node. The palette re-renders while the search
+    /// filter settles; a drag that started on an item being replaced drops nothing, so it is tried once more.</summary>
+    private static async Task DropFromPaletteAsync(IPage page, ILocator canvas, string searchTerm, Regex displayName, int x, int y, ILocator node)
+    {
+        await DragFromPaletteAsync(page, canvas, searchTerm, displayName, x, y);
+        try
+        {
+            await node.WaitForAsync(new() { Timeout = 15_000 });
+        }
+        catch (TimeoutException)
+        {
+            await DragFromPaletteAsync(page, canvas, searchTerm, displayName, x, y);
+            await node.WaitForAsync();
+        }
+    }
+
     private static async Task DragFromPaletteAsync(IPage page, ILocator canvas, string searchTerm, Regex displayName, int x, int y)
     {
         var search = page.GetByPlaceholder("Search").First;
