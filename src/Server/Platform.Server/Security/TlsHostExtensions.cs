@@ -173,9 +173,16 @@ public static class TlsHostExtensions
             https.ServerCertificateSelector = (_, _) => certificate.Current;
         }));
 
+        // Where Kestrel listens: --urls / ASPNETCORE_URLS, else ASPNETCORE_HTTP_PORTS (as in our Dockerfile), else the default.
         var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
-        var list = string.IsNullOrWhiteSpace(urls) ? ["http://localhost:5000"] : urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (!list.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) && builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any() is false)
+        var httpPorts = builder.Configuration["http_ports"];
+        var list = !string.IsNullOrWhiteSpace(urls) ? urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : !string.IsNullOrWhiteSpace(httpPorts) ? httpPorts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"http://*:{p}").ToArray()
+            : ["http://localhost:5000"];
+        var httpsConfigured = list.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            || !string.IsNullOrWhiteSpace(builder.Configuration["https_ports"])
+            || builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+        if (!httpsConfigured)
         {
             var host = new UriBuilder(list[0].Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal)).Host;
             var hostPart = list[0].Contains("://+", StringComparison.Ordinal) ? "+" : list[0].Contains("://*", StringComparison.Ordinal) ? "*" : host;
