@@ -70,6 +70,21 @@ public static class MessagingTelemetry
         return Source.StartActivity(name, kind);
     }
 
+    /// <summary>
+    /// Starts a span that begins a trace of its own, linked to the current span (only while tracing). A web chat socket's
+    /// request span lasts as long as the socket: each message on it gets its own trace instead of one trace for hours.
+    /// Call it from an async method: the current span is restored when that method returns.
+    /// </summary>
+    internal static Activity? StartRoot(string name, ActivityKind kind)
+    {
+        if (!Source.HasListeners()) return null;
+        var outer = Activity.Current;
+        Activity.Current = null;
+        var span = Source.StartActivity(name, kind, default(ActivityContext), links: outer is null ? null : [new ActivityLink(outer.Context)]);
+        if (span is null) Activity.Current = outer;
+        return span;
+    }
+
     /// <summary>The metadata key under which an incoming message keeps the W3C <c>traceparent</c> of its receive span.</summary>
     public const string TraceParentMetadataKey = "traceparent";
 }

@@ -81,7 +81,7 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
             message = await _store.FindAsync(id, ct).ConfigureAwait(false);
             if (message is null) return;
         }
-        using var span = MessagingTelemetry.StartLinked("outbox deliver", message.Id, System.Diagnostics.ActivityKind.Producer);
+        using var span = MessagingTelemetry.StartLinked("outbox deliver", message.Id, System.Diagnostics.ActivityKind.Producer, message.TraceParent);
         span?.SetTag("messaging.channel", message.Channel);
         span?.SetTag("messaging.conversation", message.ConversationKey);
         span?.SetTag("messaging.outbox_id", message.Id);

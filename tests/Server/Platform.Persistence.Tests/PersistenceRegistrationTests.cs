@@ -38,8 +38,9 @@ public sealed class PersistenceRegistrationTests : IDisposable
 
         Assert.IsType<EfWorkflowDefinitionStore>(provider.GetRequiredService<IWorkflowDefinitionStore>());
         Assert.IsType<EfWorkflowInstanceStore>(provider.GetRequiredService<IWorkflowInstanceStore>());
-        Assert.IsType<EfWorkflowCommitStore>(provider.GetRequiredService<IWorkflowCommitStore>());
-        Assert.IsType<EfBookmarkStore>(provider.GetRequiredService<IBookmarkStore>());
+        // Over the EF stores: "no instance waits for this" is remembered until a commit creates such a bookmark.
+        Assert.IsType<EfWorkflowCommitStore>(Assert.IsType<BookmarkAbsenceCommitStore>(provider.GetRequiredService<IWorkflowCommitStore>()).Inner);
+        Assert.IsType<CachingBookmarkStore>(provider.GetRequiredService<IBookmarkStore>());
         Assert.IsType<CachingTriggerStore>(provider.GetRequiredService<ITriggerStore>()); // over the EF store: messages read triggers often
         Assert.IsType<EfActivityExecutionStore>(provider.GetRequiredService<IActivityExecutionStore>());
         Assert.DoesNotContain(services, d => d.ServiceType != typeof(InMemoryStore) && d.ImplementationFactory is null && d.ImplementationType == typeof(InMemoryStore));

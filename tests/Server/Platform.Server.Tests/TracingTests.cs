@@ -137,4 +137,82 @@ public sealed class TracingTests(TracingServerFixture server) : IClassFixture<Tr
         var delivery = Assert.Single(receiver.Requests);
         Assert.Equal($"00-{traceId}-{outbound.SpanId}-01", delivery.Header("traceparent"));
     }
+
+    [Fact]
+    public async Task Should_ContinueTheMessagesTrace_When_APendingReplyIsDeliveredByAnotherNodeOrAfterARestart()
+    {
+        // Arrange: a reply row written by a burst of a traced message, never handed to this node's dispatcher (as after a
+        // kill -9, or when another node wrote it): the poller takes it up and continues the stored trace.
+        await using var receiver = await LoopbackReceiver.StartAsync();
+        var channel = "trace-" + Guid.NewGuid().ToString("N")[..10];
+        await server.Admin.PostJsonAsync("/api/channels", new JsonObject
+        {
+            ["name"] = channel, ["kind"] = "Webhook",
+            ["settings"] = new JsonObject { ["secret"] = Secret, ["outboundUrl"] = receiver.Url("/hooks/platform").ToString() },
+        }, HttpStatusCode.Created);
+        var traceId = ActivityTraceId.CreateRandom();
+        var writer = ActivitySpanId.CreateRandom();
+        var now = DateTimeOffset.UtcNow;
+        var message = new Platform.Engine.Models.OutboxMessage
+        {
+            Id = Guid.CreateVersion7().ToString("N"), Channel = channel, ConversationKey = $"webhook:{channel}:u-9",
+            Payload = new Platform.Channels.OutgoingEnvelope { Text = "after the restart", To = "u-9" }.ToJson(), CreatedAt = now,
+            NextAttemptAt = now, TraceParent = $"00-{traceId}-{writer}-01",
+        };
+
+        // Act
+        await server.Factory.Services.GetRequiredService<Platform.Engine.Contracts.IOutboxStore>().AddAsync([message], Ct);
+        var until = DateTime.UtcNow.AddSeconds(30);
+        Activity? deliver = null;
+        while (DateTime.UtcNow < until && deliver is null)
+        {
+            deliver = server.Spans.FirstOrDefault(s => s.DisplayName == "outbox deliver" && s.TraceId == traceId);
+            if (deliver is null) await Task.Delay(100, Ct);
+        }
+
+        // Assert
+        Assert.NotNull(deliver);
+        Assert.Equal(writer, deliver.ParentSpanId);
+        var delivery = Assert.Single(receiver.Requests);
+        Assert.StartsWith($"00-{traceId}-", delivery.Header("traceparent"));
+    }
+
+    [Fact]
+    public async Task Should_GiveEachWebChatMessageATraceOfItsOwn_When_ItArrivesOnAnOpenSocket()
+    {
+        // Arrange
+        var channel = "trace-chat-" + Guid.NewGuid().ToString("N")[..8];
+        await server.Admin.PostJsonAsync("/api/channels", new JsonObject { ["name"] = channel, ["kind"] = "WebChat", ["settings"] = new JsonObject() },
+            HttpStatusCode.Created);
+        await server.Admin.SaveAsync(Sequence(UniqueName("traced chat"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
+            Activity("reply", "Platform.SendReply", ("text", Literal("String", "traced chat")))), publish: true);
+        await using var chat = await WebChatClient.ConnectAsync(server.Factory, channel);
+
+        // Act
+        Assert.Equal("traced chat", await chat.AskAsync("first"));
+        Assert.Equal("traced chat", await chat.AskAsync("second"));
+        var until = DateTime.UtcNow.AddSeconds(20);
+        List<Activity> messages = [];
+        while (DateTime.UtcNow < until)
+        {
+            messages = [.. server.Spans.Where(s => s.DisplayName == "webchat message" && Equals(s.GetTagItem("messaging.channel"), channel))];
+            if (messages.Count == 2 && messages.All(m => server.Spans.Any(s => s.DisplayName == "outbox deliver" && s.TraceId == m.TraceId))) break;
+            await Task.Delay(100, Ct);
+        }
+
+        // Assert: two traces (not one per socket), each from the message through its inbox row to its reply's delivery,
+        // each linked to the socket's request span.
+        Assert.Equal(2, messages.Count);
+        Assert.NotEqual(messages[0].TraceId, messages[1].TraceId);
+        Assert.All(messages, m =>
+        {
+            Assert.Equal(default, m.ParentSpanId);
+            Assert.Equal(ActivityKind.Server, m.Kind);
+            Assert.Single(m.Links);
+            var receive = Assert.Single(server.Spans, s => s.DisplayName == "inbox receive" && s.TraceId == m.TraceId);
+            Assert.Equal(m.SpanId, receive.ParentSpanId);
+            Assert.Contains(server.Spans, s => s.DisplayName == "outbox deliver" && s.TraceId == m.TraceId);
+        });
+    }
 }

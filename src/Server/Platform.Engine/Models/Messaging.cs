@@ -53,6 +53,13 @@ public sealed class OutboxMessage
 
     /// <summary>When <see cref="DeliveryStatus"/> was last recorded.</summary>
     public DateTimeOffset? DeliveryUpdatedAt { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span the message was written in (taken from <see cref="System.Diagnostics.Activity.Current"/>
+    /// when the row is created; null when nothing was traced). A delivery after a restart, or by another node, continues that
+    /// trace from it.
+    /// </summary>
+    public string? TraceParent { get; init; } = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
 }
 
 /// <summary>A delivery report from a service about a message it accepted (a Twilio status callback).</summary>

@@ -20,6 +20,8 @@ public sealed class EngineRuntimeOptionsValidator : IValidateOptions<EngineRunti
             errors.Add($"{SectionName}:ShutdownTimeout is {options.ShutdownTimeout}; use a duration of zero or more, e.g. 00:00:30.");
         if (options.LookupCacheDuration < TimeSpan.Zero)
             errors.Add($"{SectionName}:LookupCacheDuration is {options.LookupCacheDuration}; use a duration of zero (no cache) or more, e.g. 00:00:01.");
+        if (options.BookmarkAbsenceDuration < TimeSpan.Zero)
+            errors.Add($"{SectionName}:BookmarkAbsenceDuration is {options.BookmarkAbsenceDuration}; use a duration of zero (no reuse) or more, e.g. 00:00:30.");
         if (options.DefaultRetryPolicy is { } policy)
         {
             try { policy.ToPolicy(); }

@@ -127,6 +127,13 @@ public sealed class EngineRuntimeOptions
     public TimeSpan LookupCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How long a "no instance waits for this" answer of the bookmark lookup (made for every HTTP request and message) is
+    /// reused (default 30 s; zero turns the reuse off). Bookmarks created on this node, and on other nodes through the
+    /// PostgreSQL change feed, end the reuse at once; the time only bounds a change the feed could have missed.
+    /// </summary>
+    public TimeSpan BookmarkAbsenceDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Whether the <see cref="Contracts.IStartupWarmUp"/> steps run in the background after start (default true). They take
     /// about 2 s of one core on a fresh process, and the first message after a restart then answers in ~0.1 s instead of ~1.4 s.
     /// </summary>

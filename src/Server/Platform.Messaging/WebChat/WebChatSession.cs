@@ -252,7 +252,11 @@ public sealed class WebChatSession : IWebChatClient
         switch (type)
         {
             case "message":
-                await HandleMessageAsync(frame, text, ct).ConfigureAwait(false);
+                using (var span = MessagingTelemetry.StartRoot("webchat message", System.Diagnostics.ActivityKind.Server))
+                {
+                    span?.SetTag("messaging.channel", _channel.Name);
+                    await HandleMessageAsync(frame, text, ct).ConfigureAwait(false);
+                }
                 break;
             case "ping":
                 await SendAsync(WebChatFrames.Simple("pong"), ct).ConfigureAwait(false);

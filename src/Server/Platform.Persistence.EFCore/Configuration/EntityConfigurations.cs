@@ -35,6 +35,8 @@ internal sealed class WorkflowInstanceConfiguration : IEntityTypeConfiguration<W
         b.HasIndex(x => x.CorrelationId);
         b.HasIndex(x => x.SubStatus);
         b.HasIndex(x => x.CreatedAt);
+        // Retention: finished, cancelled and faulted instances older than the cut-off, in batches (EfDataRetention).
+        b.HasIndex(x => new { x.SubStatus, x.UpdatedAt });
     }
 }
 

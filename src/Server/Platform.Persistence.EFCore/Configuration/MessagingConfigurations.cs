@@ -30,7 +30,10 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         b.HasKey(x => x.Id);
         b.Property(x => x.Payload).IsJsonText();
         b.HasIndex(x => new { x.Status, x.NextAttemptAt });
+        // Retention: sent and dead-lettered messages older than the cut-off, in batches (EfDataRetention).
+        b.HasIndex(x => new { x.Status, x.CreatedAt });
         b.HasIndex(x => new { x.ConversationKey, x.CreatedAt });
+        b.Property(x => x.TraceParent).HasMaxLength(64);
         b.HasIndex(x => x.WorkflowInstanceId);
         // Delivery reports that name no outbox row are matched by the service's message id.
         b.HasIndex(x => new { x.Channel, x.ProviderMessageIds });

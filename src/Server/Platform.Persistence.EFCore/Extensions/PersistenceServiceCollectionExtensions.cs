@@ -59,6 +59,25 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IWorkflowInstanceStore, EfWorkflowInstanceStore>(services);
         AddStore<IWorkflowCommitStore, EfWorkflowCommitStore>(services);
         AddStore<IBookmarkStore, EfBookmarkStore>(services);
+        // Every HTTP request and message asks whether an instance waits for it; "none" is remembered until a commit creates
+        // such a bookmark (on this node, or on another one through the PostgreSQL change feed). See docs/architecture.md.
+        services.RemoveAll<BookmarkAbsence>();
+        services.AddSingleton(sp => new BookmarkAbsence(enabled: settings.Provider == PlatformDatabaseProvider.Sqlite,
+            sp.GetService<IOptions<EngineRuntimeOptions>>()?.Value.BookmarkAbsenceDuration ?? new EngineRuntimeOptions().BookmarkAbsenceDuration));
+        ReplaceSingleton<IBookmarkStore>(services, sp => new CachingBookmarkStore(sp.GetRequiredService<EfBookmarkStore>(), sp.GetRequiredService<BookmarkAbsence>()));
+        ReplaceSingleton<IWorkflowCommitStore>(services, sp => new BookmarkAbsenceCommitStore(sp.GetRequiredService<EfWorkflowCommitStore>(),
+            sp.GetRequiredService<BookmarkAbsence>(), sp.GetService<IBookmarkChangeFeed>()));
+        services.RemoveAll<IBookmarkChangeFeed>();
+        services.RemoveAll<PostgresBookmarkChangeFeed>();
+        for (var i = services.Count - 1; i >= 0; i--)
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationFactory?.Method.ReturnType == typeof(PostgresBookmarkChangeFeed))
+                services.RemoveAt(i);
+        if (settings.Provider == PlatformDatabaseProvider.PostgreSql)
+        {
+            services.AddSingleton<PostgresBookmarkChangeFeed>();
+            services.AddSingleton<IBookmarkChangeFeed>(sp => sp.GetRequiredService<PostgresBookmarkChangeFeed>());
+            services.AddSingleton<IHostedService>(FeedAsHostedService);
+        }
         AddStore<ITriggerStore, EfTriggerStore>(services);
         // Every message asks for the triggers; reuse them briefly (Platform:Engine:LookupCacheDuration).
         ReplaceSingleton<ITriggerStore>(services, sp => new CachingTriggerStore(sp.GetRequiredService<EfTriggerStore>(),
@@ -114,6 +133,8 @@ public static class PersistenceServiceCollectionExtensions
         ReplaceSingleton<IDbContextFactory<PlatformDbContext>>(services,
             sp => new PlatformDbContextFactory<TContext>(sp.GetRequiredService<IDbContextFactory<TContext>>()));
     }
+
+    private static PostgresBookmarkChangeFeed FeedAsHostedService(IServiceProvider sp) => sp.GetRequiredService<PostgresBookmarkChangeFeed>();
 
     private static void AddStore<TService, TImplementation>(IServiceCollection services)
         where TService : class where TImplementation : class, TService

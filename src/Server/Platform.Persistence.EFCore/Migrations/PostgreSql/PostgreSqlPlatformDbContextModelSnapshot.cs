@@ -165,6 +165,11 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                         .HasColumnType("text")
                         .HasColumnName("status");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("trace_parent");
+
                     b.Property<string>("WorkflowInstanceId")
                         .HasColumnType("text")
                         .HasColumnName("workflow_instance_id");
@@ -180,6 +185,9 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
 
                     b.HasIndex("ConversationKey", "CreatedAt")
                         .HasDatabaseName("ix_outbox_messages_conversation_key_created_at");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_status_created_at");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_status_next_attempt_at");
@@ -912,6 +920,9 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
 
                     b.HasIndex("SubStatus")
                         .HasDatabaseName("ix_workflow_instances_sub_status");
+
+                    b.HasIndex("SubStatus", "UpdatedAt")
+                        .HasDatabaseName("ix_workflow_instances_sub_status_updated_at");
 
                     b.ToTable("workflow_instances", (string)null);
                 });

@@ -162,6 +162,11 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("trace_parent");
+
                     b.Property<string>("WorkflowInstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("workflow_instance_id");
@@ -177,6 +182,9 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
 
                     b.HasIndex("ConversationKey", "CreatedAt")
                         .HasDatabaseName("ix_outbox_messages_conversation_key_created_at");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_status_created_at");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_status_next_attempt_at");
@@ -917,6 +925,9 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
 
                     b.HasIndex("SubStatus")
                         .HasDatabaseName("ix_workflow_instances_sub_status");
+
+                    b.HasIndex("SubStatus", "UpdatedAt")
+                        .HasDatabaseName("ix_workflow_instances_sub_status_updated_at");
 
                     b.ToTable("workflow_instances", (string)null);
                 });
