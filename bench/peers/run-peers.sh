@@ -245,6 +245,9 @@ start_ours() {  # dir port db core -> echoes PID. db: sqlite or a PostgreSQL dat
     export Platform__Demo__Enabled=false Platform__Devices__Simulate=false Platform__Mqtt__EmbeddedPort=$((port + 100))
     export Platform__Secrets__Key=$(printf 'peer-bench-secrets-key-32-bytes!' | base64)
     export Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
+    # All load comes from one IP (wrk on loopback), which the per-IP limits on anonymous surfaces (200/s) would refuse
+    # with 429; Node-RED has no such limit, so they are off here (throughput, not abuse protection, is measured).
+    export Platform__RateLimits__Enabled=false
     if [ "$db" != sqlite ]; then
       export Platform__Database__Provider=PostgreSql
       export ConnectionStrings__Platform="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=postgres;Database=$db;Maximum Pool Size=100"
