@@ -57,6 +57,43 @@ internal sealed class BatchCommand : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Appends <c>UPDATE table SET column = value, … WHERE key = value</c> (values converted as the model maps them). With
+    /// <paramref name="unlessIn"/>, rows whose given column holds one of the values are left alone.
+    /// </summary>
+    /// <remarks>Cheaper than EF's <c>ExecuteUpdate</c> on a hot path: no expression tree to build, compare and translate per call.</remarks>
+    public BatchCommand Update<TEntity>(object key, IReadOnlyList<(string Property, object? Value)> sets,
+        (string Property, IReadOnlyList<string> Values)? unlessIn = null) where TEntity : class
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        if (sets.Count == 0) return this;
+        var shape = Shape(typeof(TEntity));
+        _sql.Append("UPDATE ").Append(shape.Table).Append(" SET ");
+        for (var i = 0; i < sets.Count; i++)
+        {
+            if (i > 0) _sql.Append(", ");
+            var column = shape.Find(sets[i].Property);
+            _sql.Append(column.Name).Append(" = ");
+            AppendParameter(column, sets[i].Value);
+        }
+        var keyColumn = shape.Columns.Single(c => c.Property.IsPrimaryKey());
+        _sql.Append(" WHERE ").Append(keyColumn.Name).Append(" = ");
+        AppendParameter(keyColumn, key);
+        if (unlessIn is { } unless && unless.Values.Count > 0)
+        {
+            var column = shape.Find(unless.Property);
+            _sql.Append(" AND (").Append(column.Name).Append(" IS NULL OR ").Append(column.Name).Append(" NOT IN (");
+            for (var i = 0; i < unless.Values.Count; i++)
+            {
+                if (i > 0) _sql.Append(", ");
+                AppendParameter(column, unless.Values[i]);
+            }
+            _sql.Append("))");
+        }
+        _sql.Append(_sqlHelper.StatementTerminator).AppendLine();
+        return this;
+    }
+
     /// <summary>Runs the statements in the context's current transaction.</summary>
     /// <exception cref="DbUpdateException">The database rejected a statement (as EF's SaveChanges would report it).</exception>
     public async Task ExecuteAsync(CancellationToken ct)
@@ -120,6 +157,9 @@ internal sealed class BatchCommand : IAsyncDisposable
 
     private sealed record TableShape(string Table, Column[] Columns, string InsertHead, string UpsertTail)
     {
+        public Column Find(string propertyName) => Columns.FirstOrDefault(c => c.Property.Name == propertyName)
+            ?? throw new InvalidOperationException($"{Table} has no column for property {propertyName}.");
+
         public static TableShape Create(IModel model, ISqlGenerationHelper sql, Type clrType)
         {
             var entity = model.FindEntityType(clrType) ?? throw new InvalidOperationException($"{clrType.Name} is not mapped by the platform database.");

@@ -143,14 +143,19 @@ public sealed partial class EfOutboxStore(IDbContextFactory<PlatformDbContext> f
         using (await gate.EnterAsync(ct).ConfigureAwait(false))
         {
             await using var db = factory.CreateDbContext();
+            await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var batch = new BatchCommand(db);
+            batch.Update<OutboxMessage>(message.Id,
+            [
+                (nameof(OutboxMessage.Status), message.Status), (nameof(OutboxMessage.Attempts), message.Attempts),
+                (nameof(OutboxMessage.PartsDelivered), message.PartsDelivered), (nameof(OutboxMessage.NextAttemptAt), message.NextAttemptAt),
+                (nameof(OutboxMessage.SentAt), message.SentAt), (nameof(OutboxMessage.ProviderMessageIds), message.ProviderMessageIds),
+            ]);
             // A delivery report may have come in since the attempt began: its failure reason stays (the report fields are not written here).
-            var failures = DeliveryStatuses.Failures;
-            await db.Set<OutboxMessage>().Where(m => m.Id == message.Id)
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, message.Status).SetProperty(m => m.Attempts, message.Attempts)
-                    .SetProperty(m => m.PartsDelivered, message.PartsDelivered).SetProperty(m => m.NextAttemptAt, message.NextAttemptAt)
-                    .SetProperty(m => m.SentAt, message.SentAt)
-                    .SetProperty(m => m.LastError, m => m.DeliveryStatus != null && failures.Contains(m.DeliveryStatus) ? m.LastError : message.LastError)
-                    .SetProperty(m => m.ProviderMessageIds, message.ProviderMessageIds), ct).ConfigureAwait(false);
+            batch.Update<OutboxMessage>(message.Id, [(nameof(OutboxMessage.LastError), message.LastError)],
+                unlessIn: (nameof(OutboxMessage.DeliveryStatus), DeliveryStatuses.Failures));
+            await batch.ExecuteAsync(ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
         }
     }
 

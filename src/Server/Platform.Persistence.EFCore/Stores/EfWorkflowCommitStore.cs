@@ -197,30 +197,20 @@ public sealed class EfWorkflowCommitStore : IWorkflowCommitStore, IAsyncDisposab
     {
         var commit = rows.Commit;
         var instanceId = commit.Instance.Id;
-        if (commit.IncludesInstance || commit.Outbox.Count > 0)
-        {
-            await using var batch = new BatchCommand(db);
-            if (commit.IncludesInstance)
-                batch.Upsert(rows.Instance)
-                    .DeleteWhere<BookmarkEntity>(nameof(BookmarkEntity.WorkflowInstanceId), instanceId)
-                    .Insert(rows.Bookmarks)
-                    .Upsert(rows.Journal);
-            if (commit.Outbox.Count > 0) batch.Insert(commit.Outbox);
-            await batch.ExecuteAsync(ct).ConfigureAwait(false);
-        }
+        // One round trip: the instance, its bookmarks and journal, the outbox rows and the inbox mark.
+        await using var batch = new BatchCommand(db);
+        if (commit.IncludesInstance)
+            batch.Upsert(rows.Instance)
+                .DeleteWhere<BookmarkEntity>(nameof(BookmarkEntity.WorkflowInstanceId), instanceId)
+                .Insert(rows.Bookmarks)
+                .Upsert(rows.Journal);
+        if (commit.Outbox.Count > 0) batch.Insert(commit.Outbox);
         if (commit.ProcessedInboxMessageId is { } inboxId)
-        {
-            var now = commit.Instance.UpdatedAt;
-            try
-            {
-                await db.Set<InboxMessage>().Where(m => m.Id == inboxId)
-                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, InboxStatus.Processed).SetProperty(m => m.ProcessedAt, now)
-                        .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null).SetProperty(m => m.WorkflowInstanceId, instanceId), ct).ConfigureAwait(false);
-            }
-            catch (System.Data.Common.DbException e)
-            {
-                throw new DbUpdateException($"Marking inbox message '{inboxId}' processed failed: {e.Message}", e);
-            }
-        }
+            batch.Update<InboxMessage>(inboxId,
+            [
+                (nameof(InboxMessage.Status), InboxStatus.Processed), (nameof(InboxMessage.ProcessedAt), commit.Instance.UpdatedAt),
+                (nameof(InboxMessage.LeaseUntil), null), (nameof(InboxMessage.WorkflowInstanceId), instanceId),
+            ]);
+        await batch.ExecuteAsync(ct).ConfigureAwait(false);
     }
 }

@@ -138,22 +138,36 @@ public static class WebhookChannelApi
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false } && (sizeFeature.MaxRequestBodySize is null || sizeFeature.MaxRequestBodySize > maxBytes + 1L))
             sizeFeature.MaxRequestBodySize = maxBytes + 1L;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        // A pooled buffer of the announced size (or 4 KB), grown by doubling up to maxBytes + 1: most deliveries are small.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 256, maxBytes + 1L));
+        var length = 0;
         try
         {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+            while (true)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > maxBytes) return null;
+                if (length == buffer.Length)
+                {
+                    if (length > maxBytes) return null;
+                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0) break;
+                length += read;
+                if (length > maxBytes) return null;
             }
+            return Encoding.UTF8.GetString(buffer, 0, length);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return null;
         }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static int IntSetting(ChannelConfig config, string key, int fallback, int min, int max) =>
