@@ -59,6 +59,10 @@ public class AiAgent : Activity
     [Input(Description = "How many earlier turns of the conversation go to the model before the request. Default 10; 0 sends none.", Order = 8)]
     public Input<int?> HistoryTurns { get; set; } = new(AskModel.DefaultHistoryTurns);
 
+    /// <summary>Whether to stream the final answer to the conversation as it is written (default on).</summary>
+    [Input(Description = "Show the final answer while it is being written, on channels that can (the web chat shows a growing bubble that the next Send Reply replaces). Rounds that call tools are not shown. Default on.", Order = 9)]
+    public Input<bool?> Stream { get; set; } = new(true);
+
     /// <summary>The answer (or, on NeedsConfirmation, the question to the user).</summary>
     [Output(Description = "The agent's answer; on NeedsConfirmation the question asking the user to confirm.")]
     public Output<string> Answer { get; set; } = new();
@@ -126,9 +130,10 @@ public class AiAgent : Activity
         var messages = new List<ChatMessage>();
         var instructions = Instructions.Get(context);
         if (!string.IsNullOrWhiteSpace(instructions)) messages.Add(new ChatMessage(ChatRole.System, instructions));
+        var historyTurns = Math.Clamp(HistoryTurns.Get(context) ?? AskModel.DefaultHistoryTurns, 0, AskModel.MaxHistoryTurns);
         foreach (var turn in await HistoryAsync(context))
             messages.Add(new ChatMessage(turn.Role == ConversationRole.Assistant ? ChatRole.Assistant : ChatRole.User, turn.Text));
-        messages.AddRange(Remembered(context));
+        messages.AddRange(await RememberedAsync(context, historyTurns));
         var firstNew = messages.Count;
         messages.Add(new ChatMessage(ChatRole.User, prompt));
 
@@ -142,6 +147,10 @@ public class AiAgent : Activity
         cts.CancelAfter(timeout);
         long tokens = 0;
         var workflow = context.DefinitionId;
+        var streams = Stream.Get(context) != false ? context.GetService(typeof(IReplyStreams)) as IReplyStreams : null;
+        var conversation = ConversationMemory.ConversationKeyOf(context);
+        var streaming = streams is not null && conversation is not null && await streams.IsSupportedAsync(conversation, context.CancellationToken);
+        var typing = context.GetService(typeof(ITypingIndicator)) is ITypingIndicator indicator ? await indicator.StartAsync(context) : null;
         try
         {
             for (var round = 1; round <= maxRounds; round++)
@@ -152,7 +161,9 @@ public class AiAgent : Activity
                 {
                     // Only a nearly spent budget caps the answer: a large max_tokens is refused by some models (e.g. above 16384).
                     options.MaxOutputTokens = maxTokens > 0 && maxTokens - tokens < MaxAnswerTokensCap ? (int)Math.Max(1, maxTokens - tokens) : null;
-                    call = await catalog.CompleteAsync(modelName, messages, options, cts.Token);
+                    call = streaming
+                        ? await StreamRoundAsync(context, catalog, modelName, messages, options, streams!, () => typing, () => typing = null, cts.Token)
+                        : await catalog.CompleteAsync(modelName, messages, options, cts.Token);
                 }
                 catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && !cts.IsCancellationRequested && ModelCatalog.IsModelFailure(e, cts.Token))
                 {
@@ -215,6 +226,58 @@ public class AiAgent : Activity
         {
             Journal(context, steps, tokens);
             Fail(context, $"The AI agent did not finish within {timeout.TotalSeconds:0.###} s (Timeout). Raise Timeout or use a faster model.", "Timeout");
+        }
+        finally
+        {
+            if (typing is not null) await typing.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// One model call with <c>"stream": true</c>. Text is pushed to the conversation as a partial reply while it arrives; a
+    /// round that turns out to call tools shows nothing (a partial bubble already begun is discarded), so only the final answer
+    /// is seen growing. The answer's partial reply is completed, and the next Send Reply replaces it. A failure mid-answer
+    /// discards the bubble and throws <see cref="ModelStreamException"/>.
+    /// </summary>
+    private static async Task<ModelCallResult> StreamRoundAsync(ActivityExecutionContext context, ModelCatalog catalog, string modelName, List<ChatMessage> messages,
+        ChatOptions options, IReplyStreams streams, Func<IAsyncDisposable?> typing, Action typingStopped, CancellationToken ct)
+    {
+        await using var opened = await catalog.StreamAsync(modelName, messages, options, ct);
+        var updates = new List<ChatResponseUpdate>();
+        IReplyStream? stream = null;
+        var callsTools = false;
+        try
+        {
+            await foreach (var update in opened.ReadAsync())
+            {
+                updates.Add(update);
+                if (update.Contents.Any(c => c is FunctionCallContent)) callsTools = true;
+                if (callsTools || update.Text is not { Length: > 0 } text) continue;
+                if (typing() is { } indicator)
+                {
+                    await indicator.DisposeAsync();
+                    typingStopped();
+                }
+                stream ??= await streams.OpenAsync(context);
+                if (stream is not null) await stream.AppendAsync(text, ct);
+            }
+            var response = updates.ToChatResponse();
+            if (stream is not null)
+            {
+                if (callsTools || response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Any()) await stream.AbortAsync(CancellationToken.None);
+                else await stream.CompleteAsync(ct);
+            }
+            context.AddJournalData("streamed", true);
+            return new ModelCallResult(response, opened.ModelName, opened.Failures);
+        }
+        catch
+        {
+            if (stream is not null) await stream.AbortAsync(CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            if (stream is not null) await stream.DisposeAsync();
         }
     }
 
@@ -290,19 +353,42 @@ public class AiAgent : Activity
         return await ConversationMemory.TryGetHistoryAsync(memory, key, ConversationMemory.LastMessageIdOf(context.Properties), count, context.Logger, "AI Agent", context.CancellationToken) ?? [];
     }
 
-    /// <summary>The tool exchanges of earlier runs in this workflow instance and conversation (tool results stay in memory).</summary>
-    private static IEnumerable<ChatMessage> Remembered(ActivityExecutionContext context)
+    /// <summary>
+    /// The tool exchanges of earlier agent runs in this conversation (tool results stay in memory): those of this workflow
+    /// instance (for example before the user confirmed) and, through <see cref="IAgentConversationMemory"/>, those of earlier
+    /// workflow runs in the same conversation. At most <paramref name="count"/> (HistoryTurns), the newest; 0 replays none.
+    /// </summary>
+    private static async Task<IEnumerable<ChatMessage>> RememberedAsync(ActivityExecutionContext context, int count)
     {
-        if (!context.Properties.TryGetValue(MemoryKey(context), out var value) || value is null) yield break;
-        var json = value switch { string s => s, JsonElement e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText(), _ => value.ToString() };
-        List<RememberedToolResult>? items = null;
-        try { items = JsonSerializer.Deserialize<List<RememberedToolResult>>(json ?? "[]"); }
-        catch (JsonException) { }
-        foreach (var item in items ?? [])
+        if (count <= 0) return [];
+        var items = new List<RememberedToolResult>();
+        var conversation = ConversationMemory.ConversationKeyOf(context);
+        if (conversation is not null && context.GetService(typeof(IAgentConversationMemory)) is IAgentConversationMemory memory)
         {
-            // Replayed as a short note, so that no dangling tool_call ids reach the model.
-            yield return new ChatMessage(ChatRole.Assistant, $"(Earlier tool result of {item.Tool}({item.Arguments}): {item.Result})");
+            try
+            {
+                items.AddRange(await memory.GetToolResultsAsync(conversation, context.WorkflowInstanceId, count, context.CancellationToken));
+            }
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+            {
+                context.Logger.LogWarning(e, "AI Agent: the earlier tool results of {Conversation} could not be read; asking without them", conversation);
+                context.AddJournalData("toolMemoryError", e.Message);
+            }
         }
+        if (context.Properties.TryGetValue(MemoryKey(context), out var value)) items.AddRange(ReadRemembered(value));
+        var replayed = items.TakeLast(count).ToList();
+        if (replayed.Count > 0) context.AddJournalData("rememberedToolResults", replayed.Count);
+        // Replayed as short notes, so that no dangling tool_call ids reach the model.
+        return replayed.Select(item => new ChatMessage(ChatRole.Assistant, $"(Earlier tool result of {item.Tool}({item.Arguments}): {item.Result})")).ToList();
+    }
+
+    /// <summary>Reads the remembered tool results kept in an instance property (a JSON array; null or unreadable: none).</summary>
+    public static IReadOnlyList<RememberedToolResult> ReadRemembered(object? value)
+    {
+        var json = value switch { null => null, string s => s, JsonElement e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText(), _ => value.ToString() };
+        if (string.IsNullOrWhiteSpace(json)) return [];
+        try { return JsonSerializer.Deserialize<List<RememberedToolResult>>(json) ?? []; }
+        catch (JsonException) { return []; }
     }
 
     private static void Remember(ActivityExecutionContext context, IEnumerable<ChatMessage> exchange)
@@ -315,17 +401,15 @@ public class AiAgent : Activity
             .ToList();
         if (results.Count == 0) return;
         var key = MemoryKey(context);
-        var earlier = new List<RememberedToolResult>();
-        if (context.Properties.TryGetValue(key, out var value) && value is string s)
-        {
-            try { earlier = JsonSerializer.Deserialize<List<RememberedToolResult>>(s) ?? []; }
-            catch (JsonException) { }
-        }
+        var earlier = context.Properties.TryGetValue(key, out var value) ? ReadRemembered(value).ToList() : [];
         earlier.AddRange(results);
         context.Properties[key] = JsonSerializer.Serialize(earlier.TakeLast(20).ToList());
     }
 
-    private static string MemoryKey(ActivityExecutionContext context) => MemoryPropertyPrefix + (ConversationMemory.ConversationKeyOf(context) ?? "workflow");
+    private static string MemoryKey(ActivityExecutionContext context) => MemoryKeyOf(ConversationMemory.ConversationKeyOf(context));
+
+    /// <summary>The instance property that keeps the agent's tool results of a conversation (<see cref="MemoryPropertyPrefix"/> + the key).</summary>
+    public static string MemoryKeyOf(string? conversationKey) => MemoryPropertyPrefix + (conversationKey ?? "workflow");
 
     private static void Journal(ActivityExecutionContext context, List<Dictionary<string, object?>> steps, long tokens)
     {
@@ -344,7 +428,23 @@ public class AiAgent : Activity
 
     private static string Cut(string text, int max = MaxToolResultChars) => text.Length <= max ? text : text[..max] + "…(cut)";
 
-    private sealed record RememberedToolResult(string Tool, string Arguments, string Result);
+}
+
+/// <summary>A tool call of an earlier agent run, kept so that later runs in the conversation have its result.</summary>
+/// <param name="Tool">The tool's name.</param>
+/// <param name="Arguments">The arguments as JSON.</param>
+/// <param name="Result">The result (cut to 2000 characters).</param>
+public sealed record RememberedToolResult(string Tool, string Arguments, string Result);
+
+/// <summary>
+/// The tool results of earlier agent runs in a conversation (earlier workflow runs answering earlier messages), so that a
+/// follow-up message has them. The server reads them from the conversation's stored workflow instances.
+/// </summary>
+public interface IAgentConversationMemory
+{
+    /// <summary>The newest <paramref name="count"/> tool results of earlier runs in the conversation, oldest first, leaving out
+    /// the instance <paramref name="exceptInstanceId"/> (the running one, whose results the agent reads itself).</summary>
+    Task<IReadOnlyList<RememberedToolResult>> GetToolResultsAsync(string conversationKey, string? exceptInstanceId, int count, CancellationToken cancellationToken);
 }
 
 /// <summary>The names of the built-in agent tools.</summary>

@@ -139,22 +139,30 @@ public sealed class ModelCatalog
         return new ModelCallResult(response, used, failures);
     }
 
-    private async Task<(ChatResponse, string)> CallAsync(string name, IList<ChatMessage> messages, ChatOptions? options, List<string> failures, CancellationToken ct)
+    private Task<(ChatResponse, string)> CallAsync(string name, IList<ChatMessage> messages, ChatOptions? options, List<string> failures, CancellationToken ct) =>
+        ExecuteAsync(name, (client, token) => new ValueTask<ChatResponse>(client.GetResponseAsync(messages, options, token)), failures, ct);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> against the model <paramref name="name"/> through its pipeline: each attempt within the
+    /// model's timeout, transient failures retried, then the fallback model (recursively). Returns the result and the name of
+    /// the model that gave it.
+    /// </summary>
+    private async Task<(T, string)> ExecuteAsync<T>(string name, Func<IChatClient, CancellationToken, ValueTask<T>> attempt, List<string> failures, CancellationToken ct)
     {
         var model = _models[name];
         string? answeredBy = null;
-        var builder = new ResiliencePipelineBuilder<ChatResponse>();
+        var builder = new ResiliencePipelineBuilder<T>();
         if (!string.IsNullOrWhiteSpace(model.Fallback) && Find(model.Fallback) is { IsConfigured: true })
         {
             var fallback = model.Fallback.Trim();
-            builder.AddFallback(new FallbackStrategyOptions<ChatResponse>
+            builder.AddFallback(new FallbackStrategyOptions<T>
             {
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsModelFailure(e, ct)),
                 FallbackAction = async args =>
                 {
-                    var (response, used) = await CallAsync(fallback, messages, options, failures, args.Context.CancellationToken).ConfigureAwait(false);
+                    var (result, used) = await ExecuteAsync(fallback, attempt, failures, args.Context.CancellationToken).ConfigureAwait(false);
                     answeredBy = used;
-                    return Outcome.FromResult(response);
+                    return Outcome.FromResult(result);
                 },
                 OnFallback = args =>
                 {
@@ -165,7 +173,7 @@ public sealed class ModelCatalog
         }
         if (model.Retries > 0)
         {
-            builder.AddRetry(new RetryStrategyOptions<ChatResponse>
+            builder.AddRetry(new RetryStrategyOptions<T>
             {
                 MaxRetryAttempts = model.Retries, Delay = model.RetryDelay > TimeSpan.Zero ? model.RetryDelay : TimeSpan.FromMilliseconds(1),
                 BackoffType = DelayBackoffType.Exponential, UseJitter = false,
@@ -180,11 +188,11 @@ public sealed class ModelCatalog
         builder.AddTimeout(model.Timeout > TimeSpan.Zero ? model.Timeout : TimeSpan.FromSeconds(60));
         var pipeline = builder.Build();
         var client = ClientOf(name, model);
-        var response = await pipeline.ExecuteAsync(async token =>
+        var result = await pipeline.ExecuteAsync(async token =>
         {
             try
             {
-                return await client.GetResponseAsync(messages, options, token).ConfigureAwait(false);
+                return await attempt(client, token).ConfigureAwait(false);
             }
             catch (Exception e) when (IsModelFailure(e, ct))
             {
@@ -192,7 +200,58 @@ public sealed class ModelCatalog
                 throw;
             }
         }, ct).ConfigureAwait(false);
-        return (response, answeredBy ?? name);
+        return (result, answeredBy ?? name);
+    }
+
+    /// <summary>
+    /// Asks the chat model <paramref name="name"/> (empty: <c>default</c>) for a streamed answer (<c>"stream": true</c>). The
+    /// model's retries, per-attempt timeout and fallback apply until the first piece of the answer (text or a tool call)
+    /// arrives, so a fallback before the first token is invisible to the user; a failure after it ends the stream with a
+    /// <see cref="ModelStreamException"/>. Dispose the result.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No such model.</exception>
+    public async Task<ModelStream> StreamAsync(string? name, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        name = string.IsNullOrWhiteSpace(name) ? DefaultName : name.Trim();
+        if (Find(name) is not { IsConfigured: true }) throw new InvalidOperationException(NotConfiguredMessage(name));
+        var failures = new List<string>();
+        var (opened, used) = await ExecuteAsync(name, (client, token) => OpenStreamAsync(client, messages, options, token, cancellationToken), failures, cancellationToken)
+            .ConfigureAwait(false);
+        return new ModelStream(opened.Enumerator, opened.Buffered, opened.Ended, opened.Source, used, failures);
+    }
+
+    private sealed record OpenedStream(IAsyncEnumerator<ChatResponseUpdate> Enumerator, List<ChatResponseUpdate> Buffered, bool Ended, CancellationTokenSource Source);
+
+    /// <summary>One attempt: sends the request and reads up to the first update with text or a tool call. The attempt's token
+    /// (the pipeline's timeout) only bounds that wait; the rest of the stream runs on the caller's token.</summary>
+    private static async ValueTask<OpenedStream> OpenStreamAsync(IChatClient client, IList<ChatMessage> messages, ChatOptions? options,
+        CancellationToken attemptToken, CancellationToken callerToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+        IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
+        try
+        {
+            var buffered = new List<ChatResponseUpdate>();
+            var ended = false;
+            using (attemptToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), source))
+            {
+                enumerator = client.GetStreamingResponseAsync(messages, options, source.Token).GetAsyncEnumerator(source.Token);
+                while (true)
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false)) { ended = true; break; }
+                    buffered.Add(enumerator.Current);
+                    if (enumerator.Current.Contents.Any(c => c is TextContent { Text.Length: > 0 } or FunctionCallContent)) break;
+                }
+            }
+            attemptToken.ThrowIfCancellationRequested();
+            return new OpenedStream(enumerator, buffered, ended, source);
+        }
+        catch
+        {
+            if (enumerator is not null) await enumerator.DisposeAsync().ConfigureAwait(false);
+            source.Dispose();
+            throw;
+        }
     }
 
     private IChatClient ClientOf(string name, ModelEndpointOptions model) => _clients.GetOrAdd(name, _ =>
@@ -210,18 +269,20 @@ public sealed class ModelCatalog
     /// <summary>True for failures worth retrying: network errors, timeouts, HTTP 408, 409, 429 and 5xx.</summary>
     public static bool IsTransient(Exception e, CancellationToken callerToken) => !callerToken.IsCancellationRequested && e switch
     {
-        HttpRequestException or TimeoutRejectedException or TaskCanceledException or TimeoutException => true,
+        ModelStreamException => false,
+        HttpRequestException or TimeoutRejectedException or TaskCanceledException or TimeoutException or IOException => true,
         ClientResultException c => c.Status is 0 or 408 or 409 or 429 or >= 500,
         _ => false,
     };
 
     /// <summary>True for any failure of the model call (not a cancellation by the caller): these go to the fallback model.</summary>
     public static bool IsModelFailure(Exception e, CancellationToken callerToken) => !callerToken.IsCancellationRequested
-        && e is HttpRequestException or TimeoutRejectedException or TaskCanceledException or TimeoutException or ClientResultException or System.Text.Json.JsonException or InvalidOperationException;
+        && e is HttpRequestException or TimeoutRejectedException or TaskCanceledException or TimeoutException or ClientResultException or System.Text.Json.JsonException or InvalidOperationException or IOException;
 
     /// <summary>One sentence about a failed call.</summary>
     public static string Describe(Exception e) => e switch
     {
+        ModelStreamException s => $"the answer broke off after {s.Received} characters ({Describe(s.InnerException!)})",
         ClientResultException { Status: > 0 } c => $"HTTP {c.Status}: {FirstLine(c.Message)}",
         TimeoutRejectedException t => $"no answer within {t.Timeout.TotalSeconds:0.###} s (Timeout)",
         HttpRequestException h => $"cannot reach the server ({FirstLine(h.Message)})",
@@ -230,6 +291,89 @@ public sealed class ModelCatalog
     };
 
     private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
+}
+
+/// <summary>
+/// A streamed answer of <see cref="ModelCatalog.StreamAsync"/>: the updates as the server sends them. A failure while reading
+/// (the connection drops, no chunk within the timeout) throws <see cref="ModelStreamException"/>.
+/// </summary>
+public sealed class ModelStream : IAsyncDisposable
+{
+    private readonly IAsyncEnumerator<ChatResponseUpdate> _enumerator;
+    private readonly List<ChatResponseUpdate> _buffered;
+    private readonly bool _ended;
+    private readonly CancellationTokenSource _source;
+
+    internal ModelStream(IAsyncEnumerator<ChatResponseUpdate> enumerator, List<ChatResponseUpdate> buffered, bool ended, CancellationTokenSource source,
+        string modelName, IReadOnlyList<string> failures)
+    {
+        _enumerator = enumerator;
+        _buffered = buffered;
+        _ended = ended;
+        _source = source;
+        ModelName = modelName;
+        Failures = failures;
+    }
+
+    /// <summary>The configured name of the model that answers (the fallback's when the primary failed before its first token).</summary>
+    public string ModelName { get; }
+
+    /// <summary>The failed attempts before the stream started, oldest first.</summary>
+    public IReadOnlyList<string> Failures { get; }
+
+    /// <summary>The updates, in order; read once.</summary>
+    /// <exception cref="ModelStreamException">The stream failed after it started.</exception>
+    public async IAsyncEnumerable<ChatResponseUpdate> ReadAsync()
+    {
+        var received = 0;
+        foreach (var update in _buffered)
+        {
+            received += update.Text.Length;
+            yield return update;
+        }
+        if (_ended) yield break;
+        while (true)
+        {
+            ChatResponseUpdate update;
+            try
+            {
+                if (!await _enumerator.MoveNextAsync().ConfigureAwait(false)) yield break;
+                update = _enumerator.Current;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && _source.IsCancellationRequested))
+            {
+                throw new ModelStreamException(ModelName, received, e);
+            }
+            received += update.Text.Length;
+            yield return update;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try { await _enumerator.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is not OutOfMemoryException) { } // a broken connection may fail again while closing
+        _source.Dispose();
+    }
+}
+
+/// <summary>A streamed answer failed after it started (mid-answer): no retry or fallback is possible any more.</summary>
+public sealed class ModelStreamException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public ModelStreamException(string modelName, int received, Exception inner)
+        : base($"The model '{modelName}' stopped mid-answer after {received} characters: {inner?.Message}", inner)
+    {
+        ModelName = modelName;
+        Received = received;
+    }
+
+    /// <summary>The configured name of the model whose stream failed.</summary>
+    public string ModelName { get; }
+
+    /// <summary>How many characters of text had arrived.</summary>
+    public int Received { get; }
 }
 
 /// <summary>Token usage metrics of the AI activities (exported by the host as <c>platform_ai_tokens_total</c>).</summary>

@@ -303,6 +303,100 @@ public sealed class AiAgentTests
     }
 
     [Fact]
+    public async Task Should_ReplayEarlierToolResults_When_AFollowUpMessageOfTheConversationStartsANewRun()
+    {
+        // Arrange: the first message makes the agent query the shop; the follow-up (a new workflow run in the same
+        // conversation) is answered from memory, without a second query.
+        await using var server = await FakeOpenAiServer.StartAsync();
+        await using var host = Host(Models(server.ApiBase, server.ApiKey));
+        var (shop, orders) = await ShopAsync(host);
+        const string question = "How many orders do we have?";
+        server.Reply = (messages, _) =>
+        {
+            var user = messages.Last(m => m?["role"]?.GetValue<string>() == "user")!["content"]!.ToString();
+            if (user == question)
+                return ToolResult(messages) is { } result
+                    ? FakeOpenAiReply.Text($"The shop has {JsonNode.Parse(result)!["rows"]![0]!["n"]} orders in total.")
+                    : FakeOpenAiReply.Calls(("query_database", JsonSerializer.Serialize(new { dataSource = shop, sql = "SELECT COUNT(*) AS n FROM orders" })));
+            var remembered = messages.Select(m => m?["content"]?.ToString() ?? "").FirstOrDefault(c => c.StartsWith("(Earlier tool result of query_database", StringComparison.Ordinal));
+            return FakeOpenAiReply.Text(remembered is null ? "I do not remember." : "From memory: " + JsonNode.Parse(remembered[(remembered.IndexOf("): ", StringComparison.Ordinal) + 3)..^1])!["rows"]![0]!["n"]);
+        };
+        var chat = new ChatDriver(host, await PublishAgentAsync(host, "[\"query_database\"]"));
+        var first = await chat.SayAsync(question);
+        var firstInstance = chat.Instance!.Id;
+
+        // Act
+        var followUp = await chat.SayAsync("And what was that figure again?");
+
+        // Assert: two runs; the second had the first run's tool call and result, and queried nothing.
+        Assert.Equal([$"The shop has {orders} orders in total."], first);
+        Assert.NotEqual(firstInstance, chat.Instance!.Id);
+        Assert.Equal([$"From memory: {orders}"], followUp);
+        Assert.Equal(3, server.Requests.Count);
+        var last = server.Conversations[2];
+        Assert.DoesNotContain(last, m => m!["role"]!.GetValue<string>() == "tool");
+        var record = await JournalAsync(host, chat.Instance.Id);
+        Assert.Equal("1", JsonSerializer.Serialize(record.Payload["rememberedToolResults"]));
+    }
+
+    [Fact]
+    public async Task Should_ReplayNoToolResults_When_HistoryTurnsIsZero()
+    {
+        // Arrange
+        await using var server = await FakeOpenAiServer.StartAsync();
+        await using var host = Host(Models(server.ApiBase, server.ApiKey));
+        var calls = 0;
+        server.Reply = (_, _) => Interlocked.Increment(ref calls) == 1
+            ? FakeOpenAiReply.Calls(("get_device_state", "{\"device\":\"kitchen light\"}"))
+            : FakeOpenAiReply.Text("ok");
+        var definition = await ChatDriver.PublishAsync(host, "agent-" + Guid.NewGuid().ToString("N")[..8], new JsonArray(
+                Node("received", "Platform.MessageReceived"),
+                Node("agent", "Platform.AiAgent", ("tools", AiHost.Literal("[\"get_device_state\"]")), ("historyTurns", AiHost.Literal(0))),
+                Node("answer", "Platform.SendReply", ("text", Js("getOutput('agent', 'Answer')")))),
+            new JsonArray(Connect("received", "Done", "agent"), Connect("agent", "Done", "answer")));
+        var chat = new ChatDriver(host, definition);
+        await chat.SayAsync("Is the kitchen light on?");
+
+        // Act
+        await chat.SayAsync("And now?");
+
+        // Assert: the second run sent no earlier turn and no earlier tool result.
+        var last = server.Conversations[^1];
+        Assert.Single(last);
+        Assert.DoesNotContain(last, m => (m!["content"]?.ToString() ?? "").Contains("Earlier tool result", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_OfferAWorkflowAsATool_When_ItIsMarkedUsableAsActivity()
+    {
+        // Arrange: the Studio's "Usable as activity" check box sets options.usableAsActivity.
+        await using var host = Host(new Dictionary<string, string?>());
+        var name = "Stock " + Guid.NewGuid().ToString("N")[..6];
+        var model = new JsonObject
+        {
+            ["name"] = name, ["description"] = "Tells the stock of a product.",
+            ["options"] = new JsonObject { ["usableAsActivity"] = true },
+            ["inputs"] = new JsonArray(new JsonObject { ["name"] = "product", ["type"] = "String" }, new JsonObject { ["name"] = "count", ["type"] = "Int32" }),
+            ["root"] = new JsonObject { ["id"] = "flow1", ["type"] = "Elsa.Flowchart", ["version"] = 1, ["connections"] = new JsonArray(), ["activities"] = new JsonArray() },
+        };
+        await host.Services.GetRequiredService<Platform.Engine.Contracts.IWorkflowDefinitionService>().SaveAsync(model, publish: true);
+        var unmarked = (JsonObject)model.DeepClone();
+        unmarked["name"] = "Plain " + Guid.NewGuid().ToString("N")[..6];
+        unmarked["options"] = new JsonObject { ["usableAsActivity"] = false };
+        await host.Services.GetRequiredService<Platform.Engine.Contracts.IWorkflowDefinitionService>().SaveAsync(unmarked, publish: true);
+
+        // Act
+        var tools = await host.Services.GetServices<IAgentToolSource>().Single().GetToolsAsync(CancellationToken.None);
+
+        // Assert: described by the workflow's description, its inputs as typed arguments; the unmarked one is not offered.
+        var tool = Assert.Single(tools);
+        Assert.Equal("workflow_" + name.ToLowerInvariant().Replace(' ', '_'), tool.Name);
+        Assert.Equal("Tells the stock of a product.", tool.Description);
+        Assert.Equal("string", tool.ParametersSchema.GetProperty("properties").GetProperty("product").GetProperty("type").GetString());
+        Assert.Equal("integer", tool.ParametersSchema.GetProperty("properties").GetProperty("count").GetProperty("type").GetString());
+    }
+
+    [Fact]
     public void Should_RefuseTheConfiguration_When_AFallbackFormsACycle()
     {
         var models = new Dictionary<string, ModelEndpointOptions>

@@ -218,6 +218,88 @@ public abstract class KnowledgeApiTests(ServerFixture server)
         Assert.Empty((await Admin.GetJsonAsync($"{Api}/{kb}"))["documents"]!.AsArray());
     }
 
+    private Task<HttpResponseMessage> PostFormAsync(string kb, string fileName, byte[] body, string field = "file", string? contentType = null)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(body);
+        if (contentType is not null) file.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        form.Add(file, field, fileName);
+        return Admin.PostAsync($"{Api}/{kb}/documents", form, Ct);
+    }
+
+    [Fact]
+    public async Task Should_IndexTheFile_When_ItIsUploadedAsAMultipartForm()
+    {
+        // Arrange
+        var kb = await CreateBaseAsync("form");
+
+        // Act: what the Knowledge page sends (FormData with the field "file"), twice under the same name.
+        using var created = await PostFormAsync(kb, "handbook.md", Encoding.UTF8.GetBytes(Guide), contentType: "text/markdown");
+        using var replaced = await PostFormAsync(kb, "handbook.md", Encoding.UTF8.GetBytes(Guide.Replace("thirty minutes", "one hour", StringComparison.Ordinal)));
+
+        // Assert: indexed as with PUT, the second upload replaced (re-indexed) the first.
+        var first = await created.ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal("handbook.md", first["document"]!.Str("name"));
+        Assert.Equal(3, first["document"]!["chunks"]!.GetValue<int>());
+        Assert.True((await replaced.ReadJsonAsync(HttpStatusCode.OK))["replaced"]!.GetValue<bool>());
+        var documents = (await Admin.GetJsonAsync($"{Api}/{kb}"))["documents"]!.AsArray();
+        Assert.Equal("handbook.md", Assert.Single(documents)!.Str("name"));
+        Assert.Contains("one hour", (await SearchAsync(kb, "how long is the password reset link valid", top: 1))[0]!.Str("text"));
+    }
+
+    [Fact]
+    public async Task Should_Answer4xxWithHowToFix_When_AFormUploadIsBad()
+    {
+        // Arrange
+        var kb = await CreateBaseAsync("badform");
+        var limit = 10 * 1024 * 1024; // Platform:Knowledge:MaxUploadBytes, the default
+
+        // Act
+        using var notAForm = await Admin.PostAsync($"{Api}/{kb}/documents", new StringContent("# A\n\ntext", Encoding.UTF8, "text/markdown"), Ct);
+        using var noFile = await PostFormAsync(kb, "a.md", "# A\n\ntext"u8.ToArray(), field: "document");
+        using var unknownType = await PostFormAsync(kb, "image.png", [0x89, 0x50, 0x4E, 0x47], contentType: "image/png");
+        using var tooLarge = await PostFormAsync(kb, "big.md", Enumerable.Repeat((byte)'a', limit + 1).ToArray());
+        using var unknownBase = await PostFormAsync("no-such-base-" + Guid.NewGuid().ToString("N")[..8], "a.md", "# A\n\ntext"u8.ToArray());
+
+        // Assert
+        Assert.Contains("multipart/form-data", (await notAForm.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType)).Str("detail"));
+        Assert.Contains("'file'", (await noFile.AssertProblemAsync(HttpStatusCode.BadRequest)).Str("detail"));
+        Assert.Contains(".md", (await unknownType.AssertProblemAsync(HttpStatusCode.BadRequest)).Str("detail"));
+        Assert.Contains("Platform:", (await tooLarge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge)).Str("detail")); // the limit to raise
+        await unknownBase.AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Empty((await Admin.GetJsonAsync($"{Api}/{kb}"))["documents"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Should_OfferNewKnowledgeBasesAndToolWorkflows_When_TheDescriptorsAreRequestedAgain()
+    {
+        // Arrange: the Studio loads the descriptors; then a knowledge base and a workflow usable as a tool are created.
+        static JsonObject Input(JsonObject descriptors, string type, string input) => descriptors["items"]!.AsArray()
+            .Single(d => d!.Str("typeName") == type)!["inputs"]!.AsArray().Single(i => i!.Str("name") == input)!.AsObject();
+        var before = await Admin.GetJsonAsync("/elsa/api/descriptors/activities");
+        var kb = await CreateBaseAsync("choices");
+        var name = "Opening hours " + Guid.NewGuid().ToString("N")[..6];
+        var tool = Sequence(name, null, Activity("w", "Elsa.WriteLine", ("text", Literal("String", "open"))));
+        tool["description"] = "Tells the opening hours of a shop.";
+        tool["options"] = new JsonObject { ["usableAsActivity"] = true };
+        tool["inputs"] = new JsonArray(new JsonObject { ["name"] = "shop", ["type"] = "String", ["displayName"] = "Shop" });
+        await Admin.SaveAsync(tool, publish: true);
+        var toolName = "workflow_" + name.ToLowerInvariant().Replace(' ', '_');
+
+        // Act: the designer is reloaded.
+        var after = await Admin.GetJsonAsync("/elsa/api/descriptors/activities");
+
+        // Assert: Retrieve's KnowledgeBase is a drop-down of the bases, the agent's Tools checklist offers the new workflow.
+        Assert.DoesNotContain(kb, Input(before, "Platform.Retrieve", "KnowledgeBase").ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(toolName, Input(before, "Platform.AiAgent", "Tools").ToJsonString(), StringComparison.Ordinal);
+        var retrieve = Input(after, "Platform.Retrieve", "KnowledgeBase");
+        Assert.Equal("dropdown", retrieve.Str("uiHint"));
+        Assert.Contains(retrieve["uiSpecifications"]!["dropdown"]!["selectList"]!["items"]!.AsArray(), i => i!.Str("value") == kb);
+        Assert.Contains(kb, Input(after, "Platform.AiAgent", "KnowledgeBase").ToJsonString(), StringComparison.Ordinal);
+        var tools = Input(after, "Platform.AiAgent", "Tools");
+        Assert.Contains(tools["uiSpecifications"]!["checklist"]!["checkList"]!["items"]!.AsArray(), i => i!.Str("value") == toolName);
+    }
+
     [Fact]
     public async Task Should_LetReadersSearchButNotWrite_When_RoleIsBelowDesigner()
     {

@@ -28,8 +28,27 @@ public sealed class StreamingServerFixture : IAsyncLifetime
         settings["Platform:AI:ChatCompletion:Endpoint"] = Model.ApiBase.ToString();
         settings["Platform:AI:ChatCompletion:Model"] = "gpt-4o-mini";
         settings["Platform:AI:ChatCompletion:ApiKey"] = Model.ApiKey;
+        // Named models (issue #19): "named" is the fake; "down" listens nowhere and falls back to "named".
+        settings["Platform:AI:Models:named:Endpoint"] = Model.ApiBase.ToString();
+        settings["Platform:AI:Models:named:Model"] = "gpt-4o-mini";
+        settings["Platform:AI:Models:named:ApiKey"] = Model.ApiKey;
+        settings["Platform:AI:Models:named:Retries"] = "0";
+        settings["Platform:AI:Models:down:Endpoint"] = $"http://127.0.0.1:{ClosedPort()}/v1";
+        settings["Platform:AI:Models:down:Model"] = "gpt-4o-mini";
+        settings["Platform:AI:Models:down:Retries"] = "1";
+        settings["Platform:AI:Models:down:RetryDelay"] = "00:00:00.010";
+        settings["Platform:AI:Models:down:Fallback"] = "named";
         Factory = new PlatformServerFactory(settings);
         Admin = Factory.CreateClient(PlatformServerFactory.AdminKey);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     public async ValueTask DisposeAsync()
@@ -57,16 +76,164 @@ public sealed class StreamingReplyTests(StreamingServerFixture server) : IClassF
         ["typeName"] = "String", ["expression"] = new JsonObject { ["type"] = "JavaScript", ["value"] = script },
     };
 
-    /// <summary>received → Ask Model → Send Reply(answer); Ask Model's Failed → Send Reply(sorry).</summary>
-    private async Task PublishAskWorkflowAsync(string channel)
+    /// <summary>received → Ask Model → Send Reply(answer); Ask Model's Failed → Send Reply(sorry). Returns the definition id.</summary>
+    private async Task<string> PublishAskWorkflowAsync(string channel, string? modelName = null)
     {
+        var ask = Activity("ask", "Platform.AskModel", ("system", Literal("String", "You are the shop assistant.")));
+        if (modelName is not null) ask["model"] = Literal("String", modelName);
         var model = Sequence(UniqueName("streamed answer"), null,
             Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
-            Activity("ask", "Platform.AskModel", ("system", Literal("String", "You are the shop assistant."))),
+            ask,
             Activity("reply", "Platform.SendReply", ("text", Js("getOutput('ask', 'Answer')"))));
         model["root"]!["activities"]!.AsArray().Add(Activity("sorry", "Platform.SendReply", ("text", Literal("String", Sorry))));
         model["root"]!["connections"]!.AsArray().Add(Connect("ask", "sorry", "Failed"));
+        return (await server.Admin.SaveAsync(model, publish: true)).Str("definitionId");
+    }
+
+    /// <summary>received → AI Agent (tool get_device_state) → Send Reply(answer); Failed → Send Reply(sorry).</summary>
+    private async Task PublishAgentWorkflowAsync(string channel)
+    {
+        var model = Sequence(UniqueName("streamed agent"), null,
+            Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
+            Activity("agent", "Platform.AiAgent", ("instructions", Literal("String", "You are the home assistant.")),
+                ("tools", new JsonObject { ["typeName"] = "Object", ["expression"] = new JsonObject { ["type"] = "Literal", ["value"] = "[\"get_device_state\"]" } })),
+            Activity("reply", "Platform.SendReply", ("text", Js("getOutput('agent', 'Answer')"))));
+        model["root"]!["activities"]!.AsArray().Add(Activity("sorry", "Platform.SendReply", ("text", Literal("String", Sorry))));
+        model["root"]!["connections"]!.AsArray().Add(Connect("agent", "sorry", "Failed"));
         await server.Admin.SaveAsync(model, publish: true);
+    }
+
+    /// <summary>Asserts partial frames that grow into <paramref name="answer"/>, never discarded, then the final message replacing them.</summary>
+    private static void AssertStreamedThenReplaced(List<JsonObject> frames, string answer)
+    {
+        var partials = frames.Where(f => f.Str("type") == "partial").ToList();
+        Assert.True(partials.Count >= 3, $"expected several partial frames, got: {string.Join(" | ", frames.Select(f => f.ToJsonString()))}");
+        var id = partials[0].Str("id");
+        Assert.All(partials, p => Assert.Equal(id, p.Str("id")));
+        Assert.All(partials, p => Assert.Null(p["discarded"]));
+        Assert.All(partials, p => Assert.StartsWith(p.Str("text"), answer, StringComparison.Ordinal));
+        for (var i = 1; i < partials.Count; i++) Assert.StartsWith(partials[i - 1].Str("text"), partials[i].Str("text"));
+        Assert.Equal(answer, partials[^1].Str("text"));
+        Assert.Equal(answer, frames[^1].Str("text"));
+        Assert.Equal(id, frames[^1].Str("replaces"));
+    }
+
+    [Fact]
+    public async Task Should_Stream_Only_The_Final_Answer_When_The_Agent_Calls_A_Tool_First()
+    {
+        // Arrange: the model first asks for the kitchen light's state (a streamed tool call), then answers in nine words.
+        const string answer = "The kitchen light is on, the device registry says.";
+        server.Model.Reply = (messages, _) => messages.Any(m => m?["role"]?.GetValue<string>() == "tool")
+            ? FakeOpenAiReply.Text(answer)
+            : FakeOpenAiReply.Calls(("get_device_state", "{\"device\":\"kitchen light\"}"));
+        server.Model.StreamChunkDelay = TimeSpan.FromMilliseconds(100);
+        server.Model.FailStreamAfterDeltas = null;
+        var before = server.Model.Requests.Count;
+        var channel = await CreateChannelAsync("WebChat", new JsonObject());
+        await PublishAgentWorkflowAsync(channel);
+        await using var chat = await ConnectAsync(channel);
+
+        try
+        {
+            // Act
+            await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "a1", ["text"] = "is the kitchen light on?" });
+            var frames = await chat.UntilAsync("message");
+
+            // Assert: only the answer round was shown growing (no bubble for the tool round, nothing discarded), the final
+            // reply replaced it, and it went out once through the outbox.
+            AssertStreamedThenReplaced(frames, answer);
+            var outbox = await OutboxAsync(channel);
+            Assert.Single(outbox);
+            var requests = server.Model.Requests.Skip(before).ToList();
+            Assert.Equal(2, requests.Count);
+            Assert.All(requests, r => Assert.True(r.Json?["stream"]?.GetValue<bool>() == true, r.Body));
+            Assert.NotNull(requests[0].Json!["tools"]);
+            var toolMessage = requests[1].Json!["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "tool")!;
+            var call = requests[1].Json!["messages"]!.AsArray().Single(m => m!["tool_calls"] is not null)!["tool_calls"]![0]!;
+            Assert.Equal(call["id"]!.GetValue<string>(), toolMessage["tool_call_id"]!.GetValue<string>());
+            Assert.Equal("get_device_state", call["function"]!["name"]!.GetValue<string>());
+            Assert.Equal("kitchen light", JsonNode.Parse(call["function"]!["arguments"]!.GetValue<string>())!["device"]!.GetValue<string>());
+        }
+        finally
+        {
+            server.Model.Reply = null;
+        }
+    }
+
+    [Fact]
+    public async Task Should_Stream_A_Named_Model_And_Fall_Back_Unseen_When_Its_Endpoint_Is_Down()
+    {
+        // Arrange: Ask Model names "down" (nothing listens; one retry), whose fallback "named" streams the answer.
+        const string answer = "The fallback model answers this one quite fine.";
+        server.Model.Answer = _ => answer;
+        server.Model.StreamChunkDelay = TimeSpan.FromMilliseconds(100);
+        server.Model.FailStreamAfterDeltas = null;
+        var before = server.Model.Requests.Count;
+        var channel = await CreateChannelAsync("WebChat", new JsonObject());
+        await PublishAskWorkflowAsync(channel, "down");
+        await using var chat = await ConnectAsync(channel);
+
+        // Act
+        await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "n1", ["text"] = "who answers?" });
+        var frames = await chat.UntilAsync("message");
+
+        // Assert: the user saw only the fallback's answer growing, then the final reply; the request streamed.
+        AssertStreamedThenReplaced(frames, answer);
+        var asked = Assert.Single(server.Model.Requests.Skip(before));
+        Assert.True(asked.Json?["stream"]?.GetValue<bool>() == true, asked.Body);
+        Assert.Single(await OutboxAsync(channel));
+    }
+
+    [Fact]
+    public async Task Should_Discard_The_Partial_Reply_Clearly_And_Record_An_Incident_When_A_Named_Model_Fails_Mid_Stream()
+    {
+        // Arrange: the named model's server dies after three words.
+        server.Model.Answer = _ => "This named answer will never be finished by the model server.";
+        server.Model.StreamChunkDelay = TimeSpan.FromMilliseconds(80);
+        server.Model.FailStreamAfterDeltas = 3;
+        var channel = await CreateChannelAsync("WebChat", new JsonObject());
+        var definitionId = await PublishAskWorkflowAsync(channel, "named");
+        await using var chat = await ConnectAsync(channel);
+
+        try
+        {
+            // Act
+            await chat.SendAsync(new JsonObject { ["type"] = "message", ["id"] = "m1", ["text"] = "tell me" });
+            var frames = await chat.UntilAsync("message");
+
+            // Assert: the partial is discarded, the clear reply comes once, and the instance has an incident naming the model,
+            // its endpoint and the error.
+            var partials = frames.Where(f => f.Str("type") == "partial").ToList();
+            Assert.NotEmpty(partials);
+            Assert.True(partials[^1]["discarded"]?.GetValue<bool>() == true, string.Join(" | ", frames.Select(f => f.ToJsonString())));
+            Assert.Equal(Sorry, frames[^1].Str("text"));
+            Assert.Null(frames[^1]["replaces"]);
+            var only = Assert.Single(await OutboxAsync(channel));
+            Assert.DoesNotContain("never be finished", only!.ToJsonString(), StringComparison.Ordinal);
+            JsonObject? instance = null;
+            var until = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < until)
+            {
+                var items = (await server.Admin.GetJsonAsync($"/elsa/api/workflow-instances?definitionId={definitionId}"))["items"]!.AsArray();
+                if (items.Count > 0)
+                {
+                    instance = await server.Admin.GetJsonAsync($"/elsa/api/workflow-instances/{items[0]!.Str("id")}");
+                    if (instance["workflowState"]!["incidents"]!.AsArray().Count > 0) break;
+                }
+                await Task.Delay(100, Ct);
+            }
+            var incident = Assert.Single(instance!["workflowState"]!["incidents"]!.AsArray())!;
+            Assert.Equal("ask", incident.Str("activityId"));
+            var message = incident.Str("message");
+            Assert.Contains("'named'", message, StringComparison.Ordinal);
+            Assert.Contains(server.Model.ApiBase.ToString().TrimEnd('/'), message, StringComparison.Ordinal);
+            Assert.Contains("mid-answer", message, StringComparison.Ordinal);
+            Assert.Contains("Platform:AI:Models:named", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Model.FailStreamAfterDeltas = null;
+        }
     }
 
     private async Task<string> CreateChannelAsync(string kind, JsonObject settings)

@@ -103,9 +103,11 @@ public sealed class FakeOpenAiServer : FakeServer
         }
         if (ValidateTools(body, messages) is { } invalid) return Task.FromResult(invalid);
         _conversations.Enqueue((JsonArray)messages.DeepClone());
-        if (Reply?.Invoke(messages, body) is { } reply) return Task.FromResult(ReplyResponse(reply, model, messages));
+        var includeUsage = body["stream_options"]?["include_usage"]?.GetValueKind() == JsonValueKind.True;
+        if (Reply?.Invoke(messages, body) is { } reply)
+            return Task.FromResult(stream ? Stream(model, messages, reply, includeUsage, context) : ReplyResponse(reply, model, messages));
         var answer = Answer(messages);
-        if (stream) return Task.FromResult(Stream(model, messages, answer, body["stream_options"]?["include_usage"]?.GetValueKind() == JsonValueKind.True, context));
+        if (stream) return Task.FromResult(Stream(model, messages, FakeOpenAiReply.Text(answer), includeUsage, context));
         var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
         var completionTokens = answer.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         var n = Interlocked.Increment(ref _counter);
@@ -152,17 +154,20 @@ public sealed class FakeOpenAiServer : FakeServer
 
     /// <summary>
     /// The <c>text/event-stream</c> answer as OpenAI shapes it: <c>data: {chat.completion.chunk}</c> events, first with
-    /// <c>delta.role</c> and empty content, then one per content delta, then an empty delta with <c>finish_reason: "stop"</c>,
-    /// then (with <c>stream_options.include_usage</c>) a chunk with empty <c>choices</c> and the <c>usage</c> (every other
-    /// chunk then carries <c>"usage": null</c>), then <c>data: [DONE]</c>.
+    /// <c>delta.role</c> (and empty content, or <c>content: null</c> and the first tool call), then one per content delta, then
+    /// for tool calls a chunk opening each call (<c>tool_calls: [{index, id, type: "function", function: {name, arguments: ""}}]</c>)
+    /// followed by its <c>arguments</c> in fragments (<c>tool_calls: [{index, function: {arguments}}]</c>), then an empty
+    /// delta with <c>finish_reason</c> <c>"stop"</c> or <c>"tool_calls"</c>, then (with <c>stream_options.include_usage</c>) a
+    /// chunk with empty <c>choices</c> and the <c>usage</c> (every other chunk then carries <c>"usage": null</c>), then
+    /// <c>data: [DONE]</c>.
     /// </summary>
-    private FakeResponse Stream(string model, JsonArray messages, string answer, bool includeUsage, HttpContext context)
+    private FakeResponse Stream(string model, JsonArray messages, FakeOpenAiReply reply, bool includeUsage, HttpContext context)
     {
         Interlocked.Increment(ref _streamed);
         var n = Interlocked.Increment(ref _counter);
         var id = "chatcmpl-fake" + n.ToString("D6", CultureInfo.InvariantCulture);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var deltas = StreamDeltas(answer);
+        IReadOnlyList<string> deltas = string.IsNullOrEmpty(reply.Content) ? [] : StreamDeltas(reply.Content);
         var failAfter = FailStreamAfterDeltas;
         var delay = StreamChunkDelay;
         JsonObject Chunk(JsonObject? delta, string? finish)
@@ -179,6 +184,11 @@ public sealed class FakeOpenAiServer : FakeServer
             if (includeUsage) chunk["usage"] = null;
             return chunk;
         }
+        JsonObject OpenCall(int index) => new()
+        {
+            ["index"] = index, ["id"] = $"call_fake{n:D4}{index:D2}", ["type"] = "function",
+            ["function"] = new JsonObject { ["name"] = reply.ToolCalls[index].Name, ["arguments"] = "" },
+        };
         var recorded = new System.Text.StringBuilder();
         async Task Write(Stream body, string data, CancellationToken ct)
         {
@@ -192,7 +202,16 @@ public sealed class FakeOpenAiServer : FakeServer
         {
             Streamed = async (body, ct) =>
             {
-                await Write(body, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null }, null).ToJsonString(), ct);
+                var first = new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null };
+                var calls = reply.ToolCalls.Count;
+                var firstCallOpened = false;
+                if (deltas.Count == 0 && calls > 0)
+                {
+                    first["content"] = null;
+                    first["tool_calls"] = new JsonArray(OpenCall(0));
+                    firstCallOpened = true;
+                }
+                await Write(body, Chunk(first, null).ToJsonString(), ct);
                 for (var i = 0; i < deltas.Count; i++)
                 {
                     if (failAfter is { } limit && i >= limit)
@@ -203,11 +222,24 @@ public sealed class FakeOpenAiServer : FakeServer
                     }
                     await Write(body, Chunk(new JsonObject { ["content"] = deltas[i] }, null).ToJsonString(), ct);
                 }
-                await Write(body, Chunk(new JsonObject(), "stop").ToJsonString(), ct);
+                for (var c = 0; c < calls; c++)
+                {
+                    if (c > 0 || !firstCallOpened) await Write(body, Chunk(new JsonObject { ["tool_calls"] = new JsonArray(OpenCall(c)) }, null).ToJsonString(), ct);
+                    var arguments = reply.ToolCalls[c].Arguments;
+                    for (var k = 0; k < arguments.Length; k += 12)
+                    {
+                        var fragment = arguments.Substring(k, Math.Min(12, arguments.Length - k));
+                        await Write(body, Chunk(new JsonObject
+                        {
+                            ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = c, ["function"] = new JsonObject { ["arguments"] = fragment } }),
+                        }, null).ToJsonString(), ct);
+                    }
+                }
+                await Write(body, Chunk(new JsonObject(), calls > 0 ? "tool_calls" : "stop").ToJsonString(), ct);
                 if (includeUsage)
                 {
                     var promptTokens = messages.Sum(m => (m?["content"]?.ToString() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 4);
-                    var completionTokens = deltas.Count;
+                    var completionTokens = deltas.Count + reply.ToolCalls.Sum(t => t.Arguments.Length / 4 + 3);
                     var usage = Chunk(null, null);
                     usage["usage"] = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = completionTokens, ["total_tokens"] = promptTokens + completionTokens };
                     await Write(body, usage.ToJsonString(), ct);

@@ -7,7 +7,7 @@ namespace Platform.Studio.BrowserTests;
 
 /// <summary>
 /// The Knowledge page in headless Chromium against a server process: create a base, upload a document with the file picker
-/// and another by drag and drop, see the chunk counts, search and read the scored hits, delete a document. Mouse and keyboard.
+/// and another by drag and drop (both as multipart forms), see the chunk counts, search and read the scored hits, delete a document. Mouse and keyboard.
 /// </summary>
 public sealed class KnowledgeBrowserTests : IAsyncLifetime
 {
@@ -35,6 +35,12 @@ public sealed class KnowledgeBrowserTests : IAsyncLifetime
         try
         {
             page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+            var uploads = new System.Collections.Concurrent.ConcurrentQueue<(string Method, string? ContentType)>();
+            page.Request += (_, request) =>
+            {
+                if (request.Url.EndsWith($"/api/knowledge/{name}/documents", StringComparison.Ordinal))
+                    uploads.Enqueue((request.Method, request.Headers.TryGetValue("content-type", out var type) ? type : null));
+            };
             await page.GotoAsync(new Uri(server.Site, "/knowledge?key=" + Uri.EscapeDataString(server.ApiKey)).ToString());
             Assert.Equal("page", await page.GetByTestId("nav-knowledge").GetAttributeAsync("aria-current"));
 
@@ -59,6 +65,10 @@ public sealed class KnowledgeBrowserTests : IAsyncLifetime
             await page.GetByTestId("upload-status").GetByText("Indexed parking.md").WaitForAsync();
             await page.Locator("[data-testid='document-row'][data-document='parking.md']").WaitForAsync();
             Assert.Equal("1", (await page.Locator("[data-testid='document-row'][data-document='password.md'] [data-testid='chunk-count']").InnerTextAsync()).Trim());
+            // Both went up as multipart forms (POST …/documents, field "file").
+            Assert.Equal(2, uploads.Count);
+            Assert.All(uploads, u => Assert.Equal("POST", u.Method));
+            Assert.All(uploads, u => Assert.StartsWith("multipart/form-data", u.ContentType ?? "", StringComparison.Ordinal));
 
             // Search: the password section comes first, with its score.
             await page.GetByTestId("search-query").ClickAsync();

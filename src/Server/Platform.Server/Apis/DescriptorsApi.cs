@@ -51,8 +51,11 @@ public static class DescriptorsApi
 
     /// <summary>All registered descriptors, plus a placeholder for every type a stored definition uses that is not registered.</summary>
     public static async Task<Ok<ListResponse<ActivityDescriptorModel>>> ListActivitiesAsync(
-        ActivityRegistry registry, IWorkflowDefinitionStore definitions, CancellationToken ct)
+        ActivityRegistry registry, IWorkflowDefinitionStore definitions, IServiceProvider services, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        // Choices computed now (models, tools, knowledge bases), not once at start.
+        foreach (var choices in services.GetServices<IDescriptorChoices>()) await choices.RefreshAsync(ct);
         var used = await CollectUsedTypesAsync(definitions, ct);
         var items = new List<ActivityDescriptorModel>();
         foreach (var d in registry.All.OrderBy(d => d.Category, StringComparer.Ordinal).ThenBy(d => d.DisplayName, StringComparer.Ordinal))

@@ -6,7 +6,8 @@ using Platform.Server.Security;
 namespace Platform.Server.Apis;
 
 /// <summary>
-/// Knowledge bases under <c>/api/knowledge</c>: list, create and delete bases; upload (PUT, the raw file as the body),
+/// Knowledge bases under <c>/api/knowledge</c>: list, create and delete bases; upload (PUT, the raw file as the body, or POST
+/// multipart/form-data with the field <c>file</c>),
 /// replace and delete documents; search. Reading and searching need any role, changing needs Designer.
 /// </summary>
 public static class KnowledgeApi
@@ -49,6 +50,7 @@ public static class KnowledgeApi
         group.MapDelete("/{name}", DeleteAsync).RequireAuthorization(ApiPolicies.Design);
         group.MapGet("/{name}/search", SearchAsync);
         group.MapPut("/{name}/documents/{document}", UploadAsync).RequireAuthorization(ApiPolicies.Design);
+        group.MapPost("/{name}/documents", UploadFormAsync).RequireAuthorization(ApiPolicies.Design).DisableAntiforgery();
         group.MapDelete("/{name}/documents/{document}", DeleteDocumentAsync).RequireAuthorization(ApiPolicies.Design);
         return app;
     }
@@ -128,6 +130,89 @@ public static class KnowledgeApi
         }
         catch (KnowledgeInputException e)
         {
+            return Problems.BadRequest("The document cannot be indexed.", e.Message);
+        }
+        catch (KeyNotFoundException)
+        {
+            return BaseNotFound(name);
+        }
+    }
+
+    /// <summary>
+    /// POST /api/knowledge/{name}/documents: a <c>multipart/form-data</c> upload (what a browser form or <c>curl -F file=@guide.md</c>
+    /// sends) with the file in the form field <c>file</c>; the document is named after the file. Answers as the PUT does: 201 new,
+    /// 200 replaced; 400 without a file or for an unreadable document (unknown type, not UTF-8, no text); 404 unknown base; 413 too
+    /// large; 415 when the body is not a form.
+    /// </summary>
+    public static async Task<Results<Created<UploadResponse>, Ok<UploadResponse>, ProblemHttpResult>> UploadFormAsync(string name,
+        HttpRequest request, KnowledgeService knowledge, ILoggerFactory loggers, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var log = loggers.CreateLogger(typeof(KnowledgeApi).FullName!);
+        if (!request.HasFormContentType)
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: Content-Type {ContentType} is not a form", name, request.ContentType);
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The upload is not a form.",
+                detail: $"Send multipart/form-data with the file in the field 'file' (curl -F file=@guide.md {Prefix}/{name}/documents), or PUT the raw file to {Prefix}/{name}/documents/{{file name}}.");
+        }
+        if (await knowledge.Store.FindBaseAsync(name, ct) is null) return BaseNotFound(name);
+        var limit = knowledge.Options.MaxUploadBytes;
+        if (request.ContentLength > limit + 64 * 1024)
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: the form has {Size} bytes, the limit is {Limit}", name, request.ContentLength, limit);
+            return TooLarge("the form", request.ContentLength.Value, limit);
+        }
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions { MultipartBodyLengthLimit = limit + 64 * 1024, ValueLengthLimit = 64 * 1024 }, ct);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: {Message}", name, e.Message);
+            return TooLarge("the form", request.ContentLength ?? limit + 1, limit);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: {Message}", name, e.Message);
+            return TooLarge("the form", request.ContentLength ?? limit + 1, limit);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: the form cannot be read ({Message})", name, e.Message);
+            return Problems.BadRequest("The form cannot be read.", $"Send a valid multipart/form-data body with the file in the field 'file' ({e.Message}).");
+        }
+        var file = form.Files.GetFile("file");
+        if (file is null)
+        {
+            log.LogInformation("Knowledge upload to {Base} refused: no form field 'file'", name);
+            return Problems.BadRequest("The form has no file.", "Put the document into the form field 'file' (curl -F file=@guide.md …).");
+        }
+        var document = Path.GetFileName(file.FileName ?? "");
+        if (!KnowledgeService.IsValidDocumentName(document))
+            return Problems.BadRequest("The file name is not valid.", "Give the file a name of 1-200 characters without '/', '\\' or control characters, e.g. guide.md.");
+        if (file.Length > limit)
+        {
+            log.LogInformation("Knowledge upload {Document} to {Base} refused: {Size} bytes, the limit is {Limit}", document, name, file.Length, limit);
+            return TooLarge(document, file.Length, limit);
+        }
+        byte[] bytes;
+        using (var buffer = new MemoryStream((int)file.Length))
+        {
+            await file.CopyToAsync(buffer, ct);
+            bytes = buffer.ToArray();
+        }
+        try
+        {
+            var result = await knowledge.UploadAsync(name, document, file.ContentType, bytes, ct);
+            var body = new UploadResponse(ToResponse(result.Document), result.Replaced, result.ElapsedMs);
+            return result.Replaced ? TypedResults.Ok(body)
+                : TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(name)}/documents/{Uri.EscapeDataString(document)}", body);
+        }
+        catch (KnowledgeInputException e)
+        {
+            log.LogInformation("Knowledge upload {Document} to {Base} refused: {Message}", document, name, e.Message);
             return Problems.BadRequest("The document cannot be indexed.", e.Message);
         }
         catch (KeyNotFoundException)

@@ -25,7 +25,9 @@ public static class AgentHostExtensions
         _ = new ModelCatalog(models); // validate at start: a bad endpoint or fallback stops the host with a clear message
         services.TryAddSingleton(sp => new ModelCatalog(models, sp.GetService<ILogger<ModelCatalog>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentToolSource, WorkflowAgentTools>());
+        services.TryAddSingleton<IAgentConversationMemory, AgentConversationMemory>();
         services.TryAddSingleton<AgentActivityChoices>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDescriptorChoices, AgentActivityChoices>(sp => sp.GetRequiredService<AgentActivityChoices>()));
         services.AddHostedService(sp => sp.GetRequiredService<AgentActivityChoices>());
         return services;
     }
@@ -59,9 +61,10 @@ public static class AgentHostExtensions
 }
 
 /// <summary>
-/// Published workflows marked usable as a tool (custom property <c>usableAsTool: true</c>, set in the Studio's workflow
-/// properties): the tool <c>workflow_{name}</c> with the workflow's declared inputs as arguments; a call runs the
-/// workflow as a sub-workflow (<see cref="IWorkflowInvoker"/>) and returns its outputs.
+/// Published workflows usable as a tool: those an analyst marked <b>Usable as activity</b> in the Studio's workflow Properties
+/// tab (<c>options.usableAsActivity: true</c>), or with the custom property <c>usableAsTool: true</c> (API). Each is the tool
+/// <c>workflow_{name}</c>, described by the workflow's description, with the workflow's declared inputs as arguments; a call
+/// runs the workflow as a sub-workflow (<see cref="IWorkflowInvoker"/>) and returns its outputs.
 /// </summary>
 public sealed partial class WorkflowAgentTools(IWorkflowDefinitionStore definitions) : IAgentToolSource
 {
@@ -75,13 +78,18 @@ public sealed partial class WorkflowAgentTools(IWorkflowDefinitionStore definiti
         return page.Items.Where(IsTool).Select(d => (IAgentTool)new WorkflowTool(d)).ToList();
     }
 
-    /// <summary>True when the definition is marked usable as a tool.</summary>
+    /// <summary>The workflow option the Studio's "Usable as activity" check box sets.</summary>
+    public const string UsableAsActivityOption = "usableAsActivity";
+
+    /// <summary>True when the definition is marked usable as a tool (the Studio's "Usable as activity", or the custom property).</summary>
     public static bool IsTool(WorkflowDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        return definition.CustomProperties[UsableAsToolProperty] is JsonValue v
-            && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var s) && bool.TryParse(s, out var p) && p);
+        return IsTrue(definition.Options[UsableAsActivityOption]) || IsTrue(definition.CustomProperties[UsableAsToolProperty]);
     }
+
+    private static bool IsTrue(JsonNode? node) => node is JsonValue v
+        && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var s) && bool.TryParse(s, out var p) && p);
 
     /// <summary>The tool name of a workflow: <c>workflow_</c> and its name (or id) in lower case, other characters as <c>_</c>.</summary>
     public static string ToolNameOf(WorkflowDefinition definition)
@@ -148,21 +156,53 @@ public sealed partial class WorkflowAgentTools(IWorkflowDefinitionStore definiti
 }
 
 /// <summary>
-/// Fills the Studio's choices of the AI activities: the Model dropdown of AI Agent and Ask Model lists the configured chat
-/// models; the Tools checklist of AI Agent lists the available tools (built-in ones, retrieve when a knowledge base service
-/// is registered, and the workflows usable as a tool). Refreshed at start and by <see cref="RefreshAsync"/>.
+/// The tool results of earlier agent runs in a conversation, read from the conversation's stored workflow instances (their
+/// correlation id is the conversation key; the agent keeps its results in the instance property
+/// <see cref="AiAgent.MemoryPropertyPrefix"/> + key). Instances not stored (persistence <c>None</c>, or removed by retention)
+/// are not remembered.
 /// </summary>
-public sealed class AgentActivityChoices(ActivityRegistry registry, ModelCatalog catalog, IServiceProvider services, ILogger<AgentActivityChoices> logger) : IHostedService
+public sealed class AgentConversationMemory(IWorkflowInstanceStore instances) : IAgentConversationMemory
 {
+    /// <summary>How many of the conversation's newest instances are read.</summary>
+    public const int InstancesRead = 20;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RememberedToolResult>> GetToolResultsAsync(string conversationKey, string? exceptInstanceId, int count, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(conversationKey);
+        if (count <= 0) return [];
+        var page = await instances.FindManyAsync(new WorkflowInstanceFilter { CorrelationId = conversationKey }, new PageArgs(0, InstancesRead),
+            InstanceOrderBy.CreatedAt, descending: true, cancellationToken);
+        var key = AiAgent.MemoryKeyOf(conversationKey);
+        var results = new List<RememberedToolResult>();
+        foreach (var instance in page.Items.Where(i => i.Id != exceptInstanceId).OrderBy(i => i.CreatedAt))
+            if (instance.State.Properties.TryGetValue(key, out var value)) results.AddRange(AiAgent.ReadRemembered(value));
+        return results.TakeLast(count).ToList();
+    }
+}
+
+/// <summary>
+/// Fills the Studio's choices of the AI activities when the descriptors are requested: the Model drop-down of AI Agent and Ask
+/// Model lists the configured chat models; the Tools checklist of AI Agent the available tools (built-in ones, retrieve when a
+/// knowledge base service is registered, and the published workflows usable as a tool); the KnowledgeBase drop-downs of Retrieve
+/// and AI Agent the existing knowledge bases. A new knowledge base or tool workflow appears after a reload of the designer.
+/// A descriptor is registered again only when its choices changed.
+/// </summary>
+public sealed class AgentActivityChoices(ActivityRegistry registry, ModelCatalog catalog, IServiceProvider services, ILogger<AgentActivityChoices> logger)
+    : IHostedService, IDescriptorChoices
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) => RefreshAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Re-registers the descriptors with the current models and tools.</summary>
+    /// <summary>Re-registers the descriptors whose models, tools or knowledge bases changed.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             var models = catalog.ChatNames.Contains(ModelCatalog.DefaultName, StringComparer.OrdinalIgnoreCase)
@@ -172,21 +212,38 @@ public sealed class AgentActivityChoices(ActivityRegistry registry, ModelCatalog
             foreach (var source in services.GetServices<IAgentToolSource>())
                 tools.AddRange((await source.GetToolsAsync(cancellationToken)).Select(t => t.Name));
             tools = tools.Distinct(StringComparer.Ordinal).ToList();
-            foreach (var type in new[] { "Platform.AiAgent", "Platform.AskModel" })
+            List<string>? bases = null;
+            if (services.GetService<Platform.Engine.Knowledge.IKnowledgeStore>() is { } knowledge)
+                bases = (await knowledge.ListBasesAsync(cancellationToken)).Select(b => b.Name).ToList();
+            foreach (var type in new[] { "Platform.AiAgent", "Platform.AskModel", "Platform.Retrieve" })
             {
                 if (registry.Find(type) is not { } descriptor) continue;
-                var inputs = descriptor.Inputs.Select(i => i.Name switch
+                var inputs = descriptor.Inputs.Select(i => (type, i.Name) switch
                 {
-                    nameof(AiAgent.Model) => i with { Options = models },
-                    nameof(AiAgent.Tools) when type == "Platform.AiAgent" => i with { Options = tools },
+                    ("Platform.AiAgent" or "Platform.AskModel", nameof(AiAgent.Model)) => With(i, models),
+                    ("Platform.AiAgent", nameof(AiAgent.Tools)) => With(i, tools),
+                    // The agent's knowledge base may stay empty (the model names one); Retrieve needs one.
+                    ("Platform.AiAgent", nameof(AiAgent.KnowledgeBase)) when bases is not null => With(i, ["", .. bases], UIHints.DropDown),
+                    ("Platform.Retrieve", nameof(Retrieve.KnowledgeBase)) when bases is not null => With(i, bases, UIHints.DropDown),
                     _ => i,
                 }).ToList();
+                if (inputs.SequenceEqual(descriptor.Inputs)) continue;
                 registry.Register(descriptor with { Inputs = inputs });
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
-            logger.LogWarning(e, "The Model and Tools choices of the AI activities could not be refreshed");
+            logger.LogWarning(e, "The Model, Tools and KnowledgeBase choices of the AI activities could not be refreshed");
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
+
+    /// <summary>The input with these options (the same object when nothing changed, so that unchanged descriptors stay registered as they are).</summary>
+    private static InputDescriptor With(InputDescriptor input, IReadOnlyList<string> options, string? uiHint = null) =>
+        input.Options is { } current && current.SequenceEqual(options, StringComparer.Ordinal) && (uiHint is null || input.UIHint == uiHint)
+            ? input
+            : input with { Options = options.ToList(), UIHint = uiHint ?? input.UIHint };
 }

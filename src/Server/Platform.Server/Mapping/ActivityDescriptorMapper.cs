@@ -39,7 +39,8 @@ public static class ActivityDescriptorMapper
 
     private static InputDescriptorModel MapInput(InputDescriptor i)
     {
-        var options = i.Options is { Count: > 0 } ? i.Options
+        // A drop-down whose choices are computed (e.g. the knowledge bases) keeps an empty list when there are none yet.
+        var options = i.Options is { Count: > 0 } || (i.Options is not null && i.UIHint is UIHints.DropDown or UIHints.CheckList) ? i.Options
             : (Nullable.GetUnderlyingType(i.ClrType) ?? i.ClrType) is { IsEnum: true } e ? Enum.GetNames(e) : null;
         // A descriptor built by hand (not by ActivityRegistry.Describe) may still carry a hint the Studio lacks: use the type's editor.
         var uiHint = UIHints.IsSupported(i.UIHint) ? i.UIHint : ActivityRegistry.DefaultUIHint(i.ClrType, options);

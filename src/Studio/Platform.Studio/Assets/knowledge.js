@@ -1,5 +1,5 @@
-// The Knowledge page: knowledge bases (/api/knowledge), documents uploaded by file picker or drag and drop (PUT the raw file to
-// /api/knowledge/{base}/documents/{file name}), their chunk counts, deletion, and a search box that shows the hits with scores.
+// The Knowledge page: knowledge bases (/api/knowledge), documents uploaded by file picker or drag and drop (POST
+// multipart/form-data with the field 'file' to /api/knowledge/{base}/documents), their chunk counts, deletion, and a search box that shows the hits with scores.
 'use strict';
 (function () {
   const { readKey, storeKey, takeKeyFromUrl, esc, SESSION } = window.PlatformPage;
@@ -80,7 +80,7 @@
     }
   }
 
-  // Uploads the raw file (the server reads its type from the extension or the Content-Type).
+  // Uploads each file as a form (the server reads its type from the extension or the file's Content-Type).
   async function upload(files) {
     if (!current || !files || files.length === 0) return;
     const key = readKey();
@@ -88,11 +88,13 @@
     const done = [];
     for (const file of files) {
       status('kb-upload-status', `Uploading ${file.name}…`, true);
-      const response = await fetch(location.origin + path(current) + '/documents/' + encodeURIComponent(file.name), {
-        method: 'PUT',
-        headers: Object.assign(session ? { 'X-Platform-Request': '1' } : { Authorization: 'ApiKey ' + key },
-          file.type ? { 'Content-Type': file.type } : {}),
-        body: file,
+      const form = new FormData();
+      form.append('file', file, file.name);
+      // The browser sets the multipart Content-Type (with its boundary) itself.
+      const response = await fetch(location.origin + path(current) + '/documents', {
+        method: 'POST',
+        headers: session ? { 'X-Platform-Request': '1' } : { Authorization: 'ApiKey ' + key },
+        body: form,
         cache: 'no-store',
         credentials: session ? 'same-origin' : 'omit',
       });
