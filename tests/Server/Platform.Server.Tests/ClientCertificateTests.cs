@@ -42,8 +42,8 @@ public sealed class ClientCertificateTests
         // Act + Assert: the trusted certificate is 'backup robot' with the role Operator: it reads, runs, but may not design.
         using (var robot = Client(server.Certificate, trusted, https))
         {
-            var me = await robot.GetFromJsonAsync<JsonObject>("/api/auth/me", Ct);
-            Assert.Equal(("backup robot", "Operator", "certificate"), (me!.Str("name"), me["roles"]![0]!.GetValue<string>(), me.Str("method")));
+            var me = (await robot.GetFromJsonAsync<JsonObject>("/api/auth/me", Ct))!;
+            Assert.Equal(("backup robot", "Operator", "certificate"), (me.Str("name"), me["roles"]![0]!.GetValue<string>(), me.Str("method")));
             Assert.Equal(HttpStatusCode.OK, (await robot.GetAsync("/api/channels", Ct)).StatusCode);
             using var design = await robot.PostAsJsonAsync("/api/intents", new JsonObject(), Ct);
             Assert.Contains("Operator", (await design.AssertProblemAsync(HttpStatusCode.Forbidden)).Str("title"));

@@ -201,7 +201,7 @@ public sealed class ApiKeyStore : IDisposable
             }
             catch (JsonException) { } // a broken usage record only loses the last-used time
         }
-        return keys.Select(k => ToInfo(k, usage.GetValueOrDefault(k.Id))).OrderByDescending(k => k.CreatedAt).ToList();
+        return keys.Select(k => ToInfo(k, usage.TryGetValue(k.Id, out var used) ? used : null)).OrderByDescending(k => k.CreatedAt).ToList();
     }
 
     /// <summary>One run-time key, or null.</summary>

@@ -208,20 +208,27 @@ public static class ClientCertificateHostExtensions
     /// <summary>Reads <c>Platform:Tls:ClientCertificates</c>, registers the <see cref="ClientCertificateRegistry"/> and, unless the mode
     /// is Off, the authentication scheme and Kestrel's request for a certificate at the handshake (never required there, so that
     /// probes and the chat stay reachable; Kestrel accepts any certificate and the handler checks its fingerprint).</summary>
-    public static void AddPlatformClientCertificates(this WebApplicationBuilder builder, TlsOptions tls)
+    public static ClientCertificateRegistry AddPlatformClientCertificates(this WebApplicationBuilder builder, TlsOptions tls)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tls);
         var registry = ClientCertificateRegistry.Create(tls.ClientCertificates, tls.IsEnabled);
         builder.Services.AddSingleton(registry);
-        if (!registry.Enabled) return;
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
-        {
-            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
-            https.ClientCertificateValidation = (_, _, _) => true; // pinned by fingerprint in ClientCertificateAuthenticationHandler
-        }));
+        if (!registry.Enabled) return registry;
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
+        return registry;
+    }
+
+    /// <summary>Asks HTTPS clients for a certificate at the handshake when the mode is not Off (called from the one
+    /// <c>ConfigureHttpsDefaults</c> of <see cref="TlsHostExtensions.AddPlatformTls"/>: a second call would replace it).</summary>
+    public static void Configure(this ClientCertificateRegistry registry, Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions https)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(https);
+        if (!registry.Enabled) return;
+        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+        https.ClientCertificateValidation = (_, _, _) => true; // pinned by fingerprint in ClientCertificateAuthenticationHandler
     }
 
     /// <summary>True when the request should be authenticated by its client certificate (it has one and no Authorization header).</summary>

@@ -166,7 +166,7 @@ public static class TlsHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
         builder.Services.AddSingleton(options);
-        builder.AddPlatformClientCertificates(options); // Platform:Tls:ClientCertificates (ClientCertificates.cs)
+        var clientCertificates = builder.AddPlatformClientCertificates(options); // Platform:Tls:ClientCertificates (ClientCertificates.cs)
         if (!options.IsEnabled) return builder;
 
         var certificate = new ReloadingCertificate(options, builder.Environment.ContentRootPath, TimeProvider.System);
@@ -176,6 +176,7 @@ public static class TlsHostExtensions
         {
             https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
             https.ServerCertificateSelector = (_, _) => certificate.Current;
+            clientCertificates.Configure(https); // Allow/Require: ask for a client certificate
         }));
 
         // Where Kestrel listens: --urls / ASPNETCORE_URLS, else ASPNETCORE_HTTP_PORTS (as in our Dockerfile), else the default.
