@@ -37,19 +37,39 @@ public sealed class EmbeddedMqttBroker : IHostedService, IAsyncDisposable
     /// <summary>True while the broker is listening.</summary>
     public bool IsRunning => _server?.IsStarted == true;
 
-    /// <summary>The port it listens on (0 when it does not run).</summary>
-    public int Port => IsRunning ? _options.EmbeddedPort : 0;
+    /// <summary>The plain TCP port it listens on (0 when it does not run or has no plain listener).</summary>
+    public int Port => IsRunning && _options.Broker.PlainTcp ? _options.EmbeddedPort : 0;
+
+    /// <summary>The TLS port it listens on (0 when it does not run or has no TLS listener).</summary>
+    public int TlsPort => IsRunning && _options.Broker.Tls.IsEnabled ? _options.Broker.Tls.Port : 0;
 
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!_options.StartsEmbeddedBroker || _server is not null) return;
         var address = IPAddress.Parse(_options.EmbeddedBindAddress);
-        var builder = new MqttServerOptionsBuilder().WithDefaultEndpoint().WithDefaultEndpointPort(_options.EmbeddedPort);
-        builder = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? builder.WithDefaultEndpointBoundIPV6Address(address)
-            : builder.WithDefaultEndpointBoundIPAddress(address);
-        var server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var builder = new MqttServerOptionsBuilder();
+        if (_options.Broker.PlainTcp)
+        {
+            builder = builder.WithDefaultEndpoint().WithDefaultEndpointPort(_options.EmbeddedPort);
+            builder = v6 ? builder.WithDefaultEndpointBoundIPV6Address(address) : builder.WithDefaultEndpointBoundIPAddress(address);
+        }
+        else
+        {
+            builder = builder.WithoutDefaultEndpoint();
+        }
+        var tls = _options.Broker.Tls;
+        // Loaded here, outside the try below: a missing or unreadable certificate stops the start with a message that says what to fix.
+        var certificate = tls.IsEnabled ? new MqttBrokerCertificate(tls) : null;
+        if (certificate is not null)
+        {
+            builder = builder.WithEncryptedEndpoint().WithEncryptedEndpointPort(tls.Port).WithEncryptionSslProtocol(MqttBrokerTlsOptions.Protocols);
+            builder = v6 ? builder.WithEncryptedEndpointBoundIPV6Address(address) : builder.WithEncryptedEndpointBoundIPAddress(address);
+        }
+        var serverOptions = builder.Build();
+        if (certificate is not null) serverOptions.TlsEndpointOptions.CertificateProvider = certificate;
+        var server = new MqttServerFactory().CreateMqttServer(serverOptions);
         server.ValidatingConnectionAsync += e =>
         {
             var access = _access.Authenticate(e.UserName, e.Password);
@@ -88,14 +108,18 @@ public sealed class EmbeddedMqttBroker : IHostedService, IAsyncDisposable
         {
             await server.StartAsync().ConfigureAwait(false);
             _server = server;
-            _logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}", address, _options.EmbeddedPort);
+            if (_options.Broker.PlainTcp) _logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}", address, _options.EmbeddedPort);
+            if (certificate is not null)
+                _logger.LogInformation("Embedded MQTT broker listening with TLS on {Address}:{Port} ({Subject}, {Thumbprint})", address, tls.Port,
+                    certificate.Certificate.Subject, certificate.Certificate.Thumbprint);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             server.Dispose();
             _logger.LogWarning("The embedded MQTT broker cannot listen on {Address}:{Port} ({Reason}). Another broker may already use the port: " +
-                               "set {Section}:EmbeddedPort to a free port, or {Section}:Host to use that broker.",
-                address, _options.EmbeddedPort, e.Message, MqttOptions.SectionName, MqttOptions.SectionName);
+                               "set {Section}:EmbeddedPort (and {Section}:Broker:Tls:Port) to a free port, or {Section}:Host to use that broker.",
+                address, certificate is not null && !_options.Broker.PlainTcp ? tls.Port : _options.EmbeddedPort, e.Message, MqttOptions.SectionName,
+                MqttOptions.SectionName, MqttOptions.SectionName);
         }
     }
 

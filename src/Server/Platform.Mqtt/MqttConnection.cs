@@ -225,12 +225,21 @@ public sealed class MqttConnection : IMqttConnection, IAsyncDisposable
         {
             var builder = new MqttClientOptionsBuilder()
                 .WithTcpServer(_options.HasExternalBroker ? _options.Host!.Trim() : _options.EmbeddedClientHost,
-                    _options.HasExternalBroker ? _options.Port : _options.EmbeddedPort)
+                    _options.HasExternalBroker ? _options.Port : _options.UsesEmbeddedTls ? _options.Broker.Tls.Port : _options.EmbeddedPort)
                 .WithClientId(ClientId)
                 .WithCleanSession(true)
                 .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
                 .WithTimeout(_options.ConnectTimeout > TimeSpan.Zero ? _options.ConnectTimeout : TimeSpan.FromSeconds(5));
             if (!string.IsNullOrEmpty(_options.Username)) builder = builder.WithCredentials(_options.Username, _options.Password ?? "");
+            if (_options.UsesEmbeddedTls)
+            {
+                // Only the TLS listener runs: the platform talks to its own broker over TLS and trusts exactly the certificate it serves
+                // (whatever name it was issued for), read from the same files.
+                var expected = MqttBrokerCertificate.Load(_options.Broker.Tls).GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                builder = builder.WithTlsOptions(tls => tls.UseTls().WithSslProtocols(MqttBrokerTlsOptions.Protocols)
+                    .WithCertificateValidationHandler(e => e.Certificate is { } served
+                        && served.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).AsSpan().SequenceEqual(expected)));
+            }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(_options.ConnectTimeout > TimeSpan.Zero ? _options.ConnectTimeout : TimeSpan.FromSeconds(5));
             var result = await _client.ConnectAsync(builder.Build(), timeout.Token).ConfigureAwait(false);

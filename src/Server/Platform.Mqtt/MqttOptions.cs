@@ -80,6 +80,13 @@ public sealed class MqttOptions
     /// </summary>
     public string EmbeddedBindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>The embedded broker's listeners: <c>Platform:Mqtt:Broker:PlainTcp</c> (default true) and the optional TLS listener
+    /// <c>Platform:Mqtt:Broker:Tls</c> (CertificatePath, KeyPath, Password, Port 8883).</summary>
+    public MqttBrokerOptions Broker { get; set; } = new();
+
+    /// <summary>True when the platform's own connection to the embedded broker goes over TLS (the plain listener is off).</summary>
+    internal bool UsesEmbeddedTls => !HasExternalBroker && !Broker.PlainTcp && Broker.Tls.IsEnabled;
+
     /// <summary>How long one connection attempt may take (default 5 s).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -99,7 +106,8 @@ public sealed class MqttOptions
     public bool IsConfigured => HasExternalBroker || StartsEmbeddedBroker;
 
     /// <summary>The broker the shared connection uses, as <c>host:port</c>, or null when none is configured.</summary>
-    public string? Endpoint => HasExternalBroker ? $"{Host!.Trim()}:{Port}" : StartsEmbeddedBroker ? $"{EmbeddedClientHost}:{EmbeddedPort}" : null;
+    public string? Endpoint => HasExternalBroker ? $"{Host!.Trim()}:{Port}"
+        : StartsEmbeddedBroker ? (UsesEmbeddedTls ? $"{EmbeddedClientHost}:{Broker.Tls.Port} (TLS)" : $"{EmbeddedClientHost}:{EmbeddedPort}") : null;
 
     /// <summary>The host name the shared connection uses for the embedded broker.</summary>
     internal string EmbeddedClientHost =>
@@ -116,5 +124,14 @@ public sealed class MqttOptions
             throw new InvalidOperationException($"{SectionName}:EmbeddedPort is {EmbeddedPort}; use a TCP port between 1 and 65535, or 0 to not start the embedded broker.");
         if (StartsEmbeddedBroker && !System.Net.IPAddress.TryParse(EmbeddedBindAddress, out _))
             throw new InvalidOperationException($"{SectionName}:EmbeddedBindAddress '{EmbeddedBindAddress}' is not an IP address; use 127.0.0.1 (this machine) or 0.0.0.0 (all interfaces).");
+        Broker ??= new MqttBrokerOptions();
+        Broker.Tls ??= new MqttBrokerTlsOptions();
+        if (Broker.Tls.IsEnabled && Broker.Tls.Port is <= 0 or > 65535)
+            throw new InvalidOperationException($"{SectionName}:Broker:Tls:Port is {Broker.Tls.Port}; use a TCP port between 1 and 65535 (MQTT over TLS's default is 8883).");
+        if (StartsEmbeddedBroker && Broker.Tls.IsEnabled && Broker.PlainTcp && Broker.Tls.Port == EmbeddedPort)
+            throw new InvalidOperationException($"{SectionName}:Broker:Tls:Port and {SectionName}:EmbeddedPort are both {EmbeddedPort}; give the TLS listener its own port (8883), or set {SectionName}:Broker:PlainTcp=false.");
+        if (StartsEmbeddedBroker && !Broker.PlainTcp && !Broker.Tls.IsEnabled)
+            throw new InvalidOperationException($"{SectionName}:Broker:PlainTcp is false but no TLS listener is configured, so the embedded broker would not listen at all. " +
+                                                $"Set {SectionName}:Broker:Tls:CertificatePath (and KeyPath), or set PlainTcp back to true.");
     }
 }

@@ -122,6 +122,39 @@ public sealed class UserSignInTests(PostgresFixture postgres) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task Should_AuditTheLockoutAndTheSignOut_When_AUserFailsAndSignsOut()
+    {
+        using var dir = new TempDirectory("platform-users");
+        await using var factory = new PlatformServerFactory(PlatformServerFactory.WithKeys(dir.Path));
+        using var admin = factory.CreateClient(PlatformServerFactory.AdminKey);
+        await admin.PostJsonAsync("/api/users", new JsonObject { ["userName"] = "lola", ["password"] = Password, ["role"] = "Operator" }, HttpStatusCode.Created);
+        using var browser = Browser(factory);
+        var ct = TestContext.Current.CancellationToken;
+
+        // A session that signs out, then five wrong passwords that lock the account, then the right one (refused: locked).
+        await browser.PostJsonAsync("/api/auth/signin", new JsonObject { ["userName"] = "lola", ["password"] = Password });
+        using (var signOut = await browser.PostAsync("/api/auth/signout", null, ct)) Assert.Equal(HttpStatusCode.NoContent, signOut.StatusCode);
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await browser.PostAsJsonAsync("/api/auth/signin", new { userName = "lola", password = "wrong-password-1A" }, ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+        using (var locked = await browser.PostAsJsonAsync("/api/auth/signin", new { userName = "lola", password = Password }, ct))
+            Assert.Equal(HttpStatusCode.Forbidden, locked.StatusCode);
+        await factory.Services.GetRequiredService<AuditLogWriter>().FlushAsync(ct);
+
+        // The sign-out names the user; the lockout has its own entry; each failure says why.
+        var signOuts = (await admin.GetJsonAsync("/api/audit?action=/api/auth/signout&pageSize=10"))["items"]!.AsArray();
+        Assert.Equal(("lola", "user", "success"), (signOuts.Single()!.Str("actor"), signOuts.Single()!.Str("actorKind"), signOuts.Single()!.Str("outcome")));
+        var lockout = (await admin.GetJsonAsync($"/api/audit?action={Platform.Server.Apis.AuthApi.LockoutAuditAction}&pageSize=10"))["items"]!.AsArray().Single()!;
+        Assert.Equal(("lola", "denied", "users"), (lockout.Str("actor"), lockout.Str("outcome"), lockout.Str("targetType")));
+        Assert.NotNull(JsonNode.Parse(lockout.Str("details"))!["lockedUntil"]);
+        var reasons = (await admin.GetJsonAsync("/api/audit?action=POST%20/api/auth/signin&pageSize=20"))["items"]!.AsArray()
+            .Select(i => i!.AsObject()).OrderBy(i => (long)i["id"]!).Select(i => (string?)JsonNode.Parse(i.Str("details"))!["reason"]).ToList();
+        Assert.Equal([null, "wrong-password", "wrong-password", "wrong-password", "wrong-password", "wrong-password", "locked-out"], reasons);
+    }
+
+    [Fact]
     public async Task Should_ApplyRolesDisableAndDelete_When_AnAdminManagesUsers()
     {
         using var dir = new TempDirectory("platform-users");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Platform.Studio.BrowserTests.Infrastructure;
 
@@ -50,7 +51,8 @@ public sealed class KeysBrowserTests : IAsyncLifetime
             await Assertions.Expect(row).ToContainTextAsync("Viewer");
             Assert.DoesNotContain(key, await page.GetByTestId("key-table").InnerTextAsync());
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(key, "/api/channels"));
-            Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(key, "/api/keys"));
+            Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(key, "/api/users"));
+            await Assertions.Expect(row).ToContainTextAsync("wall display (service account)"); // an Admin key's key belongs to a service account
 
             // Rotate: a new secret; the old one is refused.
             var id = await row.GetAttributeAsync("data-key-id");
@@ -70,6 +72,59 @@ public sealed class KeysBrowserTests : IAsyncLifetime
         catch (Exception failure)
         {
             var directory = TestPaths.NewArtifactsDirectory(nameof(Should_Create_Rotate_And_Revoke_A_Key_When_An_Admin_Uses_The_Keys_Page));
+            await browser.SaveArtifactsAsync(directory);
+            await File.WriteAllTextAsync(Path.Combine(directory, "backend.log"), _server.Output);
+            throw new Xunit.Sdk.XunitException($"{failure.Message}\n(artifacts: {directory})", failure);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_Create_A_Key_Owned_By_The_User_When_A_Signed_In_Operator_Uses_The_Keys_Page()
+    {
+        // Arrange: an Operator account (made by an Admin through the API).
+        using (var api = _server!.Api())
+        {
+            using var created = await api.PostAsJsonAsync("/api/users", new { userName = "olive", password = "Correct-horse-42", role = "Operator" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        await using var browser = await StudioBrowser.LaunchAsync(_server.Site);
+        var page = browser.Page;
+        try
+        {
+            // Act: sign in with the mouse and the keyboard, then create a key on the Keys page; an Admin key is refused.
+            await page.GotoAsync(new Uri(_server.Site, "/signin?returnUrl=/keys").ToString());
+            await page.GetByTestId("signin-user").ClickAsync();
+            await page.GetByTestId("signin-user").FillAsync("olive");
+            await page.GetByTestId("signin-password").FillAsync("Correct-horse-42");
+            await page.GetByTestId("signin-submit").ClickAsync();
+            await page.WaitForURLAsync(new Uri(_server.Site, "/keys").ToString());
+            await page.GetByTestId("key-name").ClickAsync();
+            await page.GetByTestId("key-name").FillAsync("too strong");
+            await page.GetByTestId("key-role").SelectOptionAsync("Admin");
+            await page.GetByTestId("create-key").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("status")).ToContainTextAsync("higher role than its creator");
+            await page.GetByTestId("key-name").FillAsync("olive laptop");
+            await page.GetByTestId("key-role").SelectOptionAsync("Operator");
+            await page.GetByTestId("create-key").ClickAsync();
+
+            // Assert: the key is shown once and listed with Olive as its owner; it works as an Operator; an Admin sees the owner too.
+            var secret = page.GetByTestId("key-secret");
+            await Assertions.Expect(secret).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_"));
+            var key = await secret.InputValueAsync();
+            var row = page.GetByTestId("key-row").Filter(new() { HasText = "olive laptop" });
+            await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("olive");
+            await Assertions.Expect(row).ToContainTextAsync("Operator");
+            await Assertions.Expect(page.GetByTestId("key-row")).ToHaveCountAsync(1); // only her own keys
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(key, "/api/channels"));
+            using var admin = _server.Api();
+            var all = await admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>("/api/keys");
+            Assert.Contains(all!, k => k!["name"]!.GetValue<string>() == "olive laptop" && k["owner"]!.GetValue<string>() == "olive"
+                                       && k["ownerKind"]!.GetValue<string>() == "user");
+            Assert.Empty(browser.OutsideRequests);
+        }
+        catch (Exception failure)
+        {
+            var directory = TestPaths.NewArtifactsDirectory(nameof(Should_Create_A_Key_Owned_By_The_User_When_A_Signed_In_Operator_Uses_The_Keys_Page));
             await browser.SaveArtifactsAsync(directory);
             await File.WriteAllTextAsync(Path.Combine(directory, "backend.log"), _server.Output);
             throw new Xunit.Sdk.XunitException($"{failure.Message}\n(artifacts: {directory})", failure);

@@ -79,6 +79,11 @@ public sealed class SingleSignOnBrowserTests : IAsyncLifetime
             var session = Assert.Single(cookies, c => c.Name == "platform.auth");
             Assert.True(session.HttpOnly);
             Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
+
+            // The audit trail has the sign-in: who, from where, with which role.
+            var entry = await AuditEntryAsync("alice");
+            Assert.Equal(("success", "user", "127.0.0.1"), (entry["outcome"]!.GetValue<string>(), entry["actorKind"]!.GetValue<string>(), entry["ipAddress"]!.GetValue<string>()));
+            Assert.Equal("Admin", JsonNode.Parse(entry["details"]!.GetValue<string>())!["roles"]![0]!.GetValue<string>());
         });
     }
 
@@ -96,7 +101,27 @@ public sealed class SingleSignOnBrowserTests : IAsyncLifetime
             Assert.Contains("no role", await error.InnerTextAsync());
             var status = await page.EvaluateAsync<int>("fetch('/api/auth/me', { credentials: 'same-origin' }).then(r => r.status)");
             Assert.Equal(401, status);
+
+            // The refusal is in the audit trail with the reason and the unmapped groups.
+            var entry = await AuditEntryAsync("mallory");
+            Assert.Equal(("denied", "127.0.0.1"), (entry["outcome"]!.GetValue<string>(), entry["ipAddress"]!.GetValue<string>()));
+            var details = JsonNode.Parse(entry["details"]!.GetValue<string>())!;
+            Assert.Equal("no-role", details["reason"]!.GetValue<string>());
+            Assert.Equal("guests", details["values"]![0]!.GetValue<string>());
         });
+    }
+
+    /// <summary>The single sign-on audit entry of <paramref name="user"/> (entries are written in batches: waits for it).</summary>
+    private async Task<JsonObject> AuditEntryAsync(string user)
+    {
+        using var api = _server!.Api();
+        for (var attempt = 0; ; attempt++)
+        {
+            var page = await api.GetFromJsonAsync<JsonObject>($"/api/audit?action=auth.sso.signin&actor={user}&pageSize=5", TestContext.Current.CancellationToken);
+            if (page!["items"]!.AsArray().FirstOrDefault() is JsonObject entry) return entry;
+            Assert.True(attempt < 300, $"No audit entry of the single sign-on of {user}.");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     private async Task SignInAtProviderAsync(IPage page, string login)

@@ -53,8 +53,12 @@ public static class AuthApi
     private static async Task<Ok<ProvidersResponse>> ProvidersAsync(OidcSignIn.Settings oidc, SignInLinks links, CancellationToken ct) =>
         TypedResults.Ok(new ProvidersResponse(oidc.Enabled, oidc.DisplayName, !await links.AnyUserAsync(ct)));
 
+    /// <summary>The audit action written when wrong passwords lock an account.</summary>
+    public const string LockoutAuditAction = "auth.lockout";
+
     private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> SignInAsync(HttpContext context, SignInAccounts accounts, ILoggerFactory loggers)
     {
+        var audit = context.RequestServices.GetService<IAuditLog>();
         var logger = loggers.CreateLogger(typeof(AuthApi));
         var request = context.Request;
         // Not CSRF-able: a page of another site can neither send JSON nor a custom header without CORS, and a form post must
@@ -90,11 +94,13 @@ public static class AuthApi
         if (user is null)
         {
             logger.LogWarning("Sign-in failed for unknown user {User} from {Ip}", body.UserName.Trim(), ip);
+            AuditMiddleware.AddDetail(context, "reason", "unknown-user");
             return WrongPassword();
         }
         if (await users.IsLockedOutAsync(user))
         {
             logger.LogWarning("Sign-in refused for locked-out user {User} from {Ip}", user.UserName, ip);
+            AuditMiddleware.AddDetail(context, "reason", "locked-out");
             var until = await users.GetLockoutEndDateAsync(user);
             var minutes = until is null ? 15 : Math.Max(1, (int)Math.Ceiling((until.Value - DateTimeOffset.UtcNow).TotalMinutes));
             return Problem(StatusCodes.Status403Forbidden, "This account is locked after too many failed sign-ins.",
@@ -104,11 +110,29 @@ public static class AuthApi
         {
             await users.AccessFailedAsync(user);
             logger.LogWarning("Sign-in failed for user {User} from {Ip} (wrong password)", user.UserName, ip);
+            AuditMiddleware.AddDetail(context, "reason", "wrong-password");
+            if (await users.IsLockedOutAsync(user))
+            {
+                // This failure locked the account: its own entry, so that lockouts can be found (action auth.lockout).
+                var until = await users.GetLockoutEndDateAsync(user);
+                logger.LogWarning("Locked the account {User} until {Until} after {Failures} wrong passwords in a row (last from {Ip})", user.UserName, until,
+                    users.Options.Lockout.MaxFailedAccessAttempts, ip);
+                audit?.Record(new AuditEntry
+                {
+                    Action = LockoutAuditAction, Actor = user.UserName, ActorKind = AuditActorKinds.User, IpAddress = AuditMiddleware.ClientIp(context),
+                    TargetType = "users", TargetId = user.Id, Outcome = AuditOutcomes.Denied, Status = StatusCodes.Status401Unauthorized,
+                    Details = JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["lockedUntil"] = until, ["failedAttempts"] = users.Options.Lockout.MaxFailedAccessAttempts,
+                    }),
+                });
+            }
             return WrongPassword();
         }
         if (user.Disabled)
         {
             logger.LogWarning("Sign-in refused for disabled user {User} from {Ip}", user.UserName, ip);
+            AuditMiddleware.AddDetail(context, "reason", "disabled");
             return Problem(StatusCodes.Status403Forbidden, "This account is disabled.", "Ask an Admin to enable it on the Users page.");
         }
         await users.ResetAccessFailedCountAsync(user);

@@ -80,6 +80,7 @@ public static class UsersApi
         var errors = await accounts.SetRoleAsync(user, role);
         if (errors.Count > 0) return Problems.BadRequest("The role could not be changed.", string.Join(" ", errors));
         Log(loggers, context, "changed the role of", user.UserName!, role);
+        await RevokeKeysAsync(context, user.UserName!, role); // keys above the new role stop working
         return TypedResults.Ok(await DescribeAsync(accounts, user));
     }
 
@@ -109,6 +110,7 @@ public static class UsersApi
         if (!updated.Succeeded) return Problems.BadRequest("The user could not be changed.", string.Join(" ", SignInAccounts.Describe(updated)));
         await accounts.Users.UpdateSecurityStampAsync(user);
         Log(loggers, context, disabled ? "disabled" : "enabled", user.UserName!, null);
+        if (disabled) await RevokeKeysAsync(context, user.UserName!, null);
         return TypedResults.Ok(await DescribeAsync(accounts, user));
     }
 
@@ -120,7 +122,16 @@ public static class UsersApi
         var deleted = await accounts.Users.DeleteAsync(user);
         if (!deleted.Succeeded) return Problems.BadRequest("The user could not be deleted.", string.Join(" ", SignInAccounts.Describe(deleted)));
         Log(loggers, context, "deleted", user.UserName!, null);
+        await RevokeKeysAsync(context, user.UserName!, null);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>Revokes the user's API keys (all, or those above <paramref name="aboveRole"/>) at once and notes them in the audit entry.</summary>
+    private static async Task RevokeKeysAsync(HttpContext context, string userName, string? aboveRole)
+    {
+        var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
+        var revoked = await keys.RevokeOwnedAsync(new ApiKeyOwner(ApiKeyOwner.User, userName), context.User.Identity?.Name, aboveRole, context.RequestAborted);
+        if (revoked.Count > 0) AuditMiddleware.AddDetail(context, "revokedKeys", revoked.Select(k => k.Name).ToList());
     }
 
     private static async Task<UserResponse> DescribeAsync(SignInAccounts accounts, PlatformUser user)

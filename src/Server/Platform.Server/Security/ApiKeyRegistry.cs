@@ -8,7 +8,8 @@ namespace Platform.Server.Security;
 /// <param name="Name">The key's name.</param>
 /// <param name="Role">One of <see cref="ApiKeyRoles.All"/>.</param>
 /// <param name="KeyId">The id of a key created at run time (<c>/api/keys</c>); null for a configured or generated key.</param>
-public sealed record ApiKeyIdentity(string Name, string Role, string? KeyId = null);
+/// <param name="Owner">Who a run-time key belongs to; null for configured keys (and keys made before owners existed).</param>
+public sealed record ApiKeyIdentity(string Name, string Role, string? KeyId = null, ApiKeyOwner? Owner = null);
 
 /// <summary>
 /// The API keys the server accepts. Keys are held only as SHA-256 hashes and compared in constant time.

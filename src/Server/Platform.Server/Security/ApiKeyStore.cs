@@ -19,8 +19,30 @@ namespace Platform.Server.Security;
 /// <param name="RotatedAt">When its secret was last replaced.</param>
 /// <param name="RevokedAt">When it was revoked; null while it is not.</param>
 /// <param name="RevokedBy">Who revoked it.</param>
+/// <param name="Owner">Who the key belongs to: a user name or a service account's name (null for keys made before owners existed).</param>
+/// <param name="OwnerKind"><see cref="ApiKeyOwner.User"/> or <see cref="ApiKeyOwner.Service"/>.</param>
 public sealed record StoredApiKey(string Id, string Name, string Role, string Prefix, string Hash, DateTimeOffset CreatedAt, string? CreatedBy,
-    DateTimeOffset? ExpiresAt, DateTimeOffset? RotatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
+    DateTimeOffset? ExpiresAt, DateTimeOffset? RotatedAt, DateTimeOffset? RevokedAt, string? RevokedBy, string? Owner = null, string? OwnerKind = null);
+
+/// <summary>Who a run-time key belongs to: a user (whose keys are revoked when the user is disabled, deleted or demoted) or a
+/// service account (a name for a program; it has no account of its own).</summary>
+/// <param name="Kind"><see cref="User"/> or <see cref="Service"/>.</param>
+/// <param name="Name">The user name or the service account's name.</param>
+public sealed record ApiKeyOwner(string Kind, string Name)
+{
+    /// <summary>The owner is a user (local account or single sign-on).</summary>
+    public const string User = "user";
+
+    /// <summary>The owner is a service account.</summary>
+    public const string Service = "service";
+
+    /// <summary>True when a stored key belongs to this owner (names compare case-insensitively, as user names do).</summary>
+    public bool Owns(string? kind, string? name) =>
+        string.Equals(kind, Kind, StringComparison.Ordinal) && string.Equals(name, Name, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>How the owner reads in logs and the audit trail: <c>user alice</c>, <c>service backup</c>.</summary>
+    public override string ToString() => $"{Kind} {Name}";
+}
 
 /// <summary>A run-time key as <c>GET /api/keys</c> shows it (never the secret).</summary>
 /// <param name="Id">The key's id.</param>
@@ -34,8 +56,11 @@ public sealed record StoredApiKey(string Id, string Name, string Role, string Pr
 /// <param name="RotatedAt">When its secret was last replaced.</param>
 /// <param name="RevokedAt">When it was revoked.</param>
 /// <param name="Status"><c>active</c>, <c>expired</c> or <c>revoked</c>.</param>
+/// <param name="Owner">Who the key belongs to (a user or service account name; null for keys made before owners existed).</param>
+/// <param name="OwnerKind"><c>user</c> or <c>service</c>.</param>
 public sealed record ApiKeyInfo(string Id, string Name, string Role, string Prefix, DateTimeOffset CreatedAt, string? CreatedBy,
-    DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RotatedAt, DateTimeOffset? RevokedAt, string Status);
+    DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RotatedAt, DateTimeOffset? RevokedAt, string Status,
+    string? Owner = null, string? OwnerKind = null);
 
 /// <summary>What checking a presented key found.</summary>
 public enum ApiKeyCheckOutcome
@@ -88,6 +113,9 @@ public sealed class ApiKeyStore : IDisposable
 
     /// <summary>The claim type of a run-time key's id.</summary>
     public const string KeyIdClaim = "platform:key-id";
+
+    /// <summary>The claim type of a run-time key's owner (<see cref="ApiKeyOwner.ToString"/>: <c>user alice</c>).</summary>
+    public const string OwnerClaim = "platform:key-owner";
 
     /// <summary>How often a key's last use is written at most.</summary>
     public static readonly TimeSpan UsageWriteInterval = TimeSpan.FromMinutes(1);
@@ -146,7 +174,8 @@ public sealed class ApiKeyStore : IDisposable
         if (stored.ExpiresAt is { } expires && expires <= now)
             return new ApiKeyCheck(ApiKeyCheckOutcome.Expired, Message: $"The API key '{stored.Name}' expired at {expires:u}.");
         RecordUse(stored.Id, now);
-        return new ApiKeyCheck(ApiKeyCheckOutcome.Valid, new ApiKeyIdentity(stored.Name, stored.Role, stored.Id));
+        return new ApiKeyCheck(ApiKeyCheckOutcome.Valid, new ApiKeyIdentity(stored.Name, stored.Role, stored.Id,
+            stored.Owner is null ? null : new ApiKeyOwner(stored.OwnerKind ?? ApiKeyOwner.Service, stored.Owner)));
     }
 
     /// <summary>The principal of a valid key: <c>ClaimTypes.Name</c>, <c>ClaimTypes.Role</c> and, for run-time keys, <see cref="KeyIdClaim"/>.</summary>
@@ -155,6 +184,7 @@ public sealed class ApiKeyStore : IDisposable
         ArgumentNullException.ThrowIfNull(identity);
         List<Claim> claims = [new(ClaimTypes.Name, identity.Name), new(ClaimTypes.Role, identity.Role)];
         if (identity.KeyId is not null) claims.Add(new Claim(KeyIdClaim, identity.KeyId));
+        if (identity.Owner is not null) claims.Add(new Claim(OwnerClaim, identity.Owner.ToString()));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
     }
 
@@ -171,24 +201,48 @@ public sealed class ApiKeyStore : IDisposable
             }
             catch (JsonException) { } // a broken usage record only loses the last-used time
         }
-        return keys.Select(k => ToInfo(k, usage.GetValueOrDefault(k.Id))).OrderByDescending(k => k.CreatedAt).ToList();
+        return keys.Select(k => ToInfo(k, usage.TryGetValue(k.Id, out var used) ? used : null)).OrderByDescending(k => k.CreatedAt).ToList();
     }
 
     /// <summary>One run-time key, or null.</summary>
     public async Task<ApiKeyInfo?> FindAsync(string id, CancellationToken cancellationToken = default) =>
         (await ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(k => string.Equals(k.Id, id, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Creates a key; the answer holds the secret, which is not kept and cannot be shown again.</summary>
-    public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role, DateTimeOffset? expiresAt, string? createdBy,
+    /// <summary>Creates a key owned by a service account of the key's name; the answer holds the secret, which is not kept.</summary>
+    public Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role, DateTimeOffset? expiresAt, string? createdBy,
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(name, role, expiresAt, createdBy, new ApiKeyOwner(ApiKeyOwner.Service, name.Trim()), cancellationToken);
+
+    /// <summary>Revokes every active key of <paramref name="owner"/> (all of them, or those whose role is above
+    /// <paramref name="aboveRole"/>): a disabled, deleted or demoted user's keys stop working at once.</summary>
+    /// <returns>The revoked keys.</returns>
+    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeOwnedAsync(ApiKeyOwner owner, string? actor, string? aboveRole = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(owner);
+        var rank = aboveRole is null ? -1 : ApiKeyRoles.All.ToList().IndexOf(aboveRole);
+        var revoked = new List<ApiKeyInfo>();
+        foreach (var key in await _cache.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (key.RevokedAt is not null || !owner.Owns(key.OwnerKind, key.Owner)) continue;
+            if (aboveRole is not null && ApiKeyRoles.All.ToList().IndexOf(key.Role) <= rank) continue;
+            if (await RevokeAsync(key.Id, actor, cancellationToken).ConfigureAwait(false) is { } info) revoked.Add(info);
+        }
+        return revoked;
+    }
+
+    /// <summary>Creates a key for <paramref name="owner"/>; the answer holds the secret, which is not kept and cannot be shown again.</summary>
+    public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role, DateTimeOffset? expiresAt, string? createdBy,
+        ApiKeyOwner owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var parsed = ApiKeyRoles.Parse(role) ?? throw new ArgumentException($"'{role}' is not a role.", nameof(role));
         var (key, prefix, hash) = NewSecret();
         var stored = new StoredApiKey(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), name.Trim(), parsed, prefix, hash,
-            _clock.GetUtcNow(), createdBy, expiresAt, null, null, null);
+            _clock.GetUtcNow(), createdBy, expiresAt, null, null, null, owner.Name, owner.Kind);
         await _cache.SaveAsync(stored, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("API key {KeyName} ({KeyId}, {Role}) created by {Actor}", stored.Name, stored.Id, stored.Role, createdBy);
+        _logger.LogInformation("API key {KeyName} ({KeyId}, {Role}) of {Owner} created by {Actor}", stored.Name, stored.Id, stored.Role, owner, createdBy);
         return (ToInfo(stored, null), key);
     }
 
@@ -264,7 +318,8 @@ public sealed class ApiKeyStore : IDisposable
         DateTimeOffset? lastUsed = storedUse == default ? null : storedUse;
         if (_lastUsed.TryGetValue(k.Id, out var local) && (lastUsed is null || local > lastUsed)) lastUsed = local;
         var status = k.RevokedAt is not null ? "revoked" : k.ExpiresAt is { } e && e <= _clock.GetUtcNow() ? "expired" : "active";
-        return new ApiKeyInfo(k.Id, k.Name, k.Role, k.Prefix, k.CreatedAt, k.CreatedBy, k.ExpiresAt, lastUsed, k.RotatedAt, k.RevokedAt, status);
+        return new ApiKeyInfo(k.Id, k.Name, k.Role, k.Prefix, k.CreatedAt, k.CreatedBy, k.ExpiresAt, lastUsed, k.RotatedAt, k.RevokedAt, status,
+            k.Owner, k.Owner is null ? null : k.OwnerKind ?? ApiKeyOwner.Service);
     }
 
     private static (string Key, string Prefix, string Hash) NewSecret()

@@ -85,6 +85,7 @@ public sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         var template = route is null ? request.Path.Value ?? "" : "/" + route.TrimStart('/');
         var details = new Dictionary<string, object?> { ["method"] = method, ["path"] = request.Path.Value };
         if (refused) details["scheme"] = Scheme(request);
+        if (authenticated && context.User.FindFirst(ApiKeyStore.OwnerClaim)?.Value is { } keyOwner) details["keyOwner"] = keyOwner; // whose key it is
         if (context.Items[DetailsItem] is Dictionary<string, object?> extra)
             foreach (var (key, value) in extra) details[key] = value;
         var named = context.Items[ActorItem] as (string Name, string Kind)?;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Platform.Activities;
 using Platform.Identity;
 
 namespace Platform.Server.Security;
@@ -85,6 +86,10 @@ public static class OidcSignIn
             {
                 context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn))
                     .LogWarning(context.Failure, "Single sign-on failed: {Message}", context.Failure?.Message);
+                Audit(context.HttpContext, null, AuditOutcomes.Failed, new Dictionary<string, object?>
+                {
+                    ["reason"] = "sso-failed", ["error"] = Truncate(context.Failure?.Message),
+                });
                 context.Response.Redirect("/signin?error=sso-failed");
                 context.HandleResponse();
                 return Task.CompletedTask;
@@ -104,14 +109,40 @@ public static class OidcSignIn
         {
             logger.LogWarning("Single sign-on refused {User}: none of its {Claim} values ({Values}) is mapped to a role",
                 name, settings.RoleClaim, string.Join(", ", values));
+            Audit(context.HttpContext, name, AuditOutcomes.Denied, new Dictionary<string, object?>
+            {
+                ["reason"] = "no-role", ["claim"] = settings.RoleClaim, ["values"] = values.Take(20).ToList(),
+            });
             context.Response.Redirect("/signin?error=no-role");
             context.HandleResponse();
             return Task.CompletedTask;
         }
+        Audit(context.HttpContext, name, AuditOutcomes.Success, new Dictionary<string, object?> { ["roles"] = roles });
         logger.LogInformation("Signed in {User} by single sign-on with the role(s) {Roles}", name, string.Join(", ", roles));
         context.Principal = SignInClaims.Principal(name, roles, SignInClaims.Sso);
         return Task.CompletedTask;
     }
+
+    /// <summary>The audit action of a single sign-on (success, refusal for want of a mapped role, or a failure at or with the provider).</summary>
+    public const string AuditAction = "auth.sso.signin";
+
+    private static void Audit(HttpContext context, string? user, string outcome, Dictionary<string, object?> details)
+    {
+        details["provider"] = SignInSchemes.Oidc;
+        context.RequestServices.GetService<IAuditLog>()?.Record(new AuditEntry
+        {
+            Action = AuditAction,
+            Actor = user is { Length: > 200 } ? user[..200] : user,
+            ActorKind = user is null ? AuditActorKinds.Anonymous : AuditActorKinds.User,
+            IpAddress = AuditMiddleware.ClientIp(context),
+            TargetType = "auth",
+            Outcome = outcome,
+            Status = StatusCodes.Status302Found, // every outcome sends the browser on: to the Studio, or to /signin with the error
+            Details = System.Text.Json.JsonSerializer.Serialize(details),
+        });
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 300 } ? text[..300] : text;
 
     private static List<string> ReadScopes(IConfigurationSection section)
     {

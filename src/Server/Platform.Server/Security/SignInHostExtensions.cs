@@ -108,7 +108,9 @@ public static class SignInHostExtensions
         services.AddHostedService<SignInLinkBanner>();
 
         auth.AddPolicyScheme(SignInSchemes.Selector, "API key or sign-in cookie", o => o.ForwardDefaultSelector = context =>
-            context.Request.Headers.Authorization.Count > 0 ? ApiKeyAuthenticationHandler.SchemeName : SignInSchemes.Cookie);
+            context.Request.Headers.Authorization.Count > 0 ? ApiKeyAuthenticationHandler.SchemeName
+            : ClientCertificateHostExtensions.UsesClientCertificate(context) ? ClientCertificateAuthenticationHandler.SchemeName
+            : SignInSchemes.Cookie);
         auth.AddCookie(SignInSchemes.Cookie, o =>
         {
             o.Cookie.Name = SignInSchemes.CookieName;

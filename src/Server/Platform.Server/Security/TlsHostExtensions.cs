@@ -33,6 +33,10 @@ public sealed class TlsOptions
     /// <summary>How often the certificate files are looked at for a change (they are reloaded without a restart). Default 10 s.</summary>
     public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Client certificates for the API (<c>Platform:Tls:ClientCertificates</c>: Mode Off/Allow/Require and the trusted
+    /// fingerprints with their names and roles; see <see cref="ClientCertificateRegistry"/>).</summary>
+    public ClientCertificateOptions ClientCertificates { get; set; } = new();
+
     /// <summary>True when a certificate is configured.</summary>
     public bool IsEnabled => !string.IsNullOrWhiteSpace(CertificatePath);
 }
@@ -162,6 +166,7 @@ public static class TlsHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
         builder.Services.AddSingleton(options);
+        var clientCertificates = builder.AddPlatformClientCertificates(options); // Platform:Tls:ClientCertificates (ClientCertificates.cs)
         if (!options.IsEnabled) return builder;
 
         var certificate = new ReloadingCertificate(options, builder.Environment.ContentRootPath, TimeProvider.System);
@@ -171,6 +176,7 @@ public static class TlsHostExtensions
         {
             https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
             https.ServerCertificateSelector = (_, _) => certificate.Current;
+            clientCertificates.Configure(https); // Allow/Require: ask for a client certificate
         }));
 
         // Where Kestrel listens: --urls / ASPNETCORE_URLS, else ASPNETCORE_HTTP_PORTS (as in our Dockerfile), else the default.
@@ -203,9 +209,13 @@ public static class TlsHostExtensions
             certificate.Logger = app.Services.GetRequiredService<ILogger<ReloadingCertificate>>();
             certificate.LogCurrent();
         }
-        if (!options.IsEnabled || !options.RedirectHttp) return app;
-        app.UseWhen(context => !context.Request.IsHttps && !PlainHttpPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)),
-            branch => branch.UseHttpsRedirection());
+        if (!options.IsEnabled) return app;
+        if (options.RedirectHttp)
+        {
+            app.UseWhen(context => !context.Request.IsHttps && !PlainHttpPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)),
+                branch => branch.UseHttpsRedirection());
+        }
+        app.UsePlatformClientCertificates(); // mode Require: /api, /elsa/api and /hangfire refuse requests without a client certificate
         return app;
     }
 }

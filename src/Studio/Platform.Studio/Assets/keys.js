@@ -1,4 +1,5 @@
-// The API keys page (Admin): lists GET /api/keys, creates (POST /api/keys; the key is shown once with a Copy button),
+// The API keys page: a signed-in user manages their own keys, an Admin every key (with its owner: a user or a service
+// account). Lists GET /api/keys, creates (POST /api/keys; the key is shown once with a Copy button),
 // rotates (POST /api/keys/{id}/rotate; the new key shown once) and revokes (DELETE /api/keys/{id}).
 'use strict';
 (function () {
@@ -75,7 +76,8 @@
       const tr = document.createElement('tr');
       tr.dataset.testid = 'key-row';
       tr.dataset.keyId = k.id;
-      for (const text of [k.name, k.role, k.prefix + '…', k.status, when(k.createdAt), when(k.expiresAt), when(k.lastUsedAt)]) {
+      const owner = !k.owner ? '—' : k.ownerKind === 'service' ? k.owner + ' (service account)' : k.owner;
+      for (const text of [k.name, owner, k.role, k.prefix + '…', k.status, when(k.createdAt), when(k.expiresAt), when(k.lastUsedAt)]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);
@@ -88,7 +90,7 @@
       tr.append(actions);
       tbody.append(tr);
     }
-    if (keys.length === 0) tbody.innerHTML = '<tr><td colspan="8" class="in-hint">No keys yet.</td></tr>';
+    if (keys.length === 0) tbody.innerHTML = '<tr><td colspan="9" class="in-hint">No keys yet.</td></tr>';
   }
 
   async function create(e) {
@@ -97,9 +99,11 @@
     const body = { name: $('ky-name').value.trim(), role: $('ky-role').value };
     const date = $('ky-expires').value;
     if (date) body.expiresAt = new Date(date + 'T23:59:59').toISOString(); // the end of that day, local time
+    const owner = $('ky-owner').value.trim();
+    if (owner) { body.owner = owner; body.ownerKind = $('ky-owner-kind').value; }
     try {
       const created = await api('POST', '/api/keys', body);
-      showSecret(`Key '${created.name}' (${created.role}): copy it now, it is not shown again.`, created.key);
+      showSecret(`Key '${created.name}' (${created.role}) of ${created.owner}: copy it now, it is not shown again.`, created.key);
       $('ky-form').reset();
       await load();
     } catch (err) {
