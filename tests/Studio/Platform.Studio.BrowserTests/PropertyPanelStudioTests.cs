@@ -104,6 +104,7 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
         var page = browser.Page;
         var problems = new List<string>();
         var current = "";
+        string? shots = null;
         try
         {
             for (var g = 0; g < groups.Count; g++)
@@ -160,12 +161,19 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
                         await Task.Delay(200);
                     }
 
+                    var before = problems.Count;
                     foreach (var label in missing) problems.Add($"{current}: no editor labelled \"{label}\" in its property panel");
                     if (editors != type.Inputs.Count)
                         problems.Add($"{current}: {editors} editor(s) in its Input tab, its descriptor has {type.Inputs.Count} browsable input(s) ({string.Join(", ", type.Inputs)})");
                     var pageText = await page.Locator("body").First.InnerTextAsync();
                     foreach (var line in pageText.Split('\n').Where(l => l.Contains("Unsupported", StringComparison.OrdinalIgnoreCase)))
                         problems.Add($"{current}: its property panel says \"{line.Trim()}\"");
+                    if (problems.Count > before)
+                    {
+                        // What the page showed for this type, to see the cause without running it again.
+                        shots ??= TestPaths.NewArtifactsDirectory(nameof(Should_ShowAnEditorForEveryInput_When_AnAnalystOpensEachActivityTypesPanel) + "-panels");
+                        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, type.TypeName + ".png") });
+                    }
                 }
             }
 
