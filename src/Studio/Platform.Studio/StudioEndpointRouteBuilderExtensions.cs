@@ -23,7 +23,7 @@ public static class StudioEndpointRouteBuilderExtensions
     ];
 
     /// <summary>Our own pages around the Studio: <c>/{name}</c> serves <c>Assets/{name}.html</c>, which loads <c>{name}.js</c>.</summary>
-    internal static readonly string[] OwnPages = ["intents", "channels", "conversations", "devices", "data-sources", "test-console", "templates", "keys", "signin", "users", "audit", "knowledge"];
+    internal static readonly string[] OwnPages = ["intents", "channels", "conversations", "devices", "data-sources", "test-console", "templates", "keys", "signin", "users", "audit", "knowledge", "packs"];
 
     /// <summary>
     /// Maps the Studio at the root of the site:

@@ -109,6 +109,7 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["GET /api/packs"] = "Viewer",
         ["GET /api/packs/{id}"] = "Viewer",
         ["POST /api/packs"] = "Admin",
+        ["POST /api/packs/inspect"] = "Admin", // reads a package without installing it
         ["POST /api/packs/{id}/enable"] = "Admin",
         ["POST /api/packs/{id}/disable"] = "Admin",
         ["DELETE /api/packs/{id}"] = "Admin",

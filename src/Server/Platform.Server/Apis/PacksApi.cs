@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Platform.Packs;
 using Platform.Server.Security;
 
@@ -28,6 +29,7 @@ public static class PacksApi
         group.MapGet("/", List);
         group.MapGet("/{id}", Get);
         group.MapPost("/", InstallAsync).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/inspect", InspectAsync).RequireAuthorization(ApiPolicies.Admin);
         group.MapPost("/{id}/enable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
         group.MapPost("/{id}/disable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin);
@@ -87,6 +89,58 @@ public static class PacksApi
                     "Use multipart/form-data with the .nupkg as field 'file', or application/json {\"id\": \"Acme.Weather\", \"version\": \"1.0.0\"}.");
             }
             return result.Created ? TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(result.Pack.Id)}", result.Pack) : TypedResults.Ok(result.Pack);
+        }
+        catch (PackException e)
+        {
+            return Problem(e, log);
+        }
+    }
+
+    /// <summary>What <c>POST /api/packs/inspect</c> answers: the package as read, and the installed version of its id, if any.</summary>
+    /// <param name="Manifest">The pack.json manifest: id, version, display name, description, author, SDK range, isolation and permissions.</param>
+    /// <param name="Sha512">The package's SHA-512 (lower-case hex), as the install would record it.</param>
+    /// <param name="Assemblies">The assemblies it would load.</param>
+    /// <param name="Signature">Signed or not, by whom, and whether this server accepts it.</param>
+    /// <param name="InstalledVersion">The version of this id installed now, or null.</param>
+    /// <param name="InstalledState"><c>Enabled</c>, <c>Disabled</c> or <c>Failed</c> for the installed version, or null.</param>
+    public sealed record InspectResponse(PackManifest Manifest, string Sha512, IReadOnlyList<string> Assemblies, PackSignatureState Signature,
+        string? InstalledVersion, string? InstalledState);
+
+    /// <summary>
+    /// POST /api/packs/inspect: a multipart form with the .nupkg as field <c>file</c>. Reads its manifest, permissions, SHA-512 and
+    /// signature without installing or loading anything, so that the Studio can show what the pack may reach before it is enabled.
+    /// 400 with what to fix for a file that is not a valid pack.
+    /// </summary>
+    public static async Task<Results<Ok<InspectResponse>, ProblemHttpResult>> InspectAsync(HttpRequest request, PackManager packs,
+        IOptions<PackOptions> options, ILogger<PackManager> log, CancellationToken ct)
+    {
+        if (!request.HasFormContentType)
+            return Problems.BadRequest("Send the .nupkg as a multipart form.", "Use multipart/form-data with the .nupkg as field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
+        try
+        {
+            var form = await request.ReadFormAsync(ct);
+            var file = form.Files.GetFile("file");
+            if (file is null)
+                return Problems.BadRequest("The form has no field 'file'.", "Send the .nupkg as the multipart form field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
+            if (file.Length > PackPackage.MaxSize)
+                return Problems.BadRequest("The package is larger than 50 MB.", "Leave large data out of the pack.");
+            using var ms = new MemoryStream();
+            await file.CopyToAsync(ms, ct);
+            var bytes = ms.ToArray();
+            if (!PackPackage.LooksLikeZip(bytes))
+            {
+                log.LogWarning("Pack inspection refused: {File} is not a zip file", file.FileName);
+                return Problems.BadRequest($"'{file.FileName}' is not a NuGet package (not a zip file).", "Choose the .nupkg that dotnet pack wrote for the pack project.");
+            }
+            var inspection = await PackInspector.InspectAsync(bytes, options.Value.TrustedCertificateFingerprints, ct);
+            var installed = packs.Find(inspection.Manifest.Id);
+            return TypedResults.Ok(new InspectResponse(inspection.Manifest, inspection.Sha512, inspection.Assemblies, inspection.Signature,
+                installed?.Version, installed?.State));
+        }
+        catch (InvalidDataException e)
+        {
+            log.LogWarning("Pack inspection refused: the form cannot be read: {Message}", e.Message);
+            return Problems.BadRequest("The form cannot be read.", $"Send a multipart form with the .nupkg as field 'file'. {e.Message}");
         }
         catch (PackException e)
         {

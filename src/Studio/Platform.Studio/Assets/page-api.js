@@ -22,6 +22,7 @@
     { href: '/knowledge', text: 'Knowledge', section: 'knowledge', match: /^\/knowledge\/?$/ },
     { href: '/test-console', text: 'Test console', section: 'test-console', match: /^\/test-console\/?$/ },
     { href: '/templates', text: 'Templates', section: 'templates', match: /^\/templates\/?$/ },
+    { href: '/packs', text: 'Packs', section: 'packs', match: /^\/packs\/?$/ },
     { href: '/keys', text: 'Keys', section: 'keys', match: /^\/keys\/?$/ },
     { href: '/users', text: 'Users', section: 'users', match: /^\/users\/?$/ },
     { href: '/audit', text: 'Audit', section: 'audit', match: /^\/audit\/?$/ },
