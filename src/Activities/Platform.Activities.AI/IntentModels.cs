@@ -335,7 +335,7 @@ public sealed class TrainedIntentSet
     /// possible cut classified, all in one batch, and the first cut whose halves are both in scope (and not the same request
     /// again) wins. Returns the first request's recognition and the rest of the message (empty for one request).
     /// </summary>
-    public async Task<(IntentRecognition Result, string Rest)> RecognizeRequestAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task<(IntentRecognition Result, string RestText)> RecognizeRequestAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         text ??= "";
         var whole = await RecognizeAsync(text, now, cancellationToken).ConfigureAwait(false);

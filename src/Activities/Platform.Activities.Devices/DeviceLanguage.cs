@@ -64,7 +64,7 @@ internal abstract class DeviceText
     public abstract string NotAllowed(Device device, string command);
     public abstract string Confirm(Device device, string command);
     public abstract string NoAnswer(Device device, string seconds);
-    public abstract string BrokerUnreachable(Device device, string endpoint);
+    public abstract string BrokerUnreachable(Device device, string? endpoint);
     public abstract string NoHttpEndpoint(Device device);
     public abstract string HttpRefused(Device device, string command, int status, string reason);
     public abstract string HttpUnreachable(Device device, string authority, string error);
@@ -94,7 +94,7 @@ internal abstract class DeviceText
         public override string NotAllowed(Device device, string command) => $"You are not allowed to {Verb(command)} {DeviceSentences.Named(device)}.";
         public override string Confirm(Device device, string command) => $"Do you really want to {Verb(command)} {DeviceSentences.Named(device)}? Please confirm.";
         public override string NoAnswer(Device device, string seconds) => $"{DeviceSentences.Subject(device)} did not answer within {seconds} s. It may be offline.";
-        public override string BrokerUnreachable(Device device, string endpoint) =>
+        public override string BrokerUnreachable(Device device, string? endpoint) =>
             $"I cannot reach {DeviceSentences.Named(device)}: the MQTT broker at {endpoint} is not reachable.";
         public override string NoHttpEndpoint(Device device) =>
             $"{DeviceSentences.Subject(device)} has no valid HTTP endpoint; set transport.url under /api/devices/{device.Id}.";
@@ -180,7 +180,7 @@ internal abstract class DeviceText
         public override string NotAllowed(Device device, string command) => $"你没有权限{Verb(command)}{ChineseNames.Of(device)}。";
         public override string Confirm(Device device, string command) => $"你确定要{Verb(command)}{ChineseNames.Of(device)}吗？请确认。";
         public override string NoAnswer(Device device, string seconds) => $"{ChineseNames.Of(device)}在 {seconds} 秒内没有回应，可能离线了。";
-        public override string BrokerUnreachable(Device device, string endpoint) => $"我连不上{ChineseNames.Of(device)}：MQTT 代理 {endpoint} 无法访问。";
+        public override string BrokerUnreachable(Device device, string? endpoint) => $"我连不上{ChineseNames.Of(device)}：MQTT 代理 {endpoint} 无法访问。";
         public override string NoHttpEndpoint(Device device) => $"{ChineseNames.Of(device)}没有有效的 HTTP 地址；请在 /api/devices/{device.Id} 设置 transport.url。";
         public override string HttpRefused(Device device, string command, int status, string reason) =>
             $"{ChineseNames.Of(device)}拒绝了“{command}”（HTTP {status}）{(reason.Length > 0 ? "：" + reason : "")}。";

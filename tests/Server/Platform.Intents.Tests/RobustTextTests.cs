@@ -87,4 +87,26 @@ public class RobustTextTests
         Assert.Equal(("turn off the light", "tell me today's orders"), (split!.FirstText, split.Rest));
         Assert.Null(none);
     }
+
+    [Fact]
+    public async Task Should_Recognise_All_Halves_In_One_Call_When_Cutting_In_A_Batch()
+    {
+        // Arrange: "in scope" = the text names a light or orders; every call is recorded.
+        var calls = new List<IReadOnlyList<string>>();
+        ValueTask<IReadOnlyList<string?>> RecognizeMany(IReadOnlyList<string> parts, CancellationToken ct)
+        {
+            calls.Add(parts);
+            return ValueTask.FromResult<IReadOnlyList<string?>>(parts
+                .Select(p => p.Contains("light", StringComparison.Ordinal) || p.Contains("orders", StringComparison.Ordinal) ? p : null).ToList());
+        }
+        const string text = "sing me a song, then turn off the light and tell me today's orders";
+
+        // Act
+        var split = await RequestSplitter.SplitManyAsync<string>(text, RecognizeMany, TestContext.Current.CancellationToken);
+
+        // Assert: the halves of every cut went in one call; the first cut whose halves are both in scope won.
+        var call = Assert.Single(calls);
+        Assert.Equal(RequestSplitter.Cuts(text).SelectMany(c => new[] { c.First, c.Remainder }), call);
+        Assert.Equal(("sing me a song, then turn off the light", "tell me today's orders"), (split!.FirstText, split.Rest));
+    }
 }

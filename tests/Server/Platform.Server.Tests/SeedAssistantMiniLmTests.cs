@@ -27,6 +27,7 @@ public sealed class MiniLmDemoFixture : IAsyncLifetime
         settings["Platform:AI:Embeddings:Model"] = "minilm"; // the default, named so the test says what it runs on
         Factory = new PlatformServerFactory(settings);
         Admin = Factory.CreateClient(PlatformServerFactory.AdminKey);
+        Admin.Timeout = TimeSpan.FromMinutes(5); // the first call after the model is ready trains the set on it
         // The model is extracted in the background (the demo has an intent set); until it is ready the set runs on n-grams.
         // Wait for it (bounded, not a speed assertion: extraction and training take seconds on a quiet machine, minutes on a busy one).
         string state = "";
