@@ -4,7 +4,8 @@ namespace Platform.Intents.Text;
 
 /// <summary>
 /// Cuts a message with two requests in two ("turn off the bedroom light and tell me today's orders", "关掉卧室的灯然后告诉我今天的订单"):
-/// at a conjunction (and, and then, then, also, plus, a comma or semicolon; 然后, 并且, 而且, 顺便, 同时, 另外, 还有, 再, ，；),
+/// at a conjunction (and, and then, then, also, plus, a comma or semicolon; 然后, 并且, 而且, 顺便, 同时, 另外, 还有, 再, ，；, and an
+/// ASCII comma between Chinese characters, which is what "，" becomes when channel text is normalised with NFKC),
 /// and only where <b>both</b> halves are requests in scope on their own. The first such place from the left wins; the
 /// rest may hold more requests (cut it again). Halves that are too short to be a request ("turn on the kitchen and the
 /// bedroom light": the rest starts with an article) are not tried.
@@ -14,7 +15,7 @@ public static partial class RequestSplitter
     /// <summary>At most this many places are tried per text (each costs two classifications).</summary>
     public const int MaxCandidates = 6;
 
-    [GeneratedRegex(@"\s*[,;]?\s*\b(?:and\s+then|and\s+also|and|then|also|plus)\b\s*|\s*[;；]\s*|\s*,\s+|\s*[，、]?(?:然后|并且|而且|顺便|同时|另外|还有|再)\s*|\s*[，]\s*",
+    [GeneratedRegex(@"\s*[,;]?\s*\b(?:and\s+then|and\s+also|and|then|also|plus)\b\s*|\s*[;；]\s*|\s*,\s+|\s*[，、,]?(?:然后|并且|而且|顺便|同时|另外|还有|再)\s*|\s*[，]\s*|(?<=[\u3400-\u9FFF])\s*,\s*(?=[\u3400-\u9FFF])",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ConjunctionRegex();
 
