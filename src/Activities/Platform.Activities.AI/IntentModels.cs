@@ -303,8 +303,69 @@ public sealed class TrainedIntentSet
         }
         var r = await Classifier.ClassifyAsync(spelled.Text, cancellationToken).ConfigureAwait(false);
         IntentTelemetry.Record(Set.Id, started, r.IsOutOfScope);
+        IntentTelemetry.CountClassifications(Set.Id, 1);
         return new IntentRecognition(r.IsOutOfScope ? IntentSetRules.OutOfScopeOutcome : r.Intent, r.Confidence, r.IsOutOfScope, r.TopIntent,
             r.Alternatives, entities, matches);
+    }
+
+    /// <summary>Classifies several texts and finds their entities; the texts share one embedding-model run.</summary>
+    public async Task<IReadOnlyList<IntentRecognition>> RecognizeManyAsync(IReadOnlyList<string> texts, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var spelled = texts.Select(t => Speller.Correct(t ?? "")).ToList();
+        var classified = await Classifier.ClassifyManyAsync(spelled.Select(s => s.Text).ToList(), cancellationToken).ConfigureAwait(false);
+        IntentTelemetry.CountClassifications(Set.Id, texts.Count);
+        var result = new IntentRecognition[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var matches = spelled[i].MapBack(FindEntities(spelled[i].Text, now, cancellationToken));
+            var r = classified[i];
+            var outOfScope = r.IsOutOfScope || string.IsNullOrWhiteSpace(texts[i]);
+            result[i] = new IntentRecognition(outOfScope ? IntentSetRules.OutOfScopeOutcome : r.Intent, r.Confidence, outOfScope, r.TopIntent,
+                r.Alternatives, ToDictionary(matches), matches);
+            IntentTelemetry.Record(Set.Id, started, outOfScope);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Recognises a message that may hold two requests ("turn off the bedroom light and tell me today's orders"): the whole
+    /// message is classified first; only when a cut can matter (see <see cref="MayHoldTwoRequests"/>) are the halves of every
+    /// possible cut classified, all in one batch, and the first cut whose halves are both in scope (and not the same request
+    /// again) wins. Returns the first request's recognition and the rest of the message (empty for one request).
+    /// </summary>
+    public async Task<(IntentRecognition Result, string RestText)> RecognizeRequestAsync(string text, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        text ??= "";
+        var whole = await RecognizeAsync(text, now, cancellationToken).ConfigureAwait(false);
+        var cuts = Platform.Intents.Text.RequestSplitter.Cuts(text);
+        if (!MayHoldTwoRequests(whole, cuts)) return (whole, "");
+        var split = await Platform.Intents.Text.RequestSplitter.SplitManyAsync<IntentRecognition>(text,
+            async (parts, ct) => (await RecognizeManyAsync(parts, now, ct).ConfigureAwait(false)).Select(r => r.OutOfScope ? null : r).ToList(),
+            cancellationToken,
+            // The rest repeats the first request when it has the same intent and adds no entity of its own.
+            isSameRequest: static (first, rest) => first.Intent == rest.Intent
+                && rest.Entities.All(e => first.Entities.TryGetValue(e.Key, out var v) && Equals(v?.ToString(), e.Value?.ToString()))).ConfigureAwait(false);
+        return split is null ? (whole, "") : (split.First, split.Rest);
+    }
+
+    /// <summary>
+    /// True when cutting the message can change the answer, so the halves are worth classifying: there is a place to cut, and
+    /// the whole message is out of scope, or hesitant (its confidence is below twice the threshold, or the runner-up intent
+    /// has at least half the best one's confidence), or it names two things of one kind ("the kitchen light … the bedroom
+    /// light") or entities on both sides of a cut ("the bedroom light and … today's orders"). A plain message with one
+    /// confident intent costs one classification.
+    /// </summary>
+    public bool MayHoldTwoRequests(IntentRecognition whole, IReadOnlyList<Platform.Intents.Text.RequestCut> cuts)
+    {
+        ArgumentNullException.ThrowIfNull(whole);
+        ArgumentNullException.ThrowIfNull(cuts);
+        if (cuts.Count == 0) return false;
+        if (whole.OutOfScope || whole.Confidence < 2 * Classifier.Threshold) return true;
+        if (whole.Alternatives.Count > 1 && whole.Alternatives[1].Confidence >= 0.5 * whole.Alternatives[0].Confidence) return true;
+        if (whole.Matches.GroupBy(m => m.Name).Any(g => g.Count() > 1)) return true;
+        return cuts.Any(c => whole.Matches.Any(m => m.Start + m.Length <= c.ConjunctionStart) && whole.Matches.Any(m => m.Start >= c.RestStart));
     }
 
     /// <summary>Entity name → value of the first match of each entity.</summary>

@@ -115,17 +115,11 @@ public class RecognizeIntent : Activity
             }
         }
         var rest = "";
-        if (result is null
-            && await Platform.Intents.Text.RequestSplitter.SplitAsync(text, async (part, ct) =>
-                await trained.RecognizeAsync(part, context.UtcNow, ct) is { OutOfScope: false } r ? r : null, context.CancellationToken,
-                // The rest repeats the first request when it has the same intent and adds no entity of its own.
-                isSameRequest: static (first, rest) => first.Intent == rest.Intent
-                    && rest.Entities.All(e => first.Entities.TryGetValue(e.Key, out var v) && Equals(v?.ToString(), e.Value?.ToString()))) is { } split)
+        if (result is null)
         {
-            (result, rest) = (split.First, split.Rest);
-            context.AddJournalData("rest", rest);
+            (result, rest) = await trained.RecognizeRequestAsync(text, context.UtcNow, context.CancellationToken);
+            if (rest.Length > 0) context.AddJournalData("rest", rest);
         }
-        result ??= await trained.RecognizeAsync(text, context.UtcNow, context.CancellationToken);
         Rest.Set(context, rest);
 
         Intent.Set(context, result.Intent);

@@ -45,6 +45,11 @@ public sealed class ControlDevice : Activity
     [Input(Description = "How long to wait for the device's acknowledgement, e.g. 00:00:05 (default 5 s).", Order = 7)]
     public Input<TimeSpan> Timeout { get; set; } = new(TimeSpan.FromSeconds(5));
 
+    /// <summary>The language of <see cref="Message"/> and <see cref="Choices"/>: <c>auto</c> (the conversation's), <c>en</c> or <c>zh</c>.</summary>
+    [Input(Description = "The language of Message and Choices: auto (the language of the conversation, detected per message or set by the channel), en or zh.",
+        UIHint = UIHints.DropDown, Options = [DeviceLanguages.Auto, DeviceLanguages.English, DeviceLanguages.Chinese], Order = 8)]
+    public Input<string> Language { get; set; } = new(DeviceLanguages.Auto);
+
     /// <summary>The device (id, name, room, type, capabilities…), or null when none matched.</summary>
     [Output(Description = "The device (id, name, room, type, capabilities…).")]
     public Output<Dictionary<string, object?>?> Device { get; set; } = new();
@@ -65,10 +70,18 @@ public sealed class ControlDevice : Activity
     [Output(Description = "On UnknownDevice: the names of the devices that matched equally well (ambiguous, e.g. [\"Bedroom light\", \"Kitchen light\"]); empty when the device is unknown.")]
     public Output<List<string>> Candidates { get; set; } = new();
 
+    /// <summary>
+    /// The same devices as <see cref="Candidates"/>, named in the reply language for quick replies (<c>["卧室的灯", "厨房的灯"]</c> in
+    /// Chinese, the names in English); empty when there is nothing to choose.
+    /// </summary>
+    [Output(Description = "On UnknownDevice (ambiguous): the devices to choose from, named in the reply language, for quick replies (e.g. [\"卧室的灯\", \"厨房的灯\"]); empty otherwise.")]
+    public Output<List<string>> Choices { get; set; } = new();
+
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
         var service = context.GetRequiredService<DeviceCommandService>();
+        var language = DeviceLanguages.Resolve(context, Language.Get(context));
         var timeout = Timeout.Get(context) is var t && t > TimeSpan.Zero ? t : TimeSpan.FromSeconds(5);
         // The actor comes from the host (the channel user of the message that started the workflow, or the API caller), never from
         // the workflow's input. A channel user is also the user checked against the device's permitted users, whatever UserId says.
@@ -81,7 +94,7 @@ public sealed class ControlDevice : Activity
             {
                 Device = DeviceName.Get(context), Room = Room.Get(context), Command = Command.Get(context) ?? "", Value = Value.Get(context),
                 UserId = userId, Channel = Blank(Channel.Get(context)), Confirmed = Confirmed.Get(context), Timeout = timeout,
-                WorkflowInstanceId = context.WorkflowInstanceId, Actor = actor?.Name, ActorKind = actor?.Kind,
+                WorkflowInstanceId = context.WorkflowInstanceId, Actor = actor?.Name, ActorKind = actor?.Kind, Language = language,
             }, context.CancellationToken);
         }
         catch (MqttNotConfiguredException e)
@@ -92,6 +105,7 @@ public sealed class ControlDevice : Activity
         State.Set(context, result.State);
         Message.Set(context, result.Message);
         Candidates.Set(context, result.Candidates.Select(d => d.Name).ToList());
+        Choices.Set(context, DeviceCommandService.ChoiceLabels(result.Candidates, language));
         context.AddJournalData("command", result.Command);
         if (result.CorrelationId is not null) context.AddJournalData("correlationId", result.CorrelationId);
         context.Complete(result.Outcome.ToString());
@@ -120,6 +134,11 @@ public sealed class GetDeviceState : Activity
     [Input(Description = "How long to wait for the device's retained state when none is cached (default 1 s).", Order = 2)]
     public Input<TimeSpan> Timeout { get; set; } = new(TimeSpan.FromSeconds(1));
 
+    /// <summary>The language of <see cref="Message"/> and <see cref="Choices"/>: <c>auto</c> (the conversation's), <c>en</c> or <c>zh</c>.</summary>
+    [Input(Description = "The language of Message and Choices: auto (the language of the conversation, detected per message or set by the channel), en or zh.",
+        UIHint = UIHints.DropDown, Options = [DeviceLanguages.Auto, DeviceLanguages.English, DeviceLanguages.Chinese], Order = 3)]
+    public Input<string> Language { get; set; } = new(DeviceLanguages.Auto);
+
     /// <summary>The device, or null when none matched.</summary>
     [Output(Description = "The device (id, name, room, type, capabilities…).")]
     public Output<Dictionary<string, object?>?> Device { get; set; } = new();
@@ -139,10 +158,15 @@ public sealed class GetDeviceState : Activity
     [Output(Description = "On UnknownDevice: the names of the devices that matched equally well (ambiguous, e.g. [\"Bedroom light\", \"Kitchen light\"]); empty when the device is unknown.")]
     public Output<List<string>> Candidates { get; set; } = new();
 
+    /// <summary>The same devices as <see cref="Candidates"/>, named in the reply language for quick replies; empty otherwise.</summary>
+    [Output(Description = "On UnknownDevice (ambiguous): the devices to choose from, named in the reply language, for quick replies (e.g. [\"卧室的灯\", \"厨房的灯\"]); empty otherwise.")]
+    public Output<List<string>> Choices { get; set; } = new();
+
     /// <inheritdoc />
     protected override async ValueTask ExecuteAsync(ActivityExecutionContext context)
     {
         var service = context.GetRequiredService<DeviceCommandService>();
+        var language = DeviceLanguages.Resolve(context, Language.Get(context));
         var name = DeviceName.Get(context);
         var room = Room.Get(context);
         var match = await service.ResolveAsync(name, room, context.CancellationToken);
@@ -150,8 +174,9 @@ public sealed class GetDeviceState : Activity
         {
             Device.Set(context, null);
             State.Set(context, null);
-            Message.Set(context, await service.UnknownDeviceMessageAsync(name, room, match, context.CancellationToken));
+            Message.Set(context, await service.UnknownDeviceMessageAsync(name, room, match, language, context.CancellationToken));
             Candidates.Set(context, match.Choices.Select(d => d.Name).ToList());
+            Choices.Set(context, DeviceCommandService.ChoiceLabels(match.Choices, language));
             context.Complete("UnknownDevice");
             return;
         }
@@ -161,8 +186,9 @@ public sealed class GetDeviceState : Activity
         catch (MqttNotConfiguredException) { state = null; }
         Device.Set(context, DeviceJson.ToPlain(device));
         State.Set(context, state?.Values);
-        Message.Set(context, DeviceSentences.Describe(device, state?.Values) ?? $"I have no state for {DeviceSentences.Named(device)} yet.");
+        Message.Set(context, DeviceCommandService.DescribeState(device, state?.Values, language));
         Candidates.Set(context, []);
+        Choices.Set(context, []);
         context.Complete("Done");
     }
 }

@@ -49,6 +49,8 @@ public sealed record DeviceCommandRequest
     public string? Actor { get; init; }
     /// <summary>The kind of <see cref="Actor"/> (<see cref="AuditActorKinds"/>).</summary>
     public string? ActorKind { get; init; }
+    /// <summary>The language of <see cref="DeviceCommandResult.Message"/>: <c>en</c> (default) or <c>zh</c> (see <see cref="DeviceLanguages"/>).</summary>
+    public string? Language { get; init; }
 }
 
 /// <summary>The result of a device command.</summary>
@@ -165,31 +167,30 @@ public sealed class DeviceCommandService
 
     private async Task<DeviceCommandResult> RunAsync(DeviceCommandRequest request, string command, CancellationToken ct)
     {
+        var text = DeviceText.For(request.Language);
         var match = await ResolveAsync(request.Device, request.Room, ct).ConfigureAwait(false);
         if (match.Device is not { } device)
             return new DeviceCommandResult(DeviceCommandOutcome.UnknownDevice, null, null,
-                await UnknownDeviceMessageAsync(request.Device, request.Room, match, ct).ConfigureAwait(false))
+                await UnknownDeviceMessageAsync(request.Device, request.Room, match, request.Language, ct).ConfigureAwait(false))
             {
                 Command = command, Candidates = match.Choices,
             };
         DeviceCommandResult Reject(string message) =>
             new(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values, message) { Command = command };
 
-        if (command.Length == 0) return Reject($"Which command for {DeviceSentences.Named(device)}? {Supported(device)}");
+        if (command.Length == 0) return Reject(text.WhichCommand(device, Supported(device, text)));
         var known = DeviceCommands.Capability.TryGetValue(command, out var capability);
         if (known ? !device.Can(capability!) : !device.Can(command))
-            return Reject($"{DeviceSentences.Subject(device)} cannot do '{command}'. {Supported(device)}");
-        if (ValueProblem(device, command, request.Value, out var value) is { } problem) return Reject(problem);
+            return Reject(text.CannotDo(device, command, Supported(device, text)));
+        if (ValueProblem(device, command, request.Value, text, out var value) is { } problem) return Reject(problem);
 
         if (device.IsHighRisk(command))
         {
             if (!device.Permits(request.UserId))
-                return Reject(string.IsNullOrWhiteSpace(request.UserId)
-                    ? $"I cannot {Verb(command)} {DeviceSentences.Named(device)} without knowing who asks."
-                    : $"You are not allowed to {Verb(command)} {DeviceSentences.Named(device)}.");
+                return Reject(string.IsNullOrWhiteSpace(request.UserId) ? text.NeedsUser(device, command) : text.NotAllowed(device, command));
             if (!request.Confirmed)
                 return new DeviceCommandResult(DeviceCommandOutcome.ConfirmationRequired, device, _cache.Get(device.Id)?.Values,
-                    $"Do you really want to {Verb(command)} {DeviceSentences.Named(device)}? Please confirm.") { Command = command };
+                    text.Confirm(device, command)) { Command = command };
         }
 
         var correlationId = Guid.NewGuid().ToString("N");
@@ -200,13 +201,13 @@ public sealed class DeviceCommandService
         });
         var timeout = request.Timeout > TimeSpan.Zero ? request.Timeout : TimeSpan.FromSeconds(5);
         var result = device.Transport.Kind == DeviceTransportKind.Http
-            ? await SendHttpAsync(device, command, payload, timeout, ct).ConfigureAwait(false)
-            : await SendMqttAsync(device, command, payload, correlationId, timeout, ct).ConfigureAwait(false);
+            ? await SendHttpAsync(device, command, payload, timeout, text, ct).ConfigureAwait(false)
+            : await SendMqttAsync(device, command, payload, correlationId, timeout, text, ct).ConfigureAwait(false);
         return result with { CorrelationId = correlationId };
     }
 
     private async Task<DeviceCommandResult> SendMqttAsync(Device device, string command, string payload, string correlationId, TimeSpan timeout,
-        CancellationToken ct)
+        DeviceText text, CancellationToken ct)
     {
         if (_mqtt is null || !_mqtt.IsConfigured) throw new MqttNotConfiguredException();
         var answer = new TaskCompletionSource<Dictionary<string, object?>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -222,13 +223,11 @@ public sealed class DeviceCommandService
             }, MqttQos.AtLeastOnce, cts.Token).ConfigureAwait(false);
             await _mqtt.PublishAsync(device.CommandTopic, payload, MqttQos.AtLeastOnce, retain: false, cts.Token).ConfigureAwait(false);
             var values = await answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
-            return Acknowledged(device, command, values);
+            return Acknowledged(device, command, values, text);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            var message = _mqtt.IsConnected
-                ? $"{DeviceSentences.Subject(device)} did not answer within {Seconds(timeout)} s. It may be offline."
-                : $"I cannot reach {DeviceSentences.Named(device)}: the MQTT broker at {_mqtt.Endpoint} is not reachable.";
+            var message = _mqtt.IsConnected ? text.NoAnswer(device, Seconds(timeout)) : text.BrokerUnreachable(device, _mqtt.Endpoint);
             return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values, message) { Command = command };
         }
         catch (MqttPublishException e)
@@ -237,11 +236,10 @@ public sealed class DeviceCommandService
         }
     }
 
-    private async Task<DeviceCommandResult> SendHttpAsync(Device device, string command, string payload, TimeSpan timeout, CancellationToken ct)
+    private async Task<DeviceCommandResult> SendHttpAsync(Device device, string command, string payload, TimeSpan timeout, DeviceText text, CancellationToken ct)
     {
         if (!Uri.TryCreate(device.Transport.Url, UriKind.Absolute, out var url))
-            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, null,
-                $"{DeviceSentences.Subject(device)} has no valid HTTP endpoint; set transport.url under /api/devices/{device.Id}.") { Command = command };
+            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, null, text.NoHttpEndpoint(device)) { Command = command };
         var client = _http?.CreateClient(HttpClientName) ?? FallbackHttp;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
@@ -254,33 +252,33 @@ public sealed class DeviceCommandService
             {
                 var reason = body.Length > 200 ? body[..200] + "…" : body;
                 return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, _cache.Get(device.Id)?.Values,
-                    $"{DeviceSentences.Subject(device)} refused '{command}' (HTTP {(int)response.StatusCode}){(reason.Length > 0 ? ": " + reason : "")}.") { Command = command };
+                    text.HttpRefused(device, command, (int)response.StatusCode, reason)) { Command = command };
             }
             var values = string.IsNullOrWhiteSpace(body) ? new Dictionary<string, object?>() : DevicePayloads.ParseState(body).Values;
-            return Acknowledged(device, command, values);
+            return Acknowledged(device, command, values, text);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values,
-                $"{DeviceSentences.Subject(device)} did not answer within {Seconds(timeout)} s. It may be offline.") { Command = command };
+                text.NoAnswer(device, Seconds(timeout))) { Command = command };
         }
         catch (HttpRequestException e)
         {
             return new DeviceCommandResult(DeviceCommandOutcome.Timeout, device, _cache.Get(device.Id)?.Values,
-                $"I cannot reach {DeviceSentences.Named(device)} at {url.GetLeftPart(UriPartial.Authority)} ({e.Message}).") { Command = command };
+                text.HttpUnreachable(device, url.GetLeftPart(UriPartial.Authority), e.Message)) { Command = command };
         }
     }
 
-    private DeviceCommandResult Acknowledged(Device device, string command, Dictionary<string, object?> values)
+    private DeviceCommandResult Acknowledged(Device device, string command, Dictionary<string, object?> values, DeviceText text)
     {
         if (values.TryGetValue(DevicePayloads.Error, out var error) && error is not null && !(error is bool b && !b))
         {
             values.Remove(DevicePayloads.Error);
-            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, values, $"{DeviceSentences.Subject(device)} refused '{command}': {error}.") { Command = command };
+            return new DeviceCommandResult(DeviceCommandOutcome.Rejected, device, values, text.DeviceRefused(device, command, error)) { Command = command };
         }
         values.Remove(DevicePayloads.Error);
         _cache.Set(new DeviceState(device.Id, values, _clock.GetUtcNow(), Retained: false));
-        var sentence = DeviceSentences.Describe(device, values) ?? $"{DeviceSentences.Subject(device)} did '{command}'.";
+        var sentence = text.Describe(device, values, afterCommand: true) ?? text.Did(device, command);
         return new DeviceCommandResult(DeviceCommandOutcome.Done, device, values, sentence) { Command = command };
     }
 
@@ -316,7 +314,7 @@ public sealed class DeviceCommandService
         return _audit.AppendAsync(entry, CancellationToken.None);
     }
 
-    private static string? ValueProblem(Device device, string command, object? raw, out object? value)
+    private static string? ValueProblem(Device device, string command, object? raw, DeviceText text, out object? value)
     {
         value = raw is JsonElement e ? DevicePayloads.ToPlain(System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())) : raw;
         if (value is string { Length: 0 }) value = null;
@@ -324,12 +322,12 @@ public sealed class DeviceCommandService
         {
             case DeviceCommands.SetLevel:
                 if (DevicePayloads.AsNumber(value) is not { } level || level < 0 || level > 100)
-                    return $"Which level for {DeviceSentences.Named(device)}? Give a number from 0 to 100 (%), not '{raw}'.";
+                    return text.LevelProblem(device, raw);
                 value = level;
                 return null;
             case DeviceCommands.SetTemperature:
                 if (DevicePayloads.AsNumber(value) is not { } t || t < 5 || t > 35)
-                    return $"Which temperature for {DeviceSentences.Named(device)}? Give a number from 5 to 35 (°C), not '{raw}'.";
+                    return text.TemperatureProblem(device, raw);
                 value = t;
                 return null;
             default:
@@ -338,43 +336,48 @@ public sealed class DeviceCommandService
         }
     }
 
-    private static string Supported(Device device)
-    {
-        var commands = DeviceCommands.Capability.Where(p => device.Can(p.Value)).Select(p => p.Key)
+    private static string Supported(Device device, DeviceText text) =>
+        text.Supported(DeviceCommands.Capability.Where(p => device.Can(p.Value)).Select(p => p.Key)
             .Concat(device.EffectiveCapabilities.Where(c => !DeviceCommands.Capability.Values.Contains(c) && c != DeviceCapabilities.Sensor))
-            .ToList();
-        return commands.Count == 0 ? "It accepts no commands; it only reports its state." : $"It supports: {string.Join(", ", commands)}.";
-    }
-
-    private static string Verb(string command) => command switch
-    {
-        DeviceCommands.On => "switch on",
-        DeviceCommands.Off => "switch off",
-        DeviceCommands.SetLevel => "set the level of",
-        DeviceCommands.SetTemperature => "set the temperature of",
-        _ => command.Replace('_', ' '),
-    };
+            .ToList());
 
     /// <summary>
     /// The reply when no single device matches: the candidates when several do ("Which one do you mean: the bedroom light or
     /// the kitchen light?"; a candidate's room is added when its name does not say it), else what can be controlled.
     /// </summary>
-    public async Task<string> UnknownDeviceMessageAsync(string? text, string? room, DeviceMatch match, CancellationToken ct = default)
+    public Task<string> UnknownDeviceMessageAsync(string? text, string? room, DeviceMatch match, CancellationToken ct = default) =>
+        UnknownDeviceMessageAsync(text, room, match, DeviceLanguages.English, ct);
+
+    /// <summary>
+    /// The reply when no single device matches, in <paramref name="language"/> (<c>en</c> or <c>zh</c>, see
+    /// <see cref="DeviceLanguages"/>): "你指的是哪一个：卧室的灯还是厨房的灯？", or what can be controlled.
+    /// </summary>
+    public async Task<string> UnknownDeviceMessageAsync(string? text, string? room, DeviceMatch match, string? language, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(match);
-        if (match.IsAmbiguous)
-            return $"Which one do you mean: {string.Join(" or ", match.Candidates.Take(5).Select(d => DeviceSentences.Named(d) + RoomUnlessNamed(d)))}?";
-        var what = string.IsNullOrWhiteSpace(text) ? "a device" : $"a device called '{text.Trim()}'";
-        var sentence = string.IsNullOrWhiteSpace(room)
-            ? string.IsNullOrWhiteSpace(text) ? "I don't know which device you mean." : $"I don't know {what}."
-            : $"I don't know {what} in the {room.Trim()}.";
+        var words = DeviceText.For(language);
+        if (match.IsAmbiguous) return words.WhichOne(match.Candidates.Take(5).ToList());
+        var sentence = words.Unknown(text, room);
         var all = await _store.ListAsync(ct).ConfigureAwait(false);
-        return all.Count == 0 ? sentence + " No devices are registered yet."
-            : $"{sentence} I can control: {string.Join(", ", all.Take(10).Select(d => d.Name + (string.IsNullOrWhiteSpace(d.Room) ? "" : $" ({d.Room})")))}.";
+        return all.Count == 0 ? words.NoDevices(sentence) : words.CanControl(sentence, all.Take(10).ToList());
     }
 
-    private static string RoomUnlessNamed(Device d) =>
-        string.IsNullOrWhiteSpace(d.Room) || DeviceResolver.Normalize(d.Name).Contains(DeviceResolver.Normalize(d.Room), StringComparison.Ordinal) ? "" : $" ({d.Room})";
+    /// <summary>How <paramref name="language"/> names the devices to choose from (for quick replies): "Kitchen light" / "厨房的灯".</summary>
+    public static List<string> ChoiceLabels(IEnumerable<Device> devices, string? language)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        var words = DeviceText.For(language);
+        return devices.Select(words.Label).ToList();
+    }
+
+    /// <summary>A sentence about a device's state in <paramref name="language"/> ("The kitchen light is on." / "厨房的灯开着。"), or
+    /// "I have no state for … yet." when nothing is known.</summary>
+    public static string DescribeState(Device device, IReadOnlyDictionary<string, object?>? state, string? language)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var words = DeviceText.For(language);
+        return words.Describe(device, state, afterCommand: false) ?? words.NoState(device);
+    }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -128,10 +128,10 @@ public static class DeviceSentences
         return null;
     }
 
-    private static bool? Bool(IReadOnlyDictionary<string, object?> state, string key) =>
+    internal static bool? Bool(IReadOnlyDictionary<string, object?> state, string key) =>
         state.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)) is { Key: not null } p ? DevicePayloads.AsBool(p.Value) : null;
 
-    private static double? Number(IReadOnlyDictionary<string, object?> state, string key) =>
+    internal static double? Number(IReadOnlyDictionary<string, object?> state, string key) =>
         state.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)) is { Key: not null } p ? DevicePayloads.AsNumber(p.Value) : null;
 
     /// <summary>A number without needless decimals, invariant culture.</summary>

@@ -58,6 +58,7 @@ public class RobustTextTests
     [InlineData("turn off the light, then how many orders came in today", "turn off the light", "how many orders came in today")]
     [InlineData("关掉卧室的灯然后告诉我今天的订单", "关掉卧室的灯", "告诉我今天的订单")]
     [InlineData("关掉卧室的灯，今天有多少订单", "关掉卧室的灯", "今天有多少订单")]
+    [InlineData("打开厨房的灯,关掉卧室的灯", "打开厨房的灯", "关掉卧室的灯")] // "，" after NFKC, as channels normalise text
     public void Should_Offer_The_Cut_At_The_Conjunction_When_Both_Halves_Look_Like_Requests(string text, string first, string rest)
     {
         Assert.Contains((first, rest), RequestSplitter.Candidates(text));
@@ -86,5 +87,27 @@ public class RobustTextTests
         // Assert
         Assert.Equal(("turn off the light", "tell me today's orders"), (split!.FirstText, split.Rest));
         Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task Should_Recognise_All_Halves_In_One_Call_When_Cutting_In_A_Batch()
+    {
+        // Arrange: "in scope" = the text names a light or orders; every call is recorded.
+        var calls = new List<IReadOnlyList<string>>();
+        ValueTask<IReadOnlyList<string?>> RecognizeMany(IReadOnlyList<string> parts, CancellationToken ct)
+        {
+            calls.Add(parts);
+            return ValueTask.FromResult<IReadOnlyList<string?>>(parts
+                .Select(p => p.Contains("light", StringComparison.Ordinal) || p.Contains("orders", StringComparison.Ordinal) ? p : null).ToList());
+        }
+        const string text = "sing me a song, then turn off the light and tell me today's orders";
+
+        // Act
+        var split = await RequestSplitter.SplitManyAsync<string>(text, RecognizeMany, TestContext.Current.CancellationToken);
+
+        // Assert: the halves of every cut went in one call; the first cut whose halves are both in scope won.
+        var call = Assert.Single(calls);
+        Assert.Equal(RequestSplitter.Cuts(text).SelectMany(c => new[] { c.First, c.Remainder }), call);
+        Assert.Equal(("sing me a song, then turn off the light", "tell me today's orders"), (split!.FirstText, split.Rest));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
@@ -131,6 +132,34 @@ public sealed partial class SeedWorkflowTests
         Assert.Equal("今天来了 5 个订单，总额 575.6。", reply);
     }
 
+    [Theory]
+    [InlineData("fr")]
+    [InlineData("klingon")]
+    [InlineData("42")]
+    public async Task Should_Refuse_The_Channel_With_The_Allowed_Languages_When_Its_Language_Setting_Is_Unknown(string language)
+    {
+        // Arrange
+        var settings = new JsonObject
+        {
+            ["botToken"] = demo.Telegram.BotToken, ["webhookSecretToken"] = DemoServerFixture.SecretToken,
+            ["apiBaseUrl"] = demo.Telegram.BaseUrl.ToString(),
+            ["language"] = language == "42" ? JsonValue.Create(42) : JsonValue.Create(language),
+        };
+
+        // Act
+        var create = await demo.Admin.PostAsJsonAsync("/api/channels", new JsonObject { ["name"] = "telegram-" + Guid.NewGuid().ToString("N")[..6], ["kind"] = "Telegram", ["settings"] = settings }, Ct);
+        var update = await demo.Admin.PutAsJsonAsync("/api/channels/telegram", new JsonObject { ["kind"] = "Telegram", ["settings"] = settings.DeepClone() }, Ct);
+
+        // Assert
+        foreach (var response in new[] { create, update })
+        {
+            var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+            Assert.Contains("language", problem["title"]!.GetValue<string>());
+            Assert.Contains("zh, en", problem["detail"]!.GetValue<string>());
+        }
+        Assert.Null((await demo.Admin.GetJsonAsync("/api/channels/telegram"))["settings"]?["language"]);
+    }
+
     [Fact]
     public async Task Should_Answer_In_English_Again_When_The_Next_Message_Is_English()
     {
@@ -193,6 +222,25 @@ public sealed partial class SeedWorkflowTests
         // Assert
         Assert.Equal("好的，卧室的灯已关闭。", first);
         Assert.Equal("今天来了 5 个订单，总额 575.6。", second);
+    }
+
+    [Theory]
+    [InlineData("turn on the kitchen light and turn off the bedroom light", "The kitchen light is on.", "The bedroom light is off.")]
+    [InlineData("打开厨房的灯，关掉卧室的灯", "好的，厨房的灯已打开。", "好的，卧室的灯已关闭。")]
+    public async Task Should_Answer_Each_Device_With_Its_Own_Sentence_When_One_Message_Has_Two_Device_Requests(string text, string expectedFirst, string expectedSecond)
+    {
+        // Arrange
+        await using var chat = await WebChatClient.ConnectAsync(demo.Factory, "web");
+
+        // Act
+        var first = await chat.AskAsync(text);
+        var second = await chat.NextReplyAsync();
+
+        // Assert: the second reply is the second device's sentence, not the first one's again.
+        Assert.Equal(expectedFirst, first);
+        Assert.Equal(expectedSecond, second);
+        Assert.True(await IsOnAsync("kitchen-light"));
+        Assert.False(await IsOnAsync("bedroom-light"));
     }
 }
 

@@ -105,6 +105,23 @@ public sealed class IntentClassifier
         return Decide(Evaluate(_fitted, text, embedding, Options));
     }
 
+    /// <summary>
+    /// Classifies several utterances with one embedding-model run for all of them (for example the halves of a message cut
+    /// in two); the results are in the order of <paramref name="texts"/> and equal those of <see cref="ClassifyAsync"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public async ValueTask<IReadOnlyList<IntentResult>> ClassifyManyAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count == 0) return [];
+        var bounded = texts.Select(t => IntentTextLimits.Bound(t ?? "")).ToList();
+        var embeddings = await _embeddings.EmbedManyAsync(bounded, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var results = new IntentResult[bounded.Count];
+        for (var i = 0; i < bounded.Count; i++) results[i] = Decide(Evaluate(_fitted, bounded[i], embeddings?[i], Options));
+        return results;
+    }
+
     /// <summary>For diagnostics: the best in-scope intent, its model score and its nearest-example similarity.</summary>
     internal (string Intent, float ModelScore, float Similarity, bool PredictedOos, float ModelScore2, float Similarity2) Diagnose(string text)
     {

