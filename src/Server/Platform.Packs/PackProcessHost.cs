@@ -118,7 +118,8 @@ public sealed class PackProcessHost : IDisposable
     {
         var beside = Path.ChangeExtension(hostDll, ".runtimeconfig.json");
         if (File.Exists(beside)) return beside;
-        // Copied into another app's folder without its runtimeconfig: run it on the server's runtime.
+        // Copied into another app's folder without its runtimeconfig: run it on the server's runtime (with ASP.NET Core's shared
+        // framework, as Platform.PackHost.runtimeconfig.json says).
         var path = Path.Combine(Path.GetTempPath(), $"platform-packhost-{Environment.Version}.runtimeconfig.json");
         if (!File.Exists(path))
         {
@@ -129,7 +130,9 @@ public sealed class PackProcessHost : IDisposable
                 ["runtimeOptions"] = new System.Text.Json.Nodes.JsonObject
                 {
                     ["tfm"] = $"net{version.Major}.{version.Minor}",
-                    ["framework"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "Microsoft.NETCore.App", ["version"] = version.ToString() },
+                    ["frameworks"] = new System.Text.Json.Nodes.JsonArray(
+                        new System.Text.Json.Nodes.JsonObject { ["name"] = "Microsoft.NETCore.App", ["version"] = $"{version.Major}.{version.Minor}.0" },
+                        new System.Text.Json.Nodes.JsonObject { ["name"] = "Microsoft.AspNetCore.App", ["version"] = $"{version.Major}.{version.Minor}.0" }),
                     ["configProperties"] = new System.Text.Json.Nodes.JsonObject { ["System.GC.Server"] = false },
                 },
             };
