@@ -81,8 +81,8 @@ public sealed class PackIsolationTests(IsolationServer server) : IClassFixture<I
     [InlineData("crash", PackProcessHost.CrashCode, "an unhandled exception in the pack outside the activity call", true)]
     [InlineData("overflow", PackProcessHost.CrashCode, "a stack overflow in the pack", true)]
     [InlineData("exit", PackProcessHost.CrashCode, "the pack ended the process (Environment.Exit(1)", true)]
-    [InlineData("spin", PackProcessHost.LimitCode, "processor time, more than the limit of 2 s (Platform:Packs:Process:CpuTimeLimit)", true)]
-    [InlineData("sleep", PackActivityRunner.TimeoutCode, "did not finish within 8 s (Platform:Packs:Process:CallTimeout)", true)]
+    [InlineData("spin", PackProcessHost.LimitCode, "processor time, more than the limit of 1 s (Platform:Packs:Process:CpuTimeLimit)", true)]
+    [InlineData("sleep", PackActivityRunner.TimeoutCode, "did not finish within 60 s (Platform:Packs:Process:CallTimeout)", true)]
     [InlineData("hog", PackProcessHost.LimitCode, "ran out of memory", true)]
     public async Task Should_Fault_With_An_Incident_And_Keep_Serving_When_A_Process_Pack_Activity_Misbehaves(string kind, string code, string expected, bool hostStopped)
     {
@@ -177,7 +177,7 @@ public sealed class PackIsolationTests(IsolationServer server) : IClassFixture<I
     }
 }
 
-/// <summary>A server with short pack limits (8 s per call, 2 s of processor time, 128 MB heap) and the two isolation test packs.</summary>
+/// <summary>A server with short pack limits (60 s per call, 1 s of processor time, 128 MB heap; the wall clock is long so that the processor-time limit is reached first on a loaded machine) and the two isolation test packs.</summary>
 public sealed class IsolationServer : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("platform-pack-isolation");
@@ -200,8 +200,8 @@ public sealed class IsolationServer : IAsyncLifetime
             b.UseSetting("Platform:ApiKeys:0:Role", "Admin");
             b.UseSetting("Platform:Packs:Secrets:weather-key", PackServer.WeatherSecret);
             b.UseSetting("Platform:Packs:SharedCallTimeout", "00:00:02");
-            b.UseSetting("Platform:Packs:Process:CallTimeout", "00:00:08");
-            b.UseSetting("Platform:Packs:Process:CpuTimeLimit", "00:00:02");
+            b.UseSetting("Platform:Packs:Process:CallTimeout", "00:01:00");
+            b.UseSetting("Platform:Packs:Process:CpuTimeLimit", "00:00:01");
             b.UseSetting("Platform:Packs:Process:MemoryLimitMb", "128");
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         });
