@@ -20,6 +20,38 @@ public sealed class PackLoadContext : AssemblyLoadContext
     {
         _assemblies = assemblies;
         PackId = packId;
+        Version = version;
+        // Disabling, removing or upgrading the pack unloads this context: its pack host process (isolation 'process') stops too.
+        Unloading += _ =>
+        {
+            _unloaded = true;
+            Interlocked.Exchange(ref _host, null)?.Dispose();
+        };
+    }
+
+    private PackProcessHost? _host;
+    private volatile bool _unloaded;
+
+    /// <summary>The pack's version.</summary>
+    public string Version { get; } = "";
+
+    /// <summary><c>shared</c> (activities run in the server) or <c>process</c> (in a pack host process, <see cref="PackProcessHost"/>).</summary>
+    public string Isolation { get; init; } = "shared";
+
+    /// <summary>The pack's assemblies by simple name (what a pack host process loads).</summary>
+    internal IReadOnlyDictionary<string, byte[]> PackAssemblies => _assemblies;
+
+    /// <summary>The pack host process of a pack with isolation <c>process</c>, created on first use; stopped when this context unloads.</summary>
+    internal PackProcessHost GetOrCreateHost(Func<PackLoadContext, PackProcessHost> create)
+    {
+        if (Volatile.Read(ref _host) is { } host) return host;
+        if (_unloaded)
+            throw new ActivityFaultException(FaultCodes.Configuration, $"The pack '{PackId}' {Version} was disabled, removed or upgraded while this call started. Retry the instance.");
+        var created = create(this);
+        var existing = Interlocked.CompareExchange(ref _host, created, null);
+        if (existing is null) return created;
+        created.Dispose();
+        return existing;
     }
 
     /// <summary>The pack's id.</summary>

@@ -267,7 +267,7 @@ public sealed class PackManager : IDisposable
             if (existing is not null) Unload(existing);
             return Store(new LoadedPack { Record = record, Manifest = package.Manifest });
         }
-        var context = new PackLoadContext(record.Id, record.Version, package.Assemblies) { Permissions = package.Manifest.Permissions };
+        var context = new PackLoadContext(record.Id, record.Version, package.Assemblies) { Permissions = package.Manifest.Permissions, Isolation = package.Manifest.Isolation };
         List<ActivityDescriptor> descriptors;
         try
         {

@@ -33,7 +33,10 @@ public sealed partial record PackManifest
     /// <summary>The SDK versions it runs on, as a NuGet version range, e.g. <c>[1.0,2.0)</c>. Default: the same major version as the SDK it was built against.</summary>
     public string? Sdk { get; init; }
 
-    /// <summary><c>shared</c> (in-process, the default) or <c>process</c> (not supported yet: such a pack is refused).</summary>
+    /// <summary>
+    /// <c>shared</c> (in-process, the default: for trusted packs) or <c>process</c> (its activities run in a pack host process
+    /// started by the server, with per-call limits; a crash there faults the call, not the server).
+    /// </summary>
     public string Isolation { get; init; } = "shared";
 
     /// <summary>What the pack may reach.</summary>
@@ -67,8 +70,6 @@ public sealed partial record PackManifest
             throw PackException.Invalid($"pack.json's sdk '{m.Sdk}' is not a version range.", "Use a NuGet version range such as [1.0,2.0) or 1.0 (meaning 1.0 or newer).");
         if (m.Isolation is not ("shared" or "process"))
             throw PackException.Invalid($"pack.json's isolation '{m.Isolation}' is not known.", "Use shared (in-process) or process.");
-        if (m.Isolation == "process")
-            throw PackException.Invalid("This server cannot run packs with isolation 'process' yet.", "Set isolation to shared for a trusted pack, or wait for process isolation (docs/packs.md).");
         m.Permissions.Check();
         return m;
     }

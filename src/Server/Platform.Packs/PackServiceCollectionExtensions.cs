@@ -26,6 +26,8 @@ public static class PackServiceCollectionExtensions
             sp.GetService<ILogger<PackManager>>(), sp.GetService<IAuditRecords>()));
         // Pack activities get only what their manifest permits (HttpClient, secrets, data sources, MQTT).
         services.TryAddSingleton<IActivityServiceGate, PackServiceGate>();
+        // Pack activities run by their isolation: 'process' packs in a pack host process, 'shared' ones with the per-call limit.
+        services.TryAddSingleton<IActivityRunner, PackActivityRunner>();
         services.TryAddSingleton<IPackSecrets>(sp => new ConfigurationPackSecrets(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<PackSyncService>();
         services.AddHostedService(sp => sp.GetRequiredService<PackSyncService>());

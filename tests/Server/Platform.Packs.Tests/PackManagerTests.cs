@@ -193,14 +193,14 @@ public sealed class PackManagerTests
     [InlineData("not-zip", "not a valid NuGet package")]
     [InlineData("id-mismatch", "differs from the package id")]
     [InlineData("sdk-range", "needs SDK [2.0,3.0)")]
-    [InlineData("process", "isolation 'process'")]
+    [InlineData("isolation", "isolation 'sandbox' is not known")]
     public async Task Should_Refuse_With_A_Clear_Error_When_The_Package_Is_Not_A_Valid_Pack(string problem, string expected)
     {
         // Arrange
         var id = Id();
         var image = TestPacks.Compile(id, TestPacks.GreetCode(id, "Hello"));
         var manifest = TestPacks.Manifest(problem == "id-mismatch" ? "Other.Id" : id, "1.0.0", problem == "sdk-range" ? "[2.0,3.0)" : "[1.0,2.0)");
-        if (problem == "process") manifest["isolation"] = "process";
+        if (problem == "isolation") manifest["isolation"] = "sandbox";
         var bytes = problem == "not-zip" ? "this is not a package"u8.ToArray()
             : TestPacks.Package(id, "1.0.0", new Dictionary<string, byte[]> { [id] = image }, problem == "no-manifest" ? null : manifest);
         using var packs = Node(new InMemoryDocuments());

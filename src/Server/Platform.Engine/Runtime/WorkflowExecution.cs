@@ -146,7 +146,7 @@ internal sealed partial class WorkflowExecution
                     return false;
                 }
                 if (bookmark is null && !item.IsTrigger && BackgroundActivities.RunsInBackground(activity)) SuspendForBackground(context, attempt);
-                else if (bookmark is null) await activity.ExecuteAsync(context);
+                else if (bookmark is null) await ExecuteAsync(activity, context);
                 else if (bookmark.Name == BackgroundActivities.BookmarkName) ApplyBackgroundResult(context, activity, record);
                 else await activity.ResumeAsync(context);
             }
@@ -180,6 +180,14 @@ internal sealed partial class WorkflowExecution
         Schedule(activity, outcomes);
         return false;
     }
+
+    private static readonly Func<Activity, ActivityExecutionContext, ValueTask> RunInProcess = static (a, c) => a.ExecuteAsync(c);
+
+    /// <summary>Runs the activity, or lets an <see cref="IActivityRunner"/> (a pack host process) run it.</summary>
+    internal ValueTask ExecuteAsync(Activity activity, ActivityExecutionContext context) =>
+        Services.GetService(typeof(IActivityRunner)) is IActivityRunner runner && runner.TryRun(activity, context, RunInProcess, out var execution)
+            ? execution
+            : activity.ExecuteAsync(context);
 
     private void Schedule(Activity activity, IReadOnlyList<string> outcomes)
     {

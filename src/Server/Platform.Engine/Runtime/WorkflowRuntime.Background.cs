@@ -143,7 +143,7 @@ public sealed partial class WorkflowRuntime
         try
         {
             await context.EvaluateInputsAsync();
-            await activity.ExecuteAsync(context);
+            await run.ExecuteAsync(activity, context);
             if (context.Bookmarks.Count > 0)
                 throw new ActivityFaultException(FaultCodes.Configuration,
                     $"Activity '{activity.Type}' waits for an event, which a background job cannot do. Turn off 'run in background' (customProperties.runInBackground) for it.",

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Platform.Bench.PackIsolation.PackIsolationBenchmarks).Assembly).Run(args);
