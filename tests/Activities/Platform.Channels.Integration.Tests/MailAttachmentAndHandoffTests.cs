@@ -87,7 +87,7 @@ public sealed class MailAttachmentAndHandoffTests
 
         await MailServer.SendAsync(user, bot, "Invoice", "see attached", WithFile("invoice.pdf", content, "application/pdf"));
         var reply = Assert.Single(await MailServer.WaitForInboxAsync(user, 1));
-        var echo = reply.TextBody.Trim().Split(' ', 4);
+        var echo = (reply.TextBody ?? "").Trim().Split(' ', 4);
 
         Assert.True(echo is ["stored", _, "20000", "invoice.pdf"], $"The workflow saw no stored file: '{reply.TextBody}'.");
         var store = server.Services.GetRequiredService<IAttachmentStore>();
@@ -136,7 +136,7 @@ public sealed class MailAttachmentAndHandoffTests
 
     private static Task SendAsync(WebSocket socket, string id, string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "message", ["id"] = id, ["text"] = text }.ToJsonString()),
-            WebSocketMessageType.Text, true, Ct).AsTask();
+            WebSocketMessageType.Text, true, Ct);
 
     [Fact]
     public async Task Should_NotifyAgentsOnceBySignedWebhookAndMail_When_AConversationStartsWaitingForAPerson()

@@ -179,16 +179,16 @@ public sealed class FakeTwilioServer : FakeServer
     /// <inheritdoc />
     protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
     {
-        var media = Regex.Match(request.Path, "^/2010-04-01/Accounts/([^/]+)/Messages/MM[0-9a-f]{32}/Media/(ME[0-9a-f]{32})$");
-        if (media.Success && request.Method == "GET")
+        var mediaMatch = Regex.Match(request.Path, "^/2010-04-01/Accounts/([^/]+)/Messages/MM[0-9a-f]{32}/Media/(ME[0-9a-f]{32})$");
+        if (mediaMatch.Success && request.Method == "GET")
         {
-            if (!Authenticated(request.Header("Authorization"), media.Groups[1].Value))
+            if (!Authenticated(request.Header("Authorization"), mediaMatch.Groups[1].Value))
             {
                 var denied = Error(20003, "Authenticate", 401);
                 return Task.FromResult(FakeResponse.Json(401, denied, new Dictionary<string, string> { ["WWW-Authenticate"] = "Basic realm=\"Twilio API\"" }));
             }
 
-            return Task.FromResult(_media.TryGetValue(media.Groups[2].Value, out var file)
+            return Task.FromResult(_media.TryGetValue(mediaMatch.Groups[2].Value, out var file)
                 ? new FakeResponse(200, "", file.ContentType) { Bytes = file.Content }
                 : FakeResponse.Json(404, Error(20404, $"The requested resource {request.Path} was not found", 404)));
         }

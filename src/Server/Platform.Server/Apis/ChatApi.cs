@@ -77,7 +77,7 @@ public static class ChatApi
     /// <c>POST /chat/upload?channel=web&amp;token=&lt;conversation token&gt;&amp;name=&lt;file name&gt;</c>: a visitor's file (the raw body,
     /// its <c>Content-Type</c> the file's type) streamed into the attachment store under the channel's limits. 201 with
     /// <see cref="ChatUpload"/>; the visitor then sends <c>{"type":"message","attachments":["&lt;file&gt;"]}</c> on the socket.
-    /// 401 without a valid conversation token, 413 over the limit, 400 for a type the channel does not accept, 404 for an
+    /// 400 without a conversation token, 401 with one that is not valid (or expired), 413 over the limit, 400 for a type the channel does not accept, 404 for an
     /// unknown channel.
     /// </summary>
     public static async Task<IResult> UploadAsync(HttpContext context, ChannelHub hub, WebChatServices services, WebChatTokens tokens,
@@ -87,6 +87,8 @@ public static class ChatApi
         var (config, problem) = await FindChannelAsync(hub, channel, logger, context.RequestAborted);
         if (problem is not null) return problem;
         var settings = WebChatSettings.From(config!);
+        if (string.IsNullOrWhiteSpace(token))
+            return Problems.BadRequest("The conversation token is missing.", "Send the token of the chat's welcome frame as ?token=…; files belong to a conversation.");
         if (!tokens.TryRead(config!.Name, token, settings.TokenLifetime, out _, out var expired))
         {
             logger.LogWarning("Chat upload on {Channel} refused: {Reason} conversation token.", config.Name, expired ? "an expired" : "a missing or invalid");
