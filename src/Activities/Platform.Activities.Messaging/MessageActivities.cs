@@ -139,6 +139,12 @@ public sealed class SendReply : Activity
     [Input(Description = "Quick-reply buttons in Chinese, offered instead of Quick Replies when the message was Chinese. Empty: Quick Replies.", UIHint = UIHints.MultiText)]
     public Input<string[]> QuickRepliesZh { get; set; } = new([]);
 
+    /// <summary>Files sent with the reply: stored attachments (the <c>attachments</c> of an incoming message, or their ids) or
+    /// public http(s) URLs.</summary>
+    [Input(Description = "Files to send with the reply: stored attachments, e.g. input.message.attachments (each has an id), an attachment id, or a public https URL; a list or one. Empty: none.",
+        DefaultSyntax = "JavaScript")]
+    public Input<object?> Attachments { get; set; } = new((object?)null);
+
     /// <summary>The outbox message id.</summary>
     [Output(Description = "The outbox message id of the reply.")]
     public Output<string> MessageId { get; set; } = new();
@@ -154,10 +160,12 @@ public sealed class SendReply : Activity
                 nonRetryable: true);
         var chinese = context.GetIncomingMessageLanguage() == "zh";
         var text = chinese && TextZh.Get(context) is { } zh && !string.IsNullOrWhiteSpace(zh) ? zh : Text.Get(context) ?? "";
-        if (string.IsNullOrWhiteSpace(text))
-            throw new ActivityFaultException(FaultCodes.Configuration, "Send Reply has no text: set its Text input (and Text Zh for Chinese replies).", nonRetryable: true);
+        var hasAttachments = Attachments.Get(context) is { } given && !(given is string g && string.IsNullOrWhiteSpace(g));
+        if (string.IsNullOrWhiteSpace(text) && !hasAttachments)
+            throw new ActivityFaultException(FaultCodes.Configuration, "Send Reply has no text: set its Text input (and Text Zh for Chinese replies), or Attachments.", nonRetryable: true);
         var quickReplies = QuickReplies.Get(context) ?? [];
         if (chinese && QuickRepliesZh.Get(context) is { Length: > 0 } zhReplies && zhReplies.Any(q => !string.IsNullOrWhiteSpace(q))) quickReplies = zhReplies;
+        var attachments = ReplyAttachments.From(Attachments.Get(context));
         var envelope = new OutgoingEnvelope
         {
             Text = text,
@@ -165,6 +173,7 @@ public sealed class SendReply : Activity
             ReplyToChannelMessageId = context.Properties.TryGetValue(MessagingNames.LastMessageIdProperty, out var last) ? last as string : null,
             // A reply streamed before (Ask Model): this final reply replaces its partial bubble (web chat).
             PartialReplyId = context.Properties.TryGetValue(ReplyStreaming.PartialReplyIdProperty, out var partial) ? partial?.ToString() : null,
+            Attachments = attachments.Count > 0 ? attachments : null,
         };
         context.Properties.Remove(ReplyStreaming.PartialReplyIdProperty);
         var id = context.AddOutboxMessage(new OutboxMessageRequest(channel, envelope.ToJson()) { ConversationKey = conversation });
@@ -408,4 +417,75 @@ internal static class Conversations
                 "Wait For Message waits in a conversation, but this workflow was not started by a message. Start it with Message Received.", nonRetryable: true);
         context.CreateBookmark(new BookmarkRequest(MessagingNames.WaitForMessage, conversation));
     }
+}
+
+/// <summary>Reads Send Reply's Attachments input: stored attachments (dictionaries with <c>id</c>, as in
+/// <c>input.message.attachments</c>; their ids; <c>attachment:&lt;id&gt;</c>) and public http(s) URLs, one or a list.</summary>
+public static class ReplyAttachments
+{
+    /// <summary>The most files one reply may carry.</summary>
+    public const int MaxCount = 10;
+
+    /// <summary>The envelope attachments of <paramref name="value"/>.</summary>
+    /// <exception cref="ActivityFaultException">An entry is neither a stored attachment nor an http(s) URL.</exception>
+    public static List<EnvelopeAttachment> From(object? value)
+    {
+        var list = new List<EnvelopeAttachment>();
+        if (value is null || value is string { Length: 0 }) return list;
+        System.Text.Json.Nodes.JsonNode? node;
+        try
+        {
+            node = value is string text && text.TrimStart().StartsWith('[') || value is string t2 && t2.TrimStart().StartsWith('{')
+                ? System.Text.Json.Nodes.JsonNode.Parse((string)value)
+                : System.Text.Json.JsonSerializer.SerializeToNode(value);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw Invalid($"it could not be read ({e.Message})");
+        }
+        List<System.Text.Json.Nodes.JsonNode?> entries = node is System.Text.Json.Nodes.JsonArray array ? [.. array] : [node];
+        foreach (var entry in entries)
+        {
+            if (entry is null) continue;
+            if (list.Count == MaxCount) throw Invalid($"a reply carries at most {MaxCount} files");
+            list.Add(entry switch
+            {
+                System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var s) => FromText(s),
+                System.Text.Json.Nodes.JsonObject o => FromObject(o),
+                _ => throw Invalid($"'{entry.ToJsonString()}' is neither an attachment nor a URL"),
+            });
+        }
+        return list;
+    }
+
+    private static EnvelopeAttachment FromText(string text)
+    {
+        text = text.Trim();
+        if (text.StartsWith(AttachmentStoreUrls.Scheme, StringComparison.Ordinal)) text = text[AttachmentStoreUrls.Scheme.Length..];
+        if (text.StartsWith(AttachmentStoreUrls.Prefix + "/", StringComparison.Ordinal)) text = text[(AttachmentStoreUrls.Prefix.Length + 1)..];
+        if (IsId(text)) return new EnvelopeAttachment { Id = text };
+        if (AttachmentPolicy.IsHttpUrl(text))
+            return new EnvelopeAttachment { Url = text, Name = Uri.TryCreate(text, UriKind.Absolute, out var u) && Path.GetFileName(u.AbsolutePath) is { Length: > 0 } n ? n : "file" };
+        throw Invalid($"'{(text.Length > 80 ? text[..80] + "…" : text)}' is neither an attachment id nor an http(s) URL");
+    }
+
+    private static EnvelopeAttachment FromObject(System.Text.Json.Nodes.JsonObject o)
+    {
+        string? Str(string key) => o[key] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
+        var id = Str("id") ?? (Str("blob") is { } blob && blob.StartsWith(AttachmentStoreUrls.Scheme, StringComparison.Ordinal) ? blob[AttachmentStoreUrls.Scheme.Length..] : null);
+        var basis = id is not null && IsId(id) ? new EnvelopeAttachment { Id = id }
+            : Str("url") is { } url ? FromText(url)
+            : throw Invalid("an attachment object needs an \"id\" (a stored attachment) or a \"url\"");
+        return basis with
+        {
+            Name = Str("name") ?? basis.Name,
+            ContentType = Str("contentType") ?? basis.ContentType,
+            Size = o["size"] is System.Text.Json.Nodes.JsonValue size && size.TryGetValue<long>(out var n) ? n : o["size"] is System.Text.Json.Nodes.JsonValue d && d.TryGetValue<double>(out var f) ? (long)f : -1,
+        };
+    }
+
+    private static bool IsId(string text) => text.Length == 32 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    private static ActivityFaultException Invalid(string why) => new(FaultCodes.Configuration,
+        $"Send Reply's Attachments: {why}. Give input.message.attachments, an attachment id, or a public https URL.", nonRetryable: true);
 }

@@ -28,12 +28,14 @@ public sealed class InboxProcessor : BackgroundService
     private readonly ILogger<InboxProcessor> _logger;
     private readonly LaneWorker<InboxMessage> _lanes;
     private readonly Platform.Activities.IConversationHandoffs? _handoffs;
+    private readonly InboundAttachments? _attachments;
 
     public InboxProcessor(IInboxStore inbox, IOutboxStore outbox, IBookmarkStore bookmarks, ITriggerStore triggers, IWorkflowRuntime runtime,
         ChannelHub channels, OutboxDispatcher dispatcher, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<InboxProcessor> logger,
-        Platform.Activities.IConversationHandoffs? handoffs = null)
+        Platform.Activities.IConversationHandoffs? handoffs = null, InboundAttachments? attachments = null)
     {
         _handoffs = handoffs;
+        _attachments = attachments;
         _inbox = inbox;
         _outbox = outbox;
         _bookmarks = bookmarks;
@@ -125,6 +127,23 @@ public sealed class InboxProcessor : BackgroundService
             _logger.LogInformation("Message {Id} on {Channel} was too long ({Length} characters); the sender was told.", row.Id, message.ChannelName, length);
             _dispatcher.OnCommitted([tooLong]);
             return;
+        }
+        // 0a. Files: copied into the attachment store (the workflow sees stored copies); one over the channel's limits runs
+        // nothing, and the sender is told why in their language.
+        if (_attachments is not null && (message.Attachments.Count > 0 || message.Metadata.ContainsKey(InboundAttachments.RefusedMetadataKey)))
+        {
+            var (stored, refusal) = await _attachments.StoreAsync(message, ct).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                var config = (await _channels.GetAsync(message.ChannelName, ct).ConfigureAwait(false))?.Config;
+                var refused = Reply(row, message, InboundAttachments.ReplyText(refusal, message, config, _options));
+                await _inbox.CompleteWithOutboxAsync(row.Id, [refused], _clock.GetUtcNow(), ct).ConfigureAwait(false);
+                _logger.LogInformation("Message {Id} on {Channel} carried a file that was refused ({Name}, {Size} bytes, limit {Max}); the sender was told.",
+                    row.Id, message.ChannelName, refusal.Name, refusal.Size, refusal.MaxBytes);
+                _dispatcher.OnCommitted([refused]);
+                return;
+            }
+            message = stored;
         }
         // 0b. A conversation handed to people (Hand Off To Human): the message is kept for the agents, and the bot stays silent.
         if (_handoffs is not null && await _handoffs.FindAsync(conversation, ct).ConfigureAwait(false) is { } handoff)

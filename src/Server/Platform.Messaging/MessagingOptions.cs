@@ -43,6 +43,20 @@ public sealed class MessagingOptions
     public string TooLongReplyText { get; set; } =
         "Your message has {length} characters, which is more than I can read (at most {max}). Please shorten it or send it in parts.";
 
+    /// <summary>The reply to a message whose file is over the channel's limit (no workflow runs); <c>{size}</c>, <c>{max}</c> and
+    /// <c>{name}</c> are replaced.</summary>
+    public string AttachmentTooLargeReplyText { get; set; } = "That file is too large ({size}); the limit is {max}. Please send a smaller file.";
+
+    /// <summary>The same in Chinese, for conversations in Chinese.</summary>
+    public string AttachmentTooLargeReplyTextZh { get; set; } = "这个文件太大了（{size}），上限是 {max}。请发送小一些的文件。";
+
+    /// <summary>The reply to a message whose file is of a type the channel does not accept; <c>{type}</c>, <c>{allowed}</c> and
+    /// <c>{name}</c> are replaced.</summary>
+    public string AttachmentTypeReplyText { get; set; } = "I can't take files of type {type} here. Please send one of: {allowed}.";
+
+    /// <summary>The same in Chinese.</summary>
+    public string AttachmentTypeReplyTextZh { get; set; } = "这里不接受 {type} 类型的文件。请发送以下类型之一：{allowed}。";
+
     /// <summary>The metadata key that marks a message whose text was cut to <see cref="MaxMessageLength"/>; its value is the original length.</summary>
     public const string TooLongMetadataKey = "platform.textLength";
 

@@ -33,6 +33,10 @@ public static class MessagingServiceCollectionExtensions
                     : throw new InvalidOperationException($"{MessagingOptions.SectionName}:MaxMessageLength is '{maxText}'. Set a number of characters between 1 and 1000000 (default {MessagingOptions.DefaultMaxMessageLength}).");
             }
             if (s["TooLongReplyText"] is { Length: > 0 } tooLong) o.TooLongReplyText = tooLong;
+            if (s["AttachmentTooLargeReplyText"] is { Length: > 0 } tooLarge) o.AttachmentTooLargeReplyText = tooLarge;
+            if (s["AttachmentTooLargeReplyTextZh"] is { Length: > 0 } tooLargeZh) o.AttachmentTooLargeReplyTextZh = tooLargeZh;
+            if (s["AttachmentTypeReplyText"] is { Length: > 0 } type) o.AttachmentTypeReplyText = type;
+            if (s["AttachmentTypeReplyTextZh"] is { Length: > 0 } typeZh) o.AttachmentTypeReplyTextZh = typeZh;
             if (TimeSpan.TryParse(s["PartialReplyInterval"], System.Globalization.CultureInfo.InvariantCulture, out var partial) && partial >= TimeSpan.Zero) o.PartialReplyInterval = partial;
         });
         services.TryAddSingleton<IChannelStore, EfChannelStore>();
@@ -53,6 +57,8 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService<DeliveryWatcher>(); // resumes a Send Message that waits for its deliveries
         services.TryAddSingleton<ChannelHealthMonitor>(); // channel health: delivery attempts per node, last error with a fix
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ChannelHealthMonitor>());
+        NotifyingConversationHandoffs.Decorate(services, configuration); // hand-off notifications (Platform:Handoffs:Notify)
+        services.TryAddSingleton<InboundAttachments>(); // inbound files into the attachment store, before the workflow runs
         services.TryAddSingleton<InboxProcessor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InboxProcessor>());
         services.TryAddSingleton<MessageInbox>();

@@ -23,8 +23,12 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
     private readonly ILogger<OutboxDispatcher> _logger;
     private readonly LaneWorker<OutboxMessage> _lanes;
 
-    public OutboxDispatcher(IOutboxStore store, ChannelHub channels, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<OutboxDispatcher> logger)
+    private readonly IAttachmentStore? _attachments;
+
+    public OutboxDispatcher(IOutboxStore store, ChannelHub channels, TimeProvider clock, IOptions<MessagingOptions> options, ILogger<OutboxDispatcher> logger,
+        IAttachmentStore? attachments = null)
     {
+        _attachments = attachments;
         _store = store;
         _channels = channels;
         _clock = clock;
@@ -112,10 +116,23 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
             return;
         }
 
+        var outgoing = envelope.ToMessage(message.PartsDelivered, message.Id, conversation.ThreadId);
+        // Stored files go to the web chat as signed links; other channels upload their bytes, read from the store here.
+        if (outgoing.Attachments.Any(a => a.StoredId is not null))
+        {
+            var (loaded, missing) = await LoadAttachmentsAsync(outgoing.Attachments, withContent: channel.Config.Kind != ChannelKind.WebChat, ct).ConfigureAwait(false);
+            if (missing is not null)
+            {
+                await FinishAsync(message, SendStatus.PermanentFailure, missing, null, null).ConfigureAwait(false);
+                return;
+            }
+            outgoing = outgoing with { Attachments = loaded };
+        }
+
         SendResult result;
         try
         {
-            result = await channel.Sender.SendAsync(recipient, envelope.ToMessage(message.PartsDelivered, message.Id, conversation.ThreadId), ct).ConfigureAwait(false);
+            result = await channel.Sender.SendAsync(recipient, outgoing, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e)
@@ -125,6 +142,37 @@ public sealed class OutboxDispatcher : BackgroundService, IOutboxListener
             result = new SendResult { Status = SendStatus.RetryableFailure, Error = e.Message, PartsDelivered = message.PartsDelivered };
         }
         await FinishAsync(message, result.Status, result.Error, result.RetryAfter, result).ConfigureAwait(false);
+    }
+
+    /// <summary>Stored attachments with their name, type and size from the store, and (<paramref name="withContent"/>) their bytes.</summary>
+    private async Task<(List<MessageAttachment> Loaded, string? Missing)> LoadAttachmentsAsync(IReadOnlyList<MessageAttachment> attachments, bool withContent,
+        CancellationToken ct)
+    {
+        var loaded = new List<MessageAttachment>(attachments.Count);
+        foreach (var a in attachments)
+        {
+            if (a.StoredId is not { } id || a.Content is not null)
+            {
+                loaded.Add(a);
+                continue;
+            }
+            if (_attachments is null || await _attachments.FindAsync(id, ct).ConfigureAwait(false) is not { } stored)
+                return (loaded, $"Attachment '{a.Name}' ({id}) is not in the attachment store (the retention job may have removed it); send the message without it.");
+            if (!withContent)
+            {
+                loaded.Add(a with { Size = stored.Size, ContentType = stored.ContentType, Name = stored.Name });
+                continue;
+            }
+            if (await _attachments.OpenReadAsync(id, ct).ConfigureAwait(false) is not { } stream)
+                return (loaded, $"Attachment '{a.Name}' ({id}) is not in the attachment store (the retention job may have removed it); send the message without it.");
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffer = new MemoryStream(stored.Size is > 0 and <= int.MaxValue ? (int)stored.Size : 0);
+                await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+                loaded.Add(a with { Content = buffer.ToArray(), Size = stored.Size, ContentType = stored.ContentType, Name = stored.Name });
+            }
+        }
+        return (loaded, null);
     }
 
     private async Task FinishAsync(OutboxMessage message, SendStatus status, string? error, TimeSpan? retryAfter, SendResult? result)

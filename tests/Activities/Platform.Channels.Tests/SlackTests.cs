@@ -151,7 +151,7 @@ public sealed class SlackTests
     }
 
     [Fact]
-    public void Should_RejectWith413_When_SharedFileIsTooLarge()
+    public void Should_AcceptWithTheDeclaredSize_When_SharedFileIsTooLarge()
     {
         var (channel, clock) = Channel(maxBytes: 1024);
         var files = new JsonArray(SlackPayloads.File("big.pdf", "application/pdf", 4096));
@@ -161,10 +161,10 @@ public sealed class SlackTests
 
         var result = channel.HandleEvent(body, ts.ToString(), FakeSlackServer.Sign(Secret, ts, body));
 
-        Assert.Equal(RejectionReason.AttachmentTooLarge, result.Reason);
-        Assert.Equal(413, result.HttpStatusCode);
-        Assert.Contains("big.pdf", result.Error);
-        Assert.Contains("4,096", result.Error);
+        // Slack would retry a 413 and then give up: the message is taken and the gateway answers that the file is too large.
+        Assert.Equal((InboundStatus.Accepted, 200), (result.Status, result.HttpStatusCode));
+        var attachment = Assert.Single(result.Message!.Attachments);
+        Assert.Equal(("big.pdf", 4096L), (attachment.Name, attachment.Size));
     }
 
     [Fact]

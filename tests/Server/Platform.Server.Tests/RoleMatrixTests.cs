@@ -170,6 +170,8 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["* /ws/chat"] = Anonymous,
         ["GET /chat"] = Anonymous,
         ["GET /chat/{file}"] = Anonymous,
+        ["POST /chat/upload"] = Anonymous, // the conversation token is the credential
+        ["GET /chat/files/{token}"] = Anonymous, // a link sealed with the platform key
         ["POST /channels/{name}/webhook"] = Anonymous,
         ["POST /channels/{name}/telegram/webhook"] = Anonymous,
         ["POST /channels/{name}/slack/events"] = Anonymous,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -34,6 +35,8 @@ public sealed class FakeDiscordServer : FakeServer
     private readonly ConcurrentDictionary<string, (string ChannelId, DateTimeOffset IssuedAt)> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<DiscordPostedMessage> _posted = new();
     private readonly ConcurrentQueue<string> _typing = new();
+    private readonly ConcurrentDictionary<string, (byte[] Content, string ContentType)> _attachments = new(StringComparer.Ordinal);
+    private readonly byte[] _cdnKey = RandomNumberGenerator.GetBytes(32);
     private long _sequence;
 
     private FakeDiscordServer(string applicationId, string botToken)
@@ -93,6 +96,58 @@ public sealed class FakeDiscordServer : FakeServer
         return Interaction(2, channelId, userId, data, at);
     }
 
+    /// <summary>
+    /// A slash command with a file option (type 11): the file is in <c>data.resolved.attachments</c> with a CDN URL on this fake,
+    /// signed as Discord signs its CDN links (<c>ex</c> expiry, <c>is</c> issued, <c>hm</c> HMAC); the CDN answers the bytes only
+    /// for a URL with a valid, unexpired signature (404 otherwise, as Discord's CDN does). No token is needed.
+    /// </summary>
+    public JsonObject SlashCommandWithFile(string channelId, string userId, string command, string fileName, string contentType, byte[] content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var id = Snowflake();
+        _attachments[id] = (content, contentType);
+        var path = $"attachments/{channelId}/{id}/{Uri.EscapeDataString(fileName)}";
+        var issued = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var expires = issued + 86400;
+        var query = $"ex={expires:x}&is={issued:x}";
+        var url = new Uri(BaseUrl, $"{path}?{query}&hm={CdnSignature(path, query)}&").ToString();
+        var data = new JsonObject
+        {
+            ["id"] = Snowflake(), ["name"] = command, ["type"] = 1,
+            ["options"] = new JsonArray(new JsonObject { ["name"] = "file", ["type"] = 11, ["value"] = id }),
+            ["resolved"] = new JsonObject
+            {
+                ["attachments"] = new JsonObject
+                {
+                    [id] = new JsonObject
+                    {
+                        ["id"] = id, ["filename"] = fileName, ["size"] = content.Length, ["url"] = url, ["proxy_url"] = url, ["content_type"] = contentType,
+                    },
+                },
+            },
+        };
+        return Interaction(2, channelId, userId, data, null);
+    }
+
+    private string CdnSignature(string path, string query) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_cdnKey, Encoding.UTF8.GetBytes(path + "?" + query)));
+
+    private FakeResponse Cdn(RecordedRequest request)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(request.Query);
+        var path = request.Url[(BaseUrl.ToString().Length)..].Split('?')[0];
+        var signed = $"ex={query["ex"]}&is={query["is"]}";
+        var parts = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (query["hm"] is not { } hm || hm != CdnSignature(path, signed)
+            || !long.TryParse(query["ex"], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var expires)
+            || DateTimeOffset.UtcNow.ToUnixTimeSeconds() > expires || parts.Length < 4 || !_attachments.TryGetValue(parts[2], out var file))
+        {
+            return new FakeResponse(404, "This content is no longer available.", "text/plain");
+        }
+
+        return new FakeResponse(200, "", file.ContentType) { Bytes = file.Content };
+    }
+
     /// <summary>A button press on a message the bot sent.</summary>
     public JsonObject ButtonPress(string channelId, string userId, string customId, string messageId) =>
         Interaction(3, channelId, userId, new JsonObject { ["custom_id"] = customId, ["component_type"] = 2 }, null, messageId);
@@ -140,6 +195,11 @@ public sealed class FakeDiscordServer : FakeServer
     protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
     {
         const string prefix = "/api/v10/";
+        if (request.Path.StartsWith("/attachments/", StringComparison.Ordinal) && request.Method == "GET")
+        {
+            return Task.FromResult(Cdn(request));
+        }
+
         if (!request.Path.StartsWith(prefix, StringComparison.Ordinal))
         {
             return Task.FromResult(Error(404, "404: Not Found", 0));

@@ -40,6 +40,7 @@ public sealed record SlackPostedMessage
 public sealed class FakeSlackServer : FakeServer
 {
     private readonly ConcurrentQueue<SlackPostedMessage> _posted = new();
+    private readonly ConcurrentDictionary<string, (byte[] Content, string MimeType)> _files = new(StringComparer.Ordinal);
     private long _sequence;
 
     private FakeSlackServer(string botToken, string signingSecret)
@@ -91,6 +92,36 @@ public sealed class FakeSlackServer : FakeServer
         SendSignedAsync(url, "payload=" + Uri.EscapeDataString(payload.ToJsonString()), "application/x-www-form-urlencoded", null, "",
             signingSecret, null, null);
 
+    /// <summary>
+    /// Shares a file: the answer is the file object of a <c>file_share</c> message event, its <c>url_private</c> and
+    /// <c>url_private_download</c> on this fake. Like Slack, the file is served only with <c>Authorization: Bearer &lt;bot
+    /// token&gt;</c>; without it (or with another token) the answer is Slack's sign-in page (HTML, 200), not the file.
+    /// </summary>
+    public JsonObject AddFile(string name, string mimeType, byte[] content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var id = "F" + Interlocked.Increment(ref _sequence).ToString("D8", CultureInfo.InvariantCulture);
+        _files[id] = (content, mimeType);
+        var file = SlackPayloads.File(name, mimeType, content.Length);
+        file["id"] = id;
+        file["url_private"] = new Uri(BaseUrl, $"files-pri/T0FAKE-{id}/{Uri.EscapeDataString(name)}").ToString();
+        file["url_private_download"] = new Uri(BaseUrl, $"files-pri/T0FAKE-{id}/download/{Uri.EscapeDataString(name)}").ToString();
+        return file;
+    }
+
+    private FakeResponse File(RecordedRequest request)
+    {
+        var header = request.Header("Authorization");
+        var id = request.Path.Split('/')[2]["T0FAKE-".Length..];
+        if (header != "Bearer " + BotToken || !_files.TryGetValue(id, out var file))
+        {
+            return new FakeResponse(200, "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>",
+                "text/html; charset=utf-8");
+        }
+
+        return new FakeResponse(200, "", file.MimeType) { Bytes = file.Content };
+    }
+
     /// <inheritdoc />
     protected override FakeResponse TooManyRequests(TimeSpan retryAfter)
     {
@@ -106,6 +137,11 @@ public sealed class FakeSlackServer : FakeServer
     /// <inheritdoc />
     protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
     {
+        if (request.Path.StartsWith("/files-pri/T0FAKE-", StringComparison.Ordinal) && request.Method == "GET")
+        {
+            return Task.FromResult(File(request));
+        }
+
         if (!request.Path.StartsWith("/api/", StringComparison.Ordinal) || request.Method != "POST")
         {
             return Task.FromResult(new FakeResponse(404, "Not Found", "text/plain"));

@@ -45,6 +45,7 @@ public sealed class FakeTwilioServer : FakeServer
 {
     private static readonly Regex E164 = new(@"^\+[1-9]\d{1,14}$", RegexOptions.Compiled);
     private readonly ConcurrentQueue<TwilioCreatedMessage> _created = new();
+    private readonly ConcurrentDictionary<string, (byte[] Content, string ContentType)> _media = new(StringComparer.Ordinal);
 
     private FakeTwilioServer(string accountSid, string authToken)
     {
@@ -108,6 +109,19 @@ public sealed class FakeTwilioServer : FakeServer
         return PostSignedAsync(url, fields, signedUrl, authToken, tamperedBody);
     }
 
+    /// <summary>
+    /// Makes <paramref name="content"/> an inbound MMS media file and returns its <c>MediaUrl</c>
+    /// (<c>/2010-04-01/Accounts/{AccountSid}/Messages/{MM…}/Media/{ME…}</c>), served as an account with "HTTP Basic
+    /// Authentication for media access" enabled serves it: only with basic auth AccountSid:AuthToken (401, code 20003 otherwise).
+    /// </summary>
+    public string AddMedia(byte[] content, string contentType)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var media = NewSid("ME");
+        _media[media] = (content, contentType);
+        return new Uri(BaseUrl, $"2010-04-01/Accounts/{AccountSid}/Messages/{NewSid("MM")}/Media/{media}").ToString();
+    }
+
     /// <summary>POSTs a status callback (<c>MessageSid</c>, <c>MessageStatus</c>, optional <c>ErrorCode</c>), signed.</summary>
     public Task<FakeResponse> SendStatusCallbackAsync(Uri url, string messageSid, string status, string? errorCode = null,
         string to = "+15558675310", string from = "+15017122661") =>
@@ -165,6 +179,20 @@ public sealed class FakeTwilioServer : FakeServer
     /// <inheritdoc />
     protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
     {
+        var mediaMatch = Regex.Match(request.Path, "^/2010-04-01/Accounts/([^/]+)/Messages/MM[0-9a-f]{32}/Media/(ME[0-9a-f]{32})$");
+        if (mediaMatch.Success && request.Method == "GET")
+        {
+            if (!Authenticated(request.Header("Authorization"), mediaMatch.Groups[1].Value))
+            {
+                var denied = Error(20003, "Authenticate", 401);
+                return Task.FromResult(FakeResponse.Json(401, denied, new Dictionary<string, string> { ["WWW-Authenticate"] = "Basic realm=\"Twilio API\"" }));
+            }
+
+            return Task.FromResult(_media.TryGetValue(mediaMatch.Groups[2].Value, out var file)
+                ? new FakeResponse(200, "", file.ContentType) { Bytes = file.Content }
+                : FakeResponse.Json(404, Error(20404, $"The requested resource {request.Path} was not found", 404)));
+        }
+
         var match = Regex.Match(request.Path, "^/2010-04-01/Accounts/([^/]+)/Messages\\.json$");
         if (!match.Success || request.Method != "POST")
         {

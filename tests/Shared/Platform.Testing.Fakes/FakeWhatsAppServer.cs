@@ -28,6 +28,7 @@ public sealed class FakeWhatsAppServer : FakeServer
 {
     private readonly ConcurrentQueue<WhatsAppSentMessage> _sent = new();
     private readonly ConcurrentQueue<string> _read = new();
+    private readonly ConcurrentDictionary<string, (byte[] Content, string MimeType)> _media = new(StringComparer.Ordinal);
     private long _sequence;
 
     private FakeWhatsAppServer(string phoneNumberId, string accessToken, string appSecret)
@@ -85,6 +86,67 @@ public sealed class FakeWhatsAppServer : FakeServer
                 ["type"] = "text", ["text"] = new JsonObject { ["body"] = text },
             }),
         });
+
+    /// <summary>
+    /// Makes <paramref name="content"/> downloadable as inbound media, as Graph serves it: <c>GET /{version}/{media-id}</c> (with the
+    /// access token) answers <c>{"url", "mime_type", "sha256", "file_size", "id", "messaging_product"}</c>, and the <c>url</c>
+    /// answers the bytes only with <c>Authorization: Bearer &lt;access token&gt;</c> (401 otherwise). Returns the media id.
+    /// </summary>
+    public string AddMedia(byte[] content, string mimeType)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var id = "10" + Interlocked.Increment(ref _sequence).ToString("D14", CultureInfo.InvariantCulture);
+        _media[id] = (content, mimeType);
+        return id;
+    }
+
+    /// <summary>A webhook body with one media message (<c>image</c>, <c>document</c>…) whose media is <paramref name="mediaId"/>.</summary>
+    public JsonObject MediaMessage(string from, string wamid, string type, string mediaId, string mimeType, string? caption = null, string? fileName = null,
+        long? fileSize = null)
+    {
+        var media = new JsonObject { ["id"] = mediaId, ["mime_type"] = mimeType, ["sha256"] = "ZmFrZQ==" };
+        if (caption is not null) media["caption"] = caption;
+        if (fileName is not null) media["filename"] = fileName;
+        if (fileSize is { } size) media["file_size"] = size;
+        return Message(from, new JsonObject
+        {
+            ["from"] = from, ["id"] = wamid, ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            ["type"] = type, [type] = media,
+        });
+    }
+
+    private FakeResponse MediaDownload(RecordedRequest request)
+    {
+        var auth = request.Header("Authorization");
+        var segments = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (auth != "Bearer " + AccessToken)
+        {
+            return FakeResponse.Json(401, GraphError("Invalid OAuth access token - Cannot parse access token", 190, null));
+        }
+
+        if (segments[0] == "whatsapp-cdn")
+        {
+            return _media.TryGetValue(segments[1], out var file)
+                ? new FakeResponse(200, "", file.MimeType) { Bytes = file.Content }
+                : new FakeResponse(404, "Not Found", "text/plain");
+        }
+
+        if (!_media.TryGetValue(segments[1], out var media))
+        {
+            return FakeResponse.Json(400, GraphError(
+                $"Unsupported get request. Object with ID '{segments[1]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", 100, null));
+        }
+
+        return FakeResponse.Json(200, new JsonObject
+        {
+            ["messaging_product"] = "whatsapp",
+            ["url"] = new Uri(BaseUrl, $"whatsapp-cdn/{segments[1]}?ext=1&hash=fake").ToString(),
+            ["mime_type"] = media.MimeType,
+            ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(media.Content)),
+            ["file_size"] = media.Content.Length,
+            ["id"] = segments[1],
+        });
+    }
 
     /// <summary>A webhook body with one message of any shape (<paramref name="message"/> is the <c>messages[]</c> item).</summary>
     public JsonObject Message(string from, JsonObject message) =>
@@ -147,6 +209,12 @@ public sealed class FakeWhatsAppServer : FakeServer
     protected override Task<FakeResponse> HandleApiAsync(RecordedRequest request, HttpContext context)
     {
         var prefix = $"/{ApiVersion}/";
+        if (request.Method == "GET" && (request.Path.StartsWith("/whatsapp-cdn/", StringComparison.Ordinal)
+            || (request.Path.StartsWith(prefix, StringComparison.Ordinal) && request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Length == 2)))
+        {
+            return Task.FromResult(MediaDownload(request));
+        }
+
         if (request.Method != "POST" || !request.Path.StartsWith(prefix, StringComparison.Ordinal))
         {
             return Task.FromResult(FakeResponse.Json(400, GraphError("Unknown path components", 2500, null)));

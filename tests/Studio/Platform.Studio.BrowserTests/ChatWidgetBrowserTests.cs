@@ -21,7 +21,7 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A new web chat channel with an echo workflow: "You said: &lt;text&gt;" with quick replies Yes and No.</summary>
-    private async Task<string> CreateEchoChannelAsync(string replyScript = "'You said: **' + getInput('text') + '**'")
+    private async Task<string> CreateEchoChannelAsync(string replyScript = "'You said: **' + getInput('text') + '**'", string? attachmentsScript = null)
     {
         var channel = "chat-" + Guid.NewGuid().ToString("N")[..10];
         using var api = app.CreateClient(withApiKey: true);
@@ -55,6 +55,7 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
                 }),
             },
         };
+        if (attachmentsScript is not null) model["root"]!["activities"]![1]!["attachments"] = Input("JavaScript", "Object", attachmentsScript);
         using var saved = await api.PostAsJsonAsync("/elsa/api/workflow-definitions", new JsonObject { ["model"] = model, ["publish"] = true }, Ct);
         Assert.True(saved.StatusCode == HttpStatusCode.OK, await saved.Content.ReadAsStringAsync(Ct));
         return channel;
@@ -212,6 +213,66 @@ public sealed class ChatWidgetBrowserTests(StudioApp app)
         site.MapGet("/", () => Results.Content(html, "text/html; charset=utf-8"));
         await site.StartAsync(Ct);
         return site;
+    }
+
+    /// <summary>An 8×8 red PNG.</summary>
+    private const string RedPng = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAYAAADED76LAAAAEklEQVR4nGP4z8DwHx9mGBkKAMLXf4EvceABAAAAAElFTkSuQmCC";
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_ShowTheImageTheWorkflowSendsBack_When_AVisitorUploadsAPngWithTheAttachButton()
+    {
+        await WithBrowserAsync(nameof(Should_ShowTheImageTheWorkflowSendsBack_When_AVisitorUploadsAPngWithTheAttachButton), async browser =>
+        {
+            // Arrange: a workflow that answers with the visitor's own files (Send Reply's Attachments).
+            var channel = await CreateEchoChannelAsync("'Here is your picture back.'", "getInput('message').attachments");
+            var page = browser.Page;
+            await page.GotoAsync(new Uri(app.BaseAddress, $"/chat?channel={channel}").ToString());
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+
+            // Act: the visitor clicks the attach button and picks a PNG.
+            var chooser = await page.RunAndWaitForFileChooserAsync(() => page.Locator("#chat-attach").ClickAsync());
+            await chooser.SetFilesAsync(new FilePayload { Name = "red.png", MimeType = "image/png", Buffer = Convert.FromBase64String(RedPng) });
+
+            // Assert: the visitor's image, then the reply with the same image shown inline (loaded, 8×8), delivered through signed links.
+            var reply = page.Locator(".chat-msg.bot", new() { HasText = "Here is your picture back." });
+            await reply.WaitForAsync();
+            var image = reply.Locator("img.chat-image");
+            await image.WaitForAsync();
+            await page.WaitForFunctionAsync("() => { const i = document.querySelector('.chat-msg.bot img.chat-image'); return i && i.complete && i.naturalWidth > 0; }");
+            Assert.Equal(8, await image.EvaluateAsync<int>("i => i.naturalWidth"));
+            Assert.Equal("red.png", await image.GetAttributeAsync("alt"));
+            Assert.StartsWith("/chat/files/", await image.GetAttributeAsync("src"), StringComparison.Ordinal);
+            await page.Locator(".chat-msg.user img.chat-image").WaitForAsync();
+            await page.Locator(".chat-msg.user", new() { HasText = "delivered" }).WaitForAsync();
+            Assert.True(await page.Locator("#chat-upload").IsHiddenAsync());
+            Assert.Empty(browser.OutsideRequests);
+        });
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_SayTheFileIsTooLargeWithoutSendingIt_When_AVisitorPicksAFileOverTheLimit()
+    {
+        await WithBrowserAsync(nameof(Should_SayTheFileIsTooLargeWithoutSendingIt_When_AVisitorPicksAFileOverTheLimit), async browser =>
+        {
+            var channel = "chat-" + Guid.NewGuid().ToString("N")[..10];
+            using (var api = app.CreateClient(withApiKey: true))
+            using (var created = await api.PostAsJsonAsync("/api/channels", new JsonObject
+                   {
+                       ["name"] = channel, ["kind"] = "WebChat", ["settings"] = new JsonObject { ["maxAttachmentBytes"] = "2048" },
+                   }, Ct))
+                Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
+            var page = browser.Page;
+            var uploads = 0;
+            page.Request += (_, request) => { if (request.Url.Contains("/chat/upload", StringComparison.Ordinal)) uploads++; };
+            await page.GotoAsync(new Uri(app.BaseAddress, $"/chat?channel={channel}").ToString());
+            await page.Locator("#chat-status", new() { HasText = "Online" }).WaitForAsync();
+
+            var chooser = await page.RunAndWaitForFileChooserAsync(() => page.Locator("#chat-attach").ClickAsync());
+            await chooser.SetFilesAsync(new FilePayload { Name = "big.bin", MimeType = "application/octet-stream", Buffer = new byte[5 * 1024] });
+
+            await page.Locator(".chat-msg.system", new() { HasText = "That file is too large (5 KB); the limit is 2 KB." }).WaitForAsync();
+            Assert.Equal(0, uploads);
+        });
     }
 
     private async Task WithBrowserAsync(string testName, Func<StudioBrowser, Task> test)

@@ -17,7 +17,7 @@ namespace Platform.Channels.Discord;
 /// response edited, then follow-ups, within 15 minutes) or a bot message in the channel (<c>POST /channels/{id}/messages</c>).
 /// Quick replies are buttons. Create one per configured application with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class DiscordChannel : IChannelSender
+public sealed class DiscordChannel : IChannelSender, IInboundAttachmentSource
 {
     /// <summary>The prefix of an interaction's <see cref="IncomingMessage.ChannelMessageId"/>: <c>interaction:{id}:{token}</c>.</summary>
     public const string InteractionPrefix = "interaction:";
@@ -147,15 +147,8 @@ public sealed class DiscordChannel : IChannelSender
                 }
 
                 var fileName = Str(a["filename"]) ?? Str(a["id"]) ?? "file";
+                // Over the limit: kept with its size, and the gateway answers the sender instead of running a workflow.
                 var size = a["size"] is JsonValue s && s.TryGetValue<long>(out var bytes) ? bytes : -1;
-                try
-                {
-                    Options.Attachments.EnsureAllowed(fileName, size);
-                }
-                catch (AttachmentTooLargeException exception)
-                {
-                    return InboundResult.Reject(RejectionReason.AttachmentTooLarge, exception.Message);
-                }
 
                 attachments.Add(new MessageAttachment
                 {
@@ -411,6 +404,22 @@ public sealed class DiscordChannel : IChannelSender
         var errors = body?["errors"] is { } details ? " " + Truncate(details.ToJsonString()) : "";
         return (null, ChannelHttp.Failure(reply.StatusCode, $"Discord: HTTP {reply.StatusCode} {Str(body?["message"]) ?? Truncate(reply.Body)} [code {code}]{errors}",
             code, retryAfter));
+    }
+
+    /// <summary>True for an attachment URL on Discord's CDN (<c>cdn.discordapp.com</c>, <c>media.discordapp.net</c>, or the host of
+    /// <see cref="DiscordOptions.ApiBaseUrl"/>).</summary>
+    public bool CanOpen(MessageAttachment attachment) =>
+        Uri.TryCreate(attachment?.SourceUri, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+        && (uri.Host.Equals("cdn.discordapp.com", StringComparison.OrdinalIgnoreCase) || uri.Host.Equals("media.discordapp.net", StringComparison.OrdinalIgnoreCase)
+            || uri.Authority.Equals(Options.ApiBaseUrl.Authority, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Downloads an attachment from Discord's CDN. Its URL is signed by Discord (<c>ex</c>, <c>is</c>, <c>hm</c>: it
+    /// expires after about a day), so no token is sent.</summary>
+    public Task<AttachmentDownload> OpenAsync(MessageAttachment attachment, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (!CanOpen(attachment)) throw new AttachmentDownloadException($"'{attachment.SourceUri}' is not a Discord attachment URL.", false);
+        return AttachmentDownload.SendAsync(_http, new HttpRequestMessage(HttpMethod.Get, attachment.SourceUri), "Discord", attachment.Name, policy, cancellationToken);
     }
 
     private Uri Url(string relative) => ChannelHttp.Combine(Options.ApiBaseUrl, relative);

@@ -21,8 +21,14 @@ public sealed record MessageAttachment
     /// <summary>The size in bytes, when known (otherwise -1).</summary>
     public long Size { get; init; } = -1;
 
-    /// <summary>Where the stored copy lives (set by the inbox once the file is in blob storage).</summary>
+    /// <summary>Where the stored copy lives: <c>attachment:&lt;id&gt;</c> in the <see cref="IAttachmentStore"/> (set by the
+    /// gateway once the file is stored, see <see cref="StoredId"/>).</summary>
     public string? BlobReference { get; init; }
+
+    /// <summary>The <see cref="IAttachmentStore"/> id of the stored copy, or null when it is not stored.</summary>
+    public string? StoredId => BlobReference is { } blob && blob.StartsWith(AttachmentStoreUrls.Scheme, StringComparison.Ordinal)
+        ? blob[AttachmentStoreUrls.Scheme.Length..]
+        : null;
 
     /// <summary>The bytes, when they travel with the message.</summary>
     public ReadOnlyMemory<byte>? Content { get; init; }
@@ -122,6 +128,9 @@ public sealed record OutgoingMessage
 
     /// <summary>The id of the streamed partial reply this final message replaces (web chat), or null.</summary>
     public string? PartialReplyId { get; init; }
+
+    /// <summary>The person who wrote it (a hand-off agent's user name); null when the bot wrote it. The web chat shows it.</summary>
+    public string? Agent { get; init; }
 
     /// <summary>A reply into the conversation and thread of <paramref name="incoming"/>, answering that message.</summary>
     public static OutgoingMessage ReplyTo(IncomingMessage incoming, string markdown) => new()

@@ -55,6 +55,8 @@ public static class MessageInput
             ["attachments"] = m.Attachments.Select(a => (object?)new Dictionary<string, object?>
             {
                 ["name"] = a.Name, ["contentType"] = a.ContentType, ["size"] = a.Size, ["blob"] = a.BlobReference,
+                // The stored copy: its id (for Send Reply's Attachments) and its authenticated download URL.
+                ["id"] = a.StoredId, ["url"] = a.StoredId is { } id ? AttachmentStoreUrls.Download(id) : null,
             }).ToList(),
             ["metadata"] = m.Metadata.ToDictionary(p => p.Key, p => (object?)p.Value),
         };

@@ -38,6 +38,9 @@ public sealed record OutgoingEnvelope
     /// <summary>The id of the streamed partial reply (see <c>IReplyStreams</c>) this message replaces, or null.</summary>
     public string? PartialReplyId { get; init; }
 
+    /// <summary>Files to send: stored attachments by id, or public URLs, never their bytes (rows stay small); null for none.</summary>
+    public IReadOnlyList<EnvelopeAttachment>? Attachments { get; init; }
+
     /// <summary>Serialisation options for envelopes (camelCase).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -76,5 +79,33 @@ public sealed record OutgoingEnvelope
         IdempotencyKey = idempotencyKey,
         Subject = Subject,
         PartialReplyId = PartialReplyId,
+        Agent = Agent,
+        Attachments = Attachments is null ? [] : [.. Attachments.Select(a => a.ToAttachment())],
+    };
+}
+
+/// <summary>A file of an <see cref="OutgoingEnvelope"/>: a stored attachment (<see cref="Id"/>) or a public URL.</summary>
+public sealed record EnvelopeAttachment
+{
+    /// <summary>The <see cref="IAttachmentStore"/> id, or null for a URL.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>A public http(s) URL, or null for a stored attachment.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The file name.</summary>
+    public string Name { get; init; } = "attachment";
+
+    /// <summary>The MIME type.</summary>
+    public string ContentType { get; init; } = "application/octet-stream";
+
+    /// <summary>The size in bytes, or -1 when unknown.</summary>
+    public long Size { get; init; } = -1;
+
+    /// <summary>As a <see cref="MessageAttachment"/> (without content: the dispatcher reads stored files when the channel needs bytes).</summary>
+    public MessageAttachment ToAttachment() => new()
+    {
+        Name = Name, ContentType = ContentType, Size = Size,
+        BlobReference = Id is null ? null : AttachmentStoreUrls.Scheme + Id, SourceUri = Url,
     };
 }

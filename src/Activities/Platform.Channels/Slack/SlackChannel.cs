@@ -13,7 +13,7 @@ namespace Platform.Channels.Slack;
 /// One Slack app: Events API and interactivity verification and parsing in, <c>chat.postMessage</c> out. Create one
 /// per configured app with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class SlackChannel : IChannelSender, ITypingChannel
+public sealed class SlackChannel : IChannelSender, ITypingChannel, IInboundAttachmentSource
 {
     /// <summary>Slack errors in a 200 <c>{"ok":false}</c> answer that are worth retrying.</summary>
     private static readonly HashSet<string> RetryableErrors =
@@ -44,6 +44,31 @@ public sealed class SlackChannel : IChannelSender, ITypingChannel
 
     /// <summary>The options.</summary>
     public SlackOptions Options { get; }
+
+    /// <summary>True for a shared file's <c>url_private</c> on Slack's file host (<c>files.slack.com</c>, or the host of
+    /// <see cref="SlackOptions.ApiBaseUrl"/>): the bot token is sent to no other host.</summary>
+    public bool CanOpen(MessageAttachment attachment) =>
+        Uri.TryCreate(attachment?.SourceUri, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+        && (uri.Host.Equals("files.slack.com", StringComparison.OrdinalIgnoreCase) || uri.Authority.Equals(Options.ApiBaseUrl.Authority, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Downloads a shared file: <c>GET url_private</c> with <c>Authorization: Bearer &lt;bot token&gt;</c> (the app
+    /// needs the <c>files:read</c> scope). Slack answers its sign-in page instead of the file when the token may not read it.</summary>
+    public async Task<AttachmentDownload> OpenAsync(MessageAttachment attachment, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (!CanOpen(attachment)) throw new AttachmentDownloadException($"'{attachment.SourceUri}' is not a Slack file URL.", false);
+        var request = new HttpRequestMessage(HttpMethod.Get, attachment.SourceUri);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.BotToken);
+        var download = await AttachmentDownload.SendAsync(_http, request, "Slack", attachment.Name, policy, cancellationToken).ConfigureAwait(false);
+        if (download.ContentType is "text/html" && !attachment.ContentType.StartsWith("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            await download.DisposeAsync().ConfigureAwait(false);
+            throw new AttachmentDownloadException(
+                $"Slack answered its sign-in page instead of the file '{attachment.Name}': give the app the files:read bot scope, reinstall it, and check the botToken.", false);
+        }
+
+        return download;
+    }
 
     /// <summary>
     /// Verifies (v0 signature, timestamp window) and parses one Events API delivery. Pass the raw body exactly as

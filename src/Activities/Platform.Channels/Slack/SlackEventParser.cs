@@ -89,15 +89,8 @@ public static partial class SlackEventParser
             }
 
             var name = Str(f["name"]) ?? Str(f["title"]) ?? Str(f["id"]) ?? "file";
+            // A file over the limit is kept with its size: the gateway answers the sender instead of running a workflow.
             var size = f["size"]?.GetValueKind() == JsonValueKind.Number ? f["size"]!.GetValue<long>() : -1;
-            try
-            {
-                policy.EnsureAllowed(name, size);
-            }
-            catch (AttachmentTooLargeException exception)
-            {
-                return InboundResult.Reject(RejectionReason.AttachmentTooLarge, exception.Message);
-            }
 
             attachments.Add(new MessageAttachment
             {

@@ -181,6 +181,29 @@ public sealed class TelegramApiClient(HttpClient http, TelegramOptions options, 
         return CallAsync("answerCallbackQuery", parameters, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Opens a file by its <c>file_id</c> for streaming: <c>getFile</c>, then <c>GET /file/bot&lt;token&gt;/&lt;file_path&gt;</c>.
+    /// The size <c>getFile</c> declares is checked against <paramref name="policy"/> first.</summary>
+    /// <exception cref="AttachmentTooLargeException">The file is larger than the limit.</exception>
+    /// <exception cref="AttachmentDownloadException">Telegram refused (for example "file is too big": the Bot API serves files up to 20 MB) or could not be reached.</exception>
+    public async Task<AttachmentDownload> OpenFileAsync(string fileId, string name, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var info = await CallAsync("getFile", new JsonObject { ["file_id"] = fileId }, cancellationToken: cancellationToken);
+        if (!info.Ok || info.Result?["file_path"]?.GetValue<string>() is not { } path)
+        {
+            throw new AttachmentDownloadException($"Telegram getFile for '{name}' failed: {info.Description ?? info.Failure?.Error}",
+                info.Failure?.Status == SendStatus.RetryableFailure);
+        }
+
+        if (info.Result["file_size"]?.GetValueKind() == JsonValueKind.Number)
+        {
+            policy.EnsureAllowed(name, info.Result["file_size"]!.GetValue<long>());
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Get, ChannelHttp.Combine(Options.ApiBaseUrl, $"file/bot{Options.BotToken}/{path}"));
+        return await AttachmentDownload.SendAsync(http, request, "Telegram", name, policy, cancellationToken);
+    }
+
     /// <summary>Downloads a file by its <c>file_id</c> (<c>getFile</c>, then <c>/file/bot&lt;token&gt;/&lt;file_path&gt;</c>),
     /// refusing files over the attachment limit.</summary>
     /// <exception cref="AttachmentTooLargeException">The file is larger than the limit.</exception>

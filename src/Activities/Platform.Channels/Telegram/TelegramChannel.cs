@@ -12,7 +12,7 @@ namespace Platform.Channels.Telegram;
 /// One Telegram bot: webhook verification and parsing in, <c>sendMessage</c> (and <c>sendDocument</c>) out. Create
 /// one per configured bot with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class TelegramChannel : IChannelSender, ITypingChannel
+public sealed class TelegramChannel : IChannelSender, ITypingChannel, IInboundAttachmentSource
 {
     /// <summary>The header Telegram puts the webhook secret token in.</summary>
     public const string SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token";
@@ -78,6 +78,18 @@ public sealed class TelegramChannel : IChannelSender, ITypingChannel
     /// <summary>Registers <paramref name="url"/> as the bot's webhook, with the configured secret token.</summary>
     public Task<TelegramResponse> SetWebhookAsync(Uri url, bool dropPendingUpdates = false, CancellationToken cancellationToken = default) =>
         Api.SetWebhookAsync(url, Options.WebhookSecretToken, dropPendingUpdates, cancellationToken);
+
+    /// <inheritdoc />
+    public bool CanOpen(MessageAttachment attachment) =>
+        attachment?.SourceUri?.StartsWith(TelegramUpdateParser.FileScheme, StringComparison.Ordinal) == true;
+
+    /// <inheritdoc />
+    public Task<AttachmentDownload> OpenAsync(MessageAttachment attachment, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (!CanOpen(attachment)) throw new AttachmentDownloadException($"'{attachment.SourceUri}' is not a Telegram file reference.", false);
+        return Api.OpenFileAsync(attachment.SourceUri![TelegramUpdateParser.FileScheme.Length..], attachment.Name, policy, cancellationToken);
+    }
 
     /// <inheritdoc />
     public TimeSpan TypingRefreshInterval => TimeSpan.FromSeconds(4);

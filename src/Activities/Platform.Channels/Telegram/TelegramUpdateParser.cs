@@ -78,7 +78,7 @@ public static class TelegramUpdateParser
             return InboundResult.Ignore($"Telegram update {updateId} comes from a bot.");
         }
 
-        var attachments = Attachments(message, policy);
+        var attachments = Attachments(message);
         var text = Str(message["text"]) ?? Str(message["caption"]) ?? "";
         if (text.Length == 0 && attachments.Count == 0)
         {
@@ -94,6 +94,11 @@ public static class TelegramUpdateParser
         if (Str(from?["username"]) is { } username)
         {
             metadata["telegram.username"] = username;
+        }
+
+        if (Str(from?["language_code"]) is { Length: > 0 } languageCode)
+        {
+            metadata["telegram.language_code"] = languageCode;
         }
 
         var replyTo = (message["reply_to_message"] as JsonObject) is { } reply && Long(reply["message_id"]) is { } replyId
@@ -149,7 +154,7 @@ public static class TelegramUpdateParser
         });
     }
 
-    private static List<MessageAttachment> Attachments(JsonObject message, AttachmentPolicy policy)
+    private static List<MessageAttachment> Attachments(JsonObject message)
     {
         var list = new List<MessageAttachment>();
         void Add(JsonObject? file, string defaultName, string defaultType)
@@ -160,8 +165,7 @@ public static class TelegramUpdateParser
             }
 
             var name = Str(file["file_name"]) ?? defaultName.Replace("{id}", Str(file["file_unique_id"]) ?? fileId, StringComparison.Ordinal);
-            var size = Long(file["file_size"]) ?? -1;
-            policy.EnsureAllowed(name, size);
+            var size = Long(file["file_size"]) ?? -1; // over the limit: kept, the gateway answers the sender (see docs/channels.md)
             list.Add(new MessageAttachment
             {
                 Name = name,

@@ -70,7 +70,7 @@ public sealed record TwilioStatusCallbackResult(InboundResult Result, TwilioMess
 /// One Twilio number: signed SMS webhooks in (answered with empty TwiML), <c>Messages.json</c> out, and delivery
 /// status callbacks. Create one per configured number with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class TwilioChannel : IChannelSender
+public sealed class TwilioChannel : IChannelSender, IInboundAttachmentSource
 {
     /// <summary>The answer to an inbound SMS webhook: empty TwiML, so Twilio sends nothing back by itself.</summary>
     public const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
@@ -123,6 +123,32 @@ public sealed class TwilioChannel : IChannelSender
     /// <summary>The options.</summary>
     public TwilioOptions Options { get; }
 
+    /// <summary>True for MMS media on Twilio's API host (<c>api.twilio.com</c>, a regional <c>*.twilio.com</c> host, or the host
+    /// of <see cref="TwilioOptions.ApiBaseUrl"/>): the Auth Token is sent to no other host.</summary>
+    public bool CanOpen(MessageAttachment attachment) =>
+        Uri.TryCreate(attachment?.SourceUri, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+        && (uri.Host.Equals("api.twilio.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".twilio.com", StringComparison.OrdinalIgnoreCase)
+            || uri.Authority.Equals(Options.ApiBaseUrl.Authority, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Downloads MMS media: <c>GET MediaUrlN</c> with HTTP basic auth (Account SID and Auth Token), which works
+    /// whether or not the account enforces authentication for media; Twilio redirects to its media host, and the
+    /// credentials are not sent there.</summary>
+    public Task<AttachmentDownload> OpenAsync(MessageAttachment attachment, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (!CanOpen(attachment)) throw new AttachmentDownloadException($"'{attachment.SourceUri}' is not a Twilio media URL.", false);
+        var request = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Get, attachment.SourceUri);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Options.AccountSid}:{Options.AuthToken}")));
+        return AttachmentDownload.SendAsync(_http, request, "Twilio", attachment.Name, policy, cancellationToken);
+    }
+
+    private static string MediaExtension(string? contentType) => contentType?.Split(';')[0].Trim().ToLowerInvariant() switch
+    {
+        "image/jpeg" => ".jpg", "image/png" => ".png", "image/gif" => ".gif", "image/webp" => ".webp", "video/mp4" => ".mp4",
+        "audio/mpeg" => ".mp3", "audio/ogg" => ".ogg", "application/pdf" => ".pdf", "text/vcard" or "text/x-vcard" => ".vcf", _ => "",
+    };
+
     /// <summary>
     /// Verifies <c>X-Twilio-Signature</c> and parses an inbound SMS/MMS webhook. <paramref name="publicUrl"/> is the
     /// URL configured at Twilio (as Twilio called it, behind any proxy); <paramref name="formBody"/> is the raw
@@ -151,7 +177,7 @@ public sealed class TwilioChannel : IChannelSender
             {
                 attachments.Add(new MessageAttachment
                 {
-                    Name = $"{sid}-{i}",
+                    Name = $"{sid}-{i}{MediaExtension(fields.Get($"MediaContentType{i}"))}",
                     ContentType = fields.Get($"MediaContentType{i}") ?? "application/octet-stream",
                     SourceUri = url,
                 });

@@ -18,7 +18,7 @@ namespace Platform.Channels.WhatsApp;
 /// upload, reply buttons or a list as quick replies, a template outside the 24-hour customer service window). Create one per
 /// configured number with an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.
 /// </summary>
-public sealed class WhatsAppChannel : IChannelSender
+public sealed class WhatsAppChannel : IChannelSender, IInboundAttachmentSource
 {
     /// <summary>The Graph error code for a free-form message outside the 24-hour customer service window.</summary>
     public const string OutsideWindowErrorCode = "131047";
@@ -302,6 +302,38 @@ public sealed class WhatsAppChannel : IChannelSender
         payload["to"] = recipient;
         var (body, failure) = await PostAsync(MessagesUrl, payload, ct);
         return failure is not null ? (null, failure) : (Str((body?["messages"] as JsonArray)?.FirstOrDefault()?["id"]), null);
+    }
+
+    /// <inheritdoc />
+    public bool CanOpen(MessageAttachment attachment) =>
+        attachment?.SourceUri?.StartsWith(WhatsAppWebhookParser.MediaScheme, StringComparison.Ordinal) == true;
+
+    /// <summary>Downloads inbound media: <c>GET /{version}/{media-id}</c> answers a short-lived <c>url</c> (and the size), which
+    /// is then fetched with the same <c>Authorization: Bearer &lt;access token&gt;</c>.</summary>
+    public async Task<AttachmentDownload> OpenAsync(MessageAttachment attachment, AttachmentPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!CanOpen(attachment)) throw new AttachmentDownloadException($"'{attachment.SourceUri}' is not a WhatsApp media reference.", false);
+        var mediaId = attachment.SourceUri![WhatsAppWebhookParser.MediaScheme.Length..];
+        using var lookup = new HttpRequestMessage(HttpMethod.Get, ChannelHttp.Combine(Options.ApiBaseUrl,
+            $"{Options.ApiVersion}/{Uri.EscapeDataString(mediaId)}?phone_number_id={Uri.EscapeDataString(Options.PhoneNumberId)}"));
+        var (body, failure) = await CallAsync(lookup, cancellationToken).ConfigureAwait(false);
+        if (failure is not null || Str(body?["url"]) is not { } url || !Uri.TryCreate(url, UriKind.Absolute, out var mediaUrl))
+        {
+            throw new AttachmentDownloadException($"WhatsApp media {mediaId} ('{attachment.Name}') could not be looked up: {failure?.Error ?? "the answer has no url"}",
+                failure?.Status == SendStatus.RetryableFailure);
+        }
+
+        if (body!["file_size"] is JsonValue size && (size.TryGetValue<long>(out var declared)
+            || (size.TryGetValue<string>(out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out declared))))
+        {
+            policy.EnsureAllowed(attachment.Name, declared);
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Get, mediaUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.AccessToken);
+        return await AttachmentDownload.SendAsync(_http, request, "WhatsApp", attachment.Name, policy, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(JsonObject? Body, SendResult? Failure)> PostAsync(Uri url, JsonObject payload, CancellationToken ct)

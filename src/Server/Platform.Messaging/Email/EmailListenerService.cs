@@ -14,6 +14,8 @@ namespace Platform.Messaging.Email;
 public sealed class EmailListenerService : BackgroundService
 {
     private readonly IChannelStore _store;
+    private readonly IAttachmentStore? _attachments;
+    private readonly AttachmentOptions _attachmentOptions;
     private readonly MessageInbox _inbox;
     private readonly EmailThreadIndex _threads;
     private readonly ImapCheckpointStore _checkpoints;
@@ -25,8 +27,11 @@ public sealed class EmailListenerService : BackgroundService
     private readonly Lock _gate = new();
 
     /// <summary>Creates the service.</summary>
-    public EmailListenerService(IChannelStore store, MessageInbox inbox, EmailThreadIndex threads, ImapCheckpointStore checkpoints, TimeProvider clock, ILoggerFactory loggers)
+    public EmailListenerService(IChannelStore store, MessageInbox inbox, EmailThreadIndex threads, ImapCheckpointStore checkpoints, TimeProvider clock, ILoggerFactory loggers,
+        IAttachmentStore? attachments = null, AttachmentOptions? attachmentOptions = null)
     {
+        _attachments = attachments;
+        _attachmentOptions = attachmentOptions ?? new AttachmentOptions();
         _store = store;
         _inbox = inbox;
         _threads = threads;
@@ -127,9 +132,45 @@ public sealed class EmailListenerService : BackgroundService
     private async Task ReceiveAsync(IncomingMessage incoming, MimeMessage mail, CancellationToken ct)
     {
         _threads.Remember(incoming.ChannelMessageId, EmailParser.References(mail));
+        if (_attachments is not null && incoming.Attachments.Count > 0) incoming = await StoreAttachmentsAsync(incoming, mail, ct).ConfigureAwait(false);
         var receipt = await _inbox.ReceiveAsync(incoming, ct).ConfigureAwait(false);
         _logger.LogInformation("Email channel {Channel}: mail {MessageId} from {From} stored as inbox message {Id}{Duplicate}.", incoming.ChannelName,
             incoming.ChannelMessageId, incoming.Sender.Id, receipt.InboxMessageId, receipt.Duplicate ? " (duplicate, ignored)" : "");
+    }
+
+    /// <summary>The mail's files, streamed from their MIME parts into the attachment store when the mail is taken in (the mail
+    /// is at hand then; the IMAP folder is never changed). A file the channel's limits refuse is left unstored: the inbox
+    /// processor answers the sender.</summary>
+    private async Task<IncomingMessage> StoreAttachmentsAsync(IncomingMessage incoming, MimeMessage mail, CancellationToken ct)
+    {
+        AttachmentPolicy policy;
+        try { policy = _attachmentOptions.PolicyFor(await _store.FindAsync(incoming.ChannelName, ct).ConfigureAwait(false)); }
+        catch (ChannelConfigurationException) { policy = _attachmentOptions.PolicyFor(null); }
+        var parts = mail.Attachments.OfType<MimePart>().ToList();
+        var next = 0;
+        var list = new List<MessageAttachment>(incoming.Attachments.Count);
+        foreach (var a in incoming.Attachments)
+        {
+            var index = parts.FindIndex(next, p => EmailParser.AttachmentName(p) == a.Name);
+            if (index < 0 || parts[index].Content is null || a.Size > policy.MaxBytes || !policy.IsTypeAllowed(a.ContentType))
+            {
+                list.Add(a);
+                continue;
+            }
+            next = index + 1;
+            try
+            {
+                await using var content = parts[index].Content!.Open(); // decoded (base64, quoted-printable) as it is read
+                var stored = await _attachments!.SaveAsync(content, a.Name, a.ContentType, incoming.ChannelName, policy, ct).ConfigureAwait(false);
+                list.Add(a with { BlobReference = AttachmentStoreUrls.Scheme + stored.Id, Size = stored.Size });
+            }
+            catch (Exception e) when (e is AttachmentTooLargeException or AttachmentTypeNotAllowedException)
+            {
+                _logger.LogInformation("Email channel {Channel}: attachment {Name} of {MessageId} not stored: {Error}", incoming.ChannelName, a.Name, incoming.ChannelMessageId, e.Message);
+                list.Add(a);
+            }
+        }
+        return incoming with { Attachments = list };
     }
 
     private async Task StopListenerAsync(string name)

@@ -91,6 +91,13 @@ public static partial class EmailParser
         return list;
     }
 
+    /// <summary>The name a MIME attachment is recorded under: its file name, else its Content-ID.</summary>
+    public static string AttachmentName(MimePart part)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        return part.FileName is { Length: > 0 } f ? f : part.ContentId ?? "attachment";
+    }
+
     /// <summary>Builds the incoming message, or null when the mail has no usable sender address.</summary>
     /// <param name="channelName">The channel.</param>
     /// <param name="message">The mail.</param>
@@ -122,13 +129,16 @@ public static partial class EmailParser
 
         var attachments = new List<MessageAttachment>();
         var dropped = new List<string>();
+        AttachmentRefusal? refused = null;
         foreach (var part in message.Attachments.OfType<MimePart>())
         {
-            var fileName = part.FileName is { Length: > 0 } f ? f : part.ContentId ?? "attachment";
+            var fileName = AttachmentName(part);
             var size = DecodedSize(part);
             if (size > policy.MaxBytes)
             {
                 dropped.Add($"{fileName} ({size} bytes)");
+                // The sender is told (see InboundAttachments): the first file over the limit, as the gateway reads it.
+                refused ??= new AttachmentRefusal(fileName, size, true, policy.MaxBytes);
                 continue;
             }
             attachments.Add(new MessageAttachment
@@ -149,6 +159,7 @@ public static partial class EmailParser
         if (references.Count > 0) metadata["email.references"] = string.Join(' ', references.Select(r => $"<{r}>"));
         if (message.To.Mailboxes.Any()) metadata["email.to"] = string.Join(", ", message.To.Mailboxes.Select(m => m.Address));
         if (dropped.Count > 0) metadata["email.droppedAttachments"] = string.Join("; ", dropped);
+        if (refused is not null) metadata[InboundAttachments.RefusedMetadataKey] = InboundAttachments.Describe(refused);
 
         return new IncomingMessage
         {

@@ -10,7 +10,13 @@ public static class WebChatFrames
 {
     /// <summary><c>{type:"message", id, text, plainText, quickReplies:[{label,value}], at}</c>: a reply. <c>text</c> is the
     /// Markdown subset, <c>plainText</c> the same without markup; clients render Markdown themselves, never as raw HTML.</summary>
-    public static string Message(string id, OutgoingMessage message, DateTimeOffset at, bool replayed = false)
+    /// <param name="id">The reply's id (the outbox message id).</param>
+    /// <param name="message">The reply.</param>
+    /// <param name="at">When it was sent.</param>
+    /// <param name="replayed">True when it is sent again after a reconnect.</param>
+    /// <param name="links">Signs the links of stored attachments (<c>attachments: [{name, contentType, size, url, image}]</c>); without
+    /// it only attachments with a public URL are listed.</param>
+    public static string Message(string id, OutgoingMessage message, DateTimeOffset at, bool replayed = false, AttachmentLinks? links = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var frame = new JsonObject
@@ -25,7 +31,29 @@ public static class WebChatFrames
         if (message.ReplyToChannelMessageId is { } replyTo) frame["replyTo"] = replyTo;
         if (message.PartialReplyId is { } partial) frame["replaces"] = partial;
         if (replayed) frame["replayed"] = true;
+        if (message.Agent is { Length: > 0 } agent) frame["agent"] = agent; // written by a person (hand-off), shown apart from the bot
+        var files = Attachments(message.Attachments, links);
+        if (files.Count > 0) frame["attachments"] = files;
         return frame.ToJsonString();
+    }
+
+    /// <summary>The attachments of a frame: <c>{name, contentType, size, url, image}</c>, <c>url</c> a signed link for stored
+    /// files (see <see cref="AttachmentLinks"/>) or the file's public URL; <c>image</c> true for PNG, JPEG, GIF and WebP, which the
+    /// chat shows inline.</summary>
+    public static JsonArray Attachments(IEnumerable<MessageAttachment> attachments, AttachmentLinks? links)
+    {
+        var array = new JsonArray();
+        foreach (var a in attachments ?? [])
+        {
+            var url = a.StoredId is { } stored ? links?.Url(stored) : AttachmentPolicy.IsHttpUrl(a.SourceUri) ? a.SourceUri : null;
+            if (url is null) continue;
+            array.Add(new JsonObject
+            {
+                ["name"] = a.Name, ["contentType"] = a.ContentType, ["size"] = a.Size, ["url"] = url,
+                ["image"] = a.ContentType.Split(';')[0].Trim().ToLowerInvariant() is "image/png" or "image/jpeg" or "image/gif" or "image/webp",
+            });
+        }
+        return array;
     }
 
     /// <summary><c>{type:"error", code, message[, id]}</c>.</summary>
@@ -55,7 +83,8 @@ public static class WebChatFrames
 /// <see cref="SendStatus.Sent"/> also when no socket is connected: the reply stays in the outbox, and the client gets it
 /// from the replay when it reconnects with its conversation token.
 /// </summary>
-public sealed class WebChatChannel(string channelName, WebChatSettings settings, WebChatConnections connections, TimeProvider clock)
+public sealed class WebChatChannel(string channelName, WebChatSettings settings, WebChatConnections connections, TimeProvider clock,
+    AttachmentLinks? links = null)
     : IChannelSender, ITypingChannel, IPartialReplyChannel
 {
     /// <inheritdoc />
@@ -74,7 +103,7 @@ public sealed class WebChatChannel(string channelName, WebChatSettings settings,
         if (string.IsNullOrEmpty(recipient)) return SendResult.Permanent("A web chat reply needs the conversation's chat id as its recipient.", "no_recipient");
         var id = message.IdempotencyKey ?? Guid.CreateVersion7().ToString("N");
         var conversation = new ConversationId(ChannelKind.WebChat, ChannelName, recipient, message.ThreadId).ToString();
-        await connections.PushAsync(conversation, WebChatFrames.Message(id, message, clock.GetUtcNow()), isReply: true, cancellationToken)
+        await connections.PushAsync(conversation, WebChatFrames.Message(id, message, clock.GetUtcNow(), links: links), isReply: true, cancellationToken)
             .ConfigureAwait(false);
         return new SendResult { Status = SendStatus.Sent, ChannelMessageIds = [id], PartsDelivered = 1, TotalParts = 1 };
     }
@@ -98,7 +127,7 @@ public sealed class WebChatChannel(string channelName, WebChatSettings settings,
 }
 
 /// <summary>Builds <see cref="WebChatChannel"/>s.</summary>
-public sealed class WebChatChannelProvider(WebChatConnections connections, TimeProvider clock) : IChannelProvider
+public sealed class WebChatChannelProvider(WebChatConnections connections, TimeProvider clock, AttachmentLinks? links = null) : IChannelProvider
 {
     /// <inheritdoc />
     public ChannelKind Kind => ChannelKind.WebChat;
@@ -107,6 +136,6 @@ public sealed class WebChatChannelProvider(WebChatConnections connections, TimeP
     public IChannelSender Create(ChannelConfig channel)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        return new WebChatChannel(channel.Name, WebChatSettings.From(channel), connections, clock);
+        return new WebChatChannel(channel.Name, WebChatSettings.From(channel), connections, clock, links);
     }
 }

@@ -16,6 +16,7 @@ public static class WebChatServiceCollectionExtensions
         services.AddOptions<WebChatOptions>();
         services.TryAddSingleton<WebChatConnections>();
         services.TryAddSingleton<WebChatTokens>();
+        services.TryAddSingleton<AttachmentLinks>(); // signed links to stored attachments for visitors
         services.TryAddSingleton<WebChatServices>();
         services.AddSingleton<IChannelProvider, WebChatChannelProvider>();
         services.TryAddSingleton<WebhookReplyWaiters>();

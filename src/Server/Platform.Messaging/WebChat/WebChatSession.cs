@@ -128,6 +128,7 @@ public sealed class WebChatSession : IWebChatClient
         {
             ["type"] = "welcome", ["conversation"] = ConversationKey, ["token"] = _services.Tokens.Issue(_channel.Name, ChatId), ["resumed"] = resumed, // a fresh token: its lifetime starts again
             ["maxMessageLength"] = _settings.MaxMessageLength,
+            ["maxAttachmentBytes"] = _services.PolicyFor(_channel)?.MaxBytes ?? 0, // 0: this server takes no files
         }.ToJsonString(), ct).ConfigureAwait(false);
         if (resumed) await ReplayAsync(lastSeen, ct).ConfigureAwait(false);
 
@@ -155,7 +156,7 @@ public sealed class WebChatSession : IWebChatClient
             OutgoingEnvelope envelope;
             try { envelope = OutgoingEnvelope.FromJson(reply.Payload); }
             catch (JsonException) { continue; }
-            await SendAsync(WebChatFrames.Message(reply.Id, envelope.ToMessage(0, reply.Id, null), reply.SentAt ?? reply.CreatedAt, replayed: true), ct)
+            await SendAsync(WebChatFrames.Message(reply.Id, envelope.ToMessage(0, reply.Id, null), reply.SentAt ?? reply.CreatedAt, replayed: true, _services.Links), ct)
                 .ConfigureAwait(false);
         }
     }
@@ -280,9 +281,15 @@ public sealed class WebChatSession : IWebChatClient
             return;
         }
         var text = Str(frame, "text")?.Trim() ?? "";
-        if (text.Length == 0)
+        var (attachments, attachmentError) = await AttachmentsAsync(frame, ct).ConfigureAwait(false);
+        if (attachmentError is not null)
         {
-            await SendAsync(WebChatFrames.Error("bad_message", "The message has no \"text\".", id), ct).ConfigureAwait(false);
+            await SendAsync(WebChatFrames.Error("bad_attachment", attachmentError, id), ct).ConfigureAwait(false);
+            return;
+        }
+        if (text.Length == 0 && attachments.Count == 0)
+        {
+            await SendAsync(WebChatFrames.Error("bad_message", "The message has no \"text\" (and no \"attachments\").", id), ct).ConfigureAwait(false);
             return;
         }
         if (text.Length > _settings.MaxMessageLength)
@@ -296,13 +303,39 @@ public sealed class WebChatSession : IWebChatClient
         {
             ChannelKind = ChannelKind.WebChat, ChannelName = _channel.Name, ChannelMessageId = $"{ChatId}:{id}",
             Conversation = new ConversationId(ChannelKind.WebChat, _channel.Name, ChatId), Sender = new ChannelUser(ChatId, Str(frame, "name")),
-            Text = text, ReceivedAt = _services.Clock.GetUtcNow(), RawPayload = raw,
+            Text = text, Attachments = attachments, ReceivedAt = _services.Clock.GetUtcNow(), RawPayload = raw,
             Metadata = new Dictionary<string, string> { ["webchat.clientMessageId"] = id },
         };
         var replies = Interlocked.Read(ref _replyVersion);
         var receipt = await _services.Inbox.ReceiveAsync(message, ct).ConfigureAwait(false);
         await SendAsync(new JsonObject { ["type"] = "delivered", ["id"] = id, ["duplicate"] = receipt.Duplicate }.ToJsonString(), ct).ConfigureAwait(false);
         if (!receipt.Duplicate) _ = TypingAsync(receipt.InboxMessageId, replies, ct);
+    }
+
+    /// <summary>The most files one message may carry.</summary>
+    public const int MaxAttachmentsPerMessage = 10;
+
+    /// <summary>The files of a message frame: <c>"attachments": ["&lt;file&gt;", …]</c>, each the <c>file</c> token that
+    /// <c>POST /chat/upload</c> answered (the file is already in the attachment store).</summary>
+    private async Task<(List<MessageAttachment> Attachments, string? Error)> AttachmentsAsync(JsonObject frame, CancellationToken ct)
+    {
+        var list = new List<MessageAttachment>();
+        if (frame["attachments"] is null) return (list, null);
+        if (frame["attachments"] is not JsonArray array || array.Count > MaxAttachmentsPerMessage)
+            return (list, $"\"attachments\" must be a list of at most {MaxAttachmentsPerMessage} file tokens, each as answered by POST /chat/upload.");
+        if (array.Count > 0 && (_services.Links is null || _services.Store is null))
+            return (list, "This server does not take files in the chat.");
+        foreach (var node in array)
+        {
+            var token = node is JsonValue v && v.TryGetValue<string>(out var t) ? t : node is JsonObject o ? Str(o, "file") : null;
+            if (!_services.Links!.TryRead(token, out var fileId) || await _services.Store!.FindAsync(fileId, ct).ConfigureAwait(false) is not { } stored)
+                return (list, "A file of the message is unknown or its link expired: upload it again with POST /chat/upload.");
+            list.Add(new MessageAttachment
+            {
+                Name = stored.Name, ContentType = stored.ContentType, Size = stored.Size, BlobReference = AttachmentStoreUrls.Scheme + stored.Id,
+            });
+        }
+        return (list, null);
     }
 
     /// <summary>Shows the typing indicator while the message is being handled: until it is processed, a reply arrives, or the limit.</summary>
@@ -365,8 +398,23 @@ public sealed class WebChatSession : IWebChatClient
 
 /// <summary>What a chat session needs, resolved once.</summary>
 public sealed class WebChatServices(MessageInbox inbox, IInboxStore inboxStore, IOutboxStore outbox, WebChatConnections connections, WebChatTokens tokens,
-    TimeProvider clock, Microsoft.Extensions.Options.IOptions<WebChatOptions> options, ILogger<WebChatSession> logger)
+    TimeProvider clock, Microsoft.Extensions.Options.IOptions<WebChatOptions> options, ILogger<WebChatSession> logger,
+    IAttachmentStore? store = null, AttachmentOptions? attachmentOptions = null, AttachmentLinks? links = null)
 {
+    /// <summary>The attachment store (visitors' uploads), or null when the server has none.</summary>
+    public IAttachmentStore? Store { get; } = store;
+
+    /// <summary>Signed links to stored attachments.</summary>
+    public AttachmentLinks? Links { get; } = links;
+
+    /// <summary>The attachment limits of <paramref name="channel"/>, or null when the server takes no files.</summary>
+    public AttachmentPolicy? PolicyFor(ChannelConfig channel)
+    {
+        if (Store is null || Links is null) return null;
+        try { return (attachmentOptions ?? new AttachmentOptions()).PolicyFor(channel); }
+        catch (ChannelConfigurationException) { return null; }
+    }
+
     /// <summary>Stores incoming messages.</summary>
     public MessageInbox Inbox { get; } = inbox;
 

@@ -33,6 +33,8 @@ public static class ChatApi
         if (app is IApplicationBuilder pipeline) pipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.Map(SocketPath, SocketAsync).AllowAnonymous().WithTags("Web chat");
         app.MapGet("/chat", PageAsync).AllowAnonymous().WithTags("Web chat");
+        app.MapPost("/chat/upload", UploadAsync).AllowAnonymous().DisableAntiforgery().WithTags("Web chat");
+        app.MapGet(AttachmentLinks.Prefix + "{token}", FileAsync).AllowAnonymous().WithTags("Web chat");
         app.MapGet("/chat/{file}", Asset).AllowAnonymous().WithTags("Web chat");
         return app;
     }
@@ -60,6 +62,88 @@ public static class ChatApi
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         await WebChatSession.RunAsync(socket, config!, services, token, lastSeen, ended.Token);
         return Results.Empty;
+    }
+
+    /// <summary>A visitor's file, as the answer of <c>POST /chat/upload</c>.</summary>
+    /// <param name="File">The token to list in the message frame's <c>attachments</c>.</param>
+    /// <param name="Name">The file name.</param>
+    /// <param name="ContentType">The type.</param>
+    /// <param name="Size">The size in bytes.</param>
+    /// <param name="Url">A signed link to the file (see <see cref="AttachmentLinks"/>).</param>
+    /// <param name="Image">True when the chat shows it inline.</param>
+    public sealed record ChatUpload(string File, string Name, string ContentType, long Size, string Url, bool Image);
+
+    /// <summary>
+    /// <c>POST /chat/upload?channel=web&amp;token=&lt;conversation token&gt;&amp;name=&lt;file name&gt;</c>: a visitor's file (the raw body,
+    /// its <c>Content-Type</c> the file's type) streamed into the attachment store under the channel's limits. 201 with
+    /// <see cref="ChatUpload"/>; the visitor then sends <c>{"type":"message","attachments":["&lt;file&gt;"]}</c> on the socket.
+    /// 400 without a conversation token, 401 with one that is not valid (or expired), 413 over the limit, 400 for a type the channel does not accept, 404 for an
+    /// unknown channel.
+    /// </summary>
+    public static async Task<IResult> UploadAsync(HttpContext context, ChannelHub hub, WebChatServices services, WebChatTokens tokens,
+        ILoggerFactory loggers, string? channel = null, string? token = null, string? name = null)
+    {
+        var logger = loggers.CreateLogger(typeof(ChatApi));
+        var (config, problem) = await FindChannelAsync(hub, channel, logger, context.RequestAborted);
+        if (problem is not null) return problem;
+        var settings = WebChatSettings.From(config!);
+        if (string.IsNullOrWhiteSpace(token))
+            return Problems.BadRequest("The conversation token is missing.", "Send the token of the chat's welcome frame as ?token=…; files belong to a conversation.");
+        if (!tokens.TryRead(config!.Name, token, settings.TokenLifetime, out _, out var expired))
+        {
+            logger.LogWarning("Chat upload on {Channel} refused: {Reason} conversation token.", config.Name, expired ? "an expired" : "a missing or invalid");
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The conversation token is missing or not valid.",
+                detail: "Send the token of the chat's welcome frame as ?token=…; open the chat again when it expired.");
+        }
+        if (services.PolicyFor(config) is not { } policy || services.Store is null || services.Links is null)
+            return Problems.BadRequest("This server takes no files in the chat.", "Configure the attachment store (Platform:Attachments).");
+        var fileName = string.IsNullOrWhiteSpace(name) ? "file" : name.Trim();
+        // The server's body limit (Platform:Api:MaxRequestBodySize, 10 MB) is for requests; a file may be as large as the channel's limit.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = policy.MaxBytes + 1024 * 1024;
+        if (context.Request.ContentLength is { } declared && declared > policy.MaxBytes)
+        {
+            logger.LogInformation("Chat upload of {Name} on {Channel} refused: {Size} bytes, the limit is {Max}.", fileName, config.Name, declared, policy.MaxBytes);
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The file is too large.",
+                detail: $"That file is too large ({InboundAttachments.FormatSize(declared)}); the limit is {InboundAttachments.FormatSize(policy.MaxBytes)}.");
+        }
+        try
+        {
+            var stored = await services.Store.SaveAsync(context.Request.Body, fileName, context.Request.ContentType ?? "application/octet-stream", config.Name, policy,
+                context.RequestAborted);
+            logger.LogInformation("Chat upload on {Channel}: attachment {Id} ({Size} bytes).", config.Name, stored.Id, stored.Size);
+            var file = services.Links.Issue(stored.Id);
+            var image = WebChatFrames.Attachments([new MessageAttachment { Name = stored.Name, ContentType = stored.ContentType, BlobReference = AttachmentStoreUrls.Scheme + stored.Id }],
+                services.Links)[0]!["image"]!.GetValue<bool>();
+            return TypedResults.Created(AttachmentLinks.Prefix + file, new ChatUpload(file, stored.Name, stored.ContentType, stored.Size, AttachmentLinks.Prefix + file, image));
+        }
+        catch (AttachmentTooLargeException e)
+        {
+            logger.LogInformation("Chat upload of {Name} on {Channel} refused: {Message}", fileName, config.Name, e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The file is too large.",
+                detail: $"That file is too large (more than {InboundAttachments.FormatSize(policy.MaxBytes)}); the limit is {InboundAttachments.FormatSize(policy.MaxBytes)}.");
+        }
+        catch (AttachmentTypeNotAllowedException e)
+        {
+            logger.LogInformation("Chat upload of {Name} on {Channel} refused: {Message}", fileName, config.Name, e.Message);
+            return Problems.BadRequest("This type of file is not accepted here.", e.Message);
+        }
+    }
+
+    /// <summary><c>GET /chat/files/{token}</c>: a stored file by its signed link (images inline, other files as downloads); 404
+    /// when the link is not genuine, expired, or the file is gone.</summary>
+    public static async Task<IResult> FileAsync(string token, HttpContext context, WebChatServices services)
+    {
+        if (services.Links is null || services.Store is null || !services.Links.TryRead(token, out var id)
+            || await services.Store.FindAsync(id, context.RequestAborted) is not { } attachment
+            || await services.Store.OpenReadAsync(id, context.RequestAborted) is not { } content)
+            return Problems.NotFound("This file link is not valid or has expired.", "Open the chat again: replies get fresh links when the chat reconnects.");
+        var inline = attachment.ContentType.Split(';')[0].Trim().ToLowerInvariant() is "image/png" or "image/jpeg" or "image/gif" or "image/webp";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "private, max-age=3600";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        context.Response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = attachment.Name, Inline = inline }.ToString();
+        return TypedResults.Stream(content, inline ? attachment.ContentType : "application/octet-stream", enableRangeProcessing: true);
     }
 
     /// <summary>The chat page. Any site may frame it unless the channel lists <c>allowedOrigins</c>.</summary>

@@ -13,6 +13,11 @@
   var form = document.getElementById('chat-form');
   var input = document.getElementById('chat-input');
   var status = document.getElementById('chat-status');
+  var attach = document.getElementById('chat-attach');
+  var fileInput = document.getElementById('chat-file');
+  var uploadBox = document.getElementById('chat-upload');
+  var uploadName = document.getElementById('chat-upload-name');
+  var progress = document.getElementById('chat-progress');
 
   var state = load();
   var items = {};
@@ -22,6 +27,7 @@
   var typingTimer = null;
   var lastTypingSent = 0;
   var maxLength = 4096;
+  var maxFileBytes = 0; // from the welcome frame; 0: this server takes no files
 
   function load() {
     try {
@@ -159,18 +165,60 @@
     });
   }
 
+  // A size for people, as the server writes it: 62 MB, 512 KB, 900 bytes (1 MB = 1,048,576 bytes).
+  function size(bytes) {
+    if (bytes >= 1048576) return (Math.round(bytes / 104857.6) / 10) + ' MB';
+    if (bytes >= 1024) return (Math.round(bytes / 102.4) / 10) + ' KB';
+    return bytes + ' bytes';
+  }
+
+  // Files of a message: images inline (a link to the full file around them), other files as a link with name and size.
+  function renderFiles(files, parent) {
+    if (!files || !files.length) return;
+    var box = document.createElement('div');
+    box.className = 'chat-files';
+    files.forEach(function (f) {
+      if (!f || typeof f.url !== 'string' || f.url.indexOf('/chat/files/') !== 0 && !/^https?:\/\//i.test(f.url)) return;
+      var a = document.createElement('a');
+      a.href = f.url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      if (f.image) {
+        var img = document.createElement('img');
+        img.className = 'chat-image';
+        img.src = f.url;
+        img.alt = f.name || 'image';
+        a.appendChild(img);
+      } else {
+        a.className = 'chat-file';
+        a.setAttribute('download', f.name || 'file');
+        a.textContent = (f.name || 'file') + (f.size >= 0 ? ' (' + size(f.size) + ')' : '');
+      }
+      box.appendChild(a);
+    });
+    parent.appendChild(box);
+  }
+
   function add(item) {
     if (items[item.id]) return items[item.id];
     var li = document.createElement('li');
-    li.className = 'chat-msg ' + item.kind;
+    li.className = 'chat-msg ' + item.kind + (item.agent ? ' agent' : '');
     li.setAttribute('data-id', item.id);
+    if (item.agent) {
+      // Written by a person who took over the conversation, not by the assistant.
+      var who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = item.agent + ' (agent)';
+      li.appendChild(who);
+    }
     if (item.kind === 'bot') renderMarkdown(item.text, li);
-    else {
+    else if (item.text) {
       var body = document.createElement('span');
       body.className = 'text';
       body.textContent = item.text;
       li.appendChild(body);
     }
+    renderFiles(item.files, li);
     if (item.kind === 'user') {
       var meta = document.createElement('span');
       meta.className = 'meta';
@@ -288,6 +336,8 @@
         }
         state.token = frame.token;
         if (frame.maxMessageLength) { maxLength = frame.maxMessageLength; input.maxLength = maxLength; }
+        maxFileBytes = frame.maxAttachmentBytes || 0;
+        attach.hidden = !maxFileBytes;
         save();
         setStatus('Online');
         state.sent.forEach(function (m) { if (!m.delivered) transmit(m); });
@@ -312,7 +362,8 @@
         hideTyping();
         if (frame.replaces) dropPartial(frame.replaces);
         if (items[frame.id]) break;
-        var item = add({ kind: 'bot', id: frame.id, text: frame.text || frame.plainText || '', at: frame.at || new Date().toISOString() });
+        var item = add({ kind: 'bot', id: frame.id, text: frame.text || frame.plainText || '', at: frame.at || new Date().toISOString(),
+          agent: typeof frame.agent === 'string' ? frame.agent : null, files: frame.attachments });
         lastSeen = frame.id;
         if (isNewest(item)) showQuickReplies(frame.quickReplies);
         break;
@@ -344,7 +395,11 @@
     return false;
   }
 
-  function transmit(m) { send_({ type: 'message', id: m.id, text: m.text }); }
+  function transmit(m) {
+    var frame = { type: 'message', id: m.id, text: m.text };
+    if (m.files && m.files.length) frame.attachments = m.files.map(function (f) { return f.file; });
+    send_(frame);
+  }
 
   function send(text) {
     text = String(text || '').trim();
@@ -357,6 +412,60 @@
     quick.textContent = '';
     transmit(m);
   }
+
+  // ---- Files: the attach button, paste and drop. The size is checked here first; the server checks it again. ----------
+
+  function sendFile(uploaded) {
+    var m = { id: newId(), text: '', files: [uploaded], at: new Date().toISOString(), delivered: false };
+    state.sent.push(m);
+    save();
+    add({ kind: 'user', id: m.id, text: '', files: m.files, at: m.at, delivered: false });
+    quick.textContent = '';
+    transmit(m);
+  }
+
+  function upload(file) {
+    if (!file) return;
+    if (!maxFileBytes) { note('This chat does not take files.'); return; }
+    if (file.size > maxFileBytes) { note('That file is too large (' + size(file.size) + '); the limit is ' + size(maxFileBytes) + '.'); return; }
+    if (!state.token) { note('Not connected yet; try again in a moment.'); return; }
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', '/chat/upload?channel=' + encodeURIComponent(channel) + '&token=' + encodeURIComponent(state.token) +
+      '&name=' + encodeURIComponent(file.name || 'file'));
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    uploadName.textContent = 'Sending ' + (file.name || 'file') + ' (' + size(file.size) + ')';
+    progress.value = 0;
+    uploadBox.hidden = false;
+    attach.disabled = true;
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) progress.value = Math.round(100 * e.loaded / e.total); };
+    xhr.onloadend = function () {
+      uploadBox.hidden = true;
+      attach.disabled = false;
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 201 && answer && answer.file) sendFile(answer);
+      else note((answer && (answer.detail || answer.title)) || 'The file could not be sent.');
+    };
+    xhr.send(file);
+  }
+
+  attach.addEventListener('click', function () { fileInput.click(); });
+  fileInput.addEventListener('change', function () {
+    if (fileInput.files && fileInput.files[0]) upload(fileInput.files[0]);
+    fileInput.value = '';
+  });
+  input.addEventListener('paste', function (e) {
+    var files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) { e.preventDefault(); upload(files[0]); }
+  });
+  root.addEventListener('dragover', function (e) {
+    if (e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], 'Files') >= 0) { e.preventDefault(); root.classList.add('dragging'); }
+  });
+  root.addEventListener('dragleave', function () { root.classList.remove('dragging'); });
+  root.addEventListener('drop', function (e) {
+    root.classList.remove('dragging');
+    if (e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files.length) { e.preventDefault(); upload(e.dataTransfer.files[0]); }
+  });
 
   form.addEventListener('submit', function (e) {
     e.preventDefault();
@@ -372,6 +481,6 @@
     if (now - lastTypingSent > 3000 && input.value) { lastTypingSent = now; send_({ type: 'typing' }); }
   });
 
-  state.sent.forEach(function (m) { add({ kind: 'user', id: m.id, text: m.text, at: m.at, delivered: m.delivered }); });
+  state.sent.forEach(function (m) { add({ kind: 'user', id: m.id, text: m.text, files: m.files, at: m.at, delivered: m.delivered }); });
   connect();
 })();
