@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using NuGet.Packaging;
 using NuGet.Protocol;
 using NuGet.Protocol.Core.Types;
 using NuGet.Versioning;
@@ -73,8 +72,9 @@ public sealed class PackManager : IDisposable
     /// <exception cref="PackException">The package is not valid, not trusted, or its activity types clash with others.</exception>
     public async Task<(PackInfo Pack, bool Created)> InstallAsync(byte[] bytes, string? user, string source, CancellationToken cancellationToken = default)
     {
+        // The signature first: a package changed after signing is refused as such, whatever else is wrong with it.
+        var signer = await VerifySignatureAsync(bytes, _clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var package = PackPackage.Read(bytes);
-        await CheckTrustAsync(package, cancellationToken).ConfigureAwait(false);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -84,6 +84,7 @@ public sealed class PackManager : IDisposable
             {
                 Id = package.Manifest.Id, Version = package.Manifest.Version, Enabled = existing?.Record.Enabled ?? true, Sha512 = package.Sha512,
                 InstalledAt = _clock.GetUtcNow(), InstalledBy = user, Source = source, Package = Convert.ToBase64String(bytes),
+                SignerFingerprint = signer?.Fingerprint, SignerSubject = signer?.Subject,
             };
             if (existing is not null && existing.Record.Sha512 == package.Sha512 && existing.Errors.Count == 0) return (ToInfo(existing), false);
             var loaded = Activate(record, package, existing, throwOnError: true);
@@ -153,6 +154,7 @@ public sealed class PackManager : IDisposable
             if (existing is null) throw NotInstalled(id);
             if (existing.Record.Enabled == enabled && existing.Errors.Count == 0) return ToInfo(existing);
             var record = existing.Record with { Enabled = enabled };
+            if (enabled) await VerifyStoredAsync(record, cancellationToken).ConfigureAwait(false);
             var loaded = Activate(record, PackageOf(record), existing, throwOnError: true);
             var saved = await _documents.SaveAsync(PackRecord.Kind, record.Id, record.ToJson(), cancellationToken).ConfigureAwait(false);
             loaded.Revision = saved.Revision;
@@ -231,15 +233,19 @@ public sealed class PackManager : IDisposable
                     continue;
                 }
                 PackPackage? package = null;
+                string? refused = null;
                 try
                 {
+                    // Every node checks the signature of what it loads (the stored SHA-512 sits beside the bytes it guards).
+                    if (record.Enabled) await VerifyStoredAsync(record, cancellationToken).ConfigureAwait(false);
                     package = PackageOf(record);
                 }
                 catch (PackException e)
                 {
-                    _logger.LogError("The stored pack {Id} cannot be read: {Message}", id, e.Message);
+                    _logger.LogError("The stored pack {Id} is not loaded: {Message} {Fix}", id, e.Message, e.Fix);
+                    refused = $"{e.Message} {e.Fix}";
                 }
-                var loaded = package is null ? Failed(record, existing, "The stored package cannot be read; reinstall the pack.")
+                var loaded = package is null ? Failed(record, existing, refused ?? "The stored package cannot be read; reinstall the pack.")
                     : Activate(record, package, existing, throwOnError: false);
                 loaded.Revision = doc.Revision;
             }
@@ -337,29 +343,26 @@ public sealed class PackManager : IDisposable
         return PackPackage.Read(bytes);
     }
 
-    private async Task CheckTrustAsync(PackPackage package, CancellationToken cancellationToken)
+    /// <summary>Checks the signature of a stored package (not the certificate's validity period: an installed pack keeps loading after it expires).</summary>
+    private async Task VerifyStoredAsync(PackRecord record, CancellationToken cancellationToken)
     {
         if (_options.TrustedCertificateFingerprints.Count == 0) return;
-        var trusted = _options.TrustedCertificateFingerprints.Select(f => f.Replace(":", "", StringComparison.Ordinal).Trim().ToUpperInvariant()).ToHashSet();
-        using var reader = new PackageArchiveReader(new MemoryStream(package.Bytes, writable: false));
-        if (!await reader.IsSignedAsync(cancellationToken).ConfigureAwait(false))
-            throw PackException.Untrusted($"The pack '{package.Manifest.Id}' is not signed, and this server only installs signed packs.",
-                "Sign the package with dotnet nuget sign using a certificate listed in Platform:Packs:TrustedCertificateFingerprints.");
-        var signature = await reader.GetPrimarySignatureAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw PackException.Untrusted($"The pack '{package.Manifest.Id}' has no readable signature.", "Sign it again with dotnet nuget sign.");
-        var fingerprint = signature.SignerInfo.Certificate?.GetCertHashString(HashAlgorithmName.SHA256) ?? "";
-        if (!trusted.Contains(fingerprint.ToUpperInvariant()))
-            throw PackException.Untrusted($"The pack '{package.Manifest.Id}' is signed by a certificate that is not trusted (SHA-256 {fingerprint}).",
-                "Add the fingerprint to Platform:Packs:TrustedCertificateFingerprints if you trust the signer.");
+        byte[] bytes;
         try
         {
-            await reader.ValidateIntegrityAsync(signature.SignatureContent, cancellationToken).ConfigureAwait(false);
+            bytes = Convert.FromBase64String(record.Package);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (FormatException)
         {
-            throw PackException.Untrusted($"The pack '{package.Manifest.Id}' was changed after it was signed: {e.Message}", "Download the package again from its publisher.");
+            return; // reported as damaged when it is read
         }
+        await VerifySignatureAsync(bytes, null, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Null when no fingerprints are configured (signatures are not required); else the verified signer (see <see cref="PackSignatures"/>).</summary>
+    private async Task<PackSigner?> VerifySignatureAsync(byte[] bytes, DateTimeOffset? now, CancellationToken cancellationToken) =>
+        _options.TrustedCertificateFingerprints.Count == 0 ? null
+            : await PackSignatures.VerifyAsync(bytes, _options.TrustedCertificateFingerprints, now, cancellationToken).ConfigureAwait(false);
 
     private async Task AuditAsync(string action, PackRecord record, string? user, string? previousVersion, CancellationToken cancellationToken)
     {
@@ -367,6 +370,7 @@ public sealed class PackManager : IDisposable
         var json = JsonSerializer.Serialize(new
         {
             action, id = record.Id, version = record.Version, previousVersion, by = user, sha512 = record.Sha512, source = record.Source,
+            signer = record.SignerFingerprint,
         }, PackManifest.Json);
         try
         {
@@ -384,7 +388,8 @@ public sealed class PackManager : IDisposable
     private static PackInfo ToInfo(LoadedPack p) => new(p.Record.Id, p.Record.Version,
         p.Errors.Count > 0 ? "Failed" : p.Record.Enabled ? "Enabled" : "Disabled",
         p.Manifest?.DisplayName, p.Manifest?.Description, p.Manifest?.Author, p.Manifest?.Sdk, p.Manifest?.Isolation ?? "shared",
-        p.Manifest?.Permissions ?? new PackPermissions(), p.Types.ToList(), p.Errors.ToList(), p.Record.Sha512, p.Record.InstalledAt, p.Record.InstalledBy, p.Record.Source);
+        p.Manifest?.Permissions ?? new PackPermissions(), p.Types.ToList(), p.Errors.ToList(), p.Record.Sha512, p.Record.InstalledAt, p.Record.InstalledBy, p.Record.Source,
+        p.Record.SignerFingerprint, p.Record.SignerSubject);
 
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();

@@ -10,8 +10,9 @@ public sealed class PackOptions
     public List<string> Sources { get; set; } = [];
 
     /// <summary>
-    /// SHA-256 fingerprints (hex) of the certificates whose signed packages may be installed. Empty (the default): unsigned
-    /// packages are accepted (Admin keys decide what to install); set: only packages signed by one of them are.
+    /// SHA-256 fingerprints (hex; colons, spaces and case are ignored) of the certificates whose signed packages may be installed.
+    /// Empty (the default): unsigned packages are accepted (Admin keys decide what to install); set: only packages signed by one
+    /// of them install and load, on every node (see <see cref="PackSignatures"/> for the rules).
     /// </summary>
     public List<string> TrustedCertificateFingerprints { get; set; } = [];
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Platform.Packs;
 
@@ -32,6 +33,14 @@ public sealed record PackRecord
     /// <summary>Where it came from: <c>upload</c>, <c>feed:&lt;source&gt;</c> or <c>drop-folder</c>.</summary>
     public string? Source { get; init; }
 
+    /// <summary>SHA-256 fingerprint of the certificate whose signature was verified on install; null when signatures are not required.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SignerFingerprint { get; init; }
+
+    /// <summary>The subject of that certificate.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SignerSubject { get; init; }
+
     /// <summary>The .nupkg, base64.</summary>
     public required string Package { get; init; }
 
@@ -57,6 +66,8 @@ public sealed record PackRecord
 /// <param name="InstalledAt">When it was installed or upgraded.</param>
 /// <param name="InstalledBy">Who did it.</param>
 /// <param name="Source">Where it came from.</param>
+/// <param name="SignerFingerprint">SHA-256 fingerprint of the signing certificate verified on install (null when signatures are not required).</param>
+/// <param name="SignerSubject">The subject of that certificate.</param>
 public sealed record PackInfo(string Id, string Version, string State, string? DisplayName, string? Description, string? Author, string? Sdk,
     string Isolation, PackPermissions Permissions, IReadOnlyList<string> ActivityTypes, IReadOnlyList<string> Errors, string Sha512,
-    DateTimeOffset InstalledAt, string? InstalledBy, string? Source);
+    DateTimeOffset InstalledAt, string? InstalledBy, string? Source, string? SignerFingerprint = null, string? SignerSubject = null);

@@ -18,6 +18,14 @@ public sealed class PackServer : IAsyncLifetime
     /// <summary>The value of the pack secret <c>weather-key</c> (Platform:Packs:Secrets:weather-key).</summary>
     public const string WeatherSecret = "weather-secret-value";
     private readonly TempDirectory _data = new("platform-packs-test");
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    public PackServer() : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>A server with more settings (e.g. Platform:Packs:TrustedCertificateFingerprints:0), for fixtures that wrap it.</summary>
+    internal PackServer(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;
@@ -39,6 +47,7 @@ public sealed class PackServer : IAsyncLifetime
             b.UseSetting("Platform:ApiKeys:1:Name", "packs-operator");
             b.UseSetting("Platform:ApiKeys:1:Role", "Operator");
             b.UseSetting("Platform:Packs:Secrets:weather-key", WeatherSecret);
+            foreach (var (key, value) in _settings) b.UseSetting(key, value);
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         });
         Admin = Client(AdminKey);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
@@ -11,70 +10,29 @@ using Xunit;
 namespace Platform.Packs.Tests;
 
 /// <summary>
-/// Builds the sample pack <c>samples/Acme.Weather</c> with <c>dotnet pack</c> once per run (version 1, then version 2 with a
-/// changed reply), against this repository's SDK packed into a local feed. Takes about a minute on a loaded machine.
+/// The sample pack <c>samples/Acme.Weather</c> built with <c>dotnet pack</c> (version 1, then version 2 with a changed reply)
+/// against this repository's SDK packed into a local feed: by <see cref="PackBuilds"/>, so once per run at most, and not at all
+/// when an earlier run packed the same sources.
 /// </summary>
 public sealed class SampleWeatherPackBuild : IAsyncLifetime
 {
-    private readonly TempDirectory _work = new("platform-sample-pack");
-
     /// <summary>Acme.Weather 1.0.0.</summary>
     public byte[] V1 { get; private set; } = [];
 
     /// <summary>Acme.Weather 2.0.0 (its reply reads "{city} now: …").</summary>
     public byte[] V2 { get; private set; } = [];
 
-    /// <summary>How long the three dotnet commands took.</summary>
-    public TimeSpan BuildTime { get; private set; }
+    /// <summary>The build (whether this run packed it, and how long that took).</summary>
+    public PackBuilds.Build Build { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        var watch = Stopwatch.StartNew();
-        var feed = _work.CreateSubdirectory("feed");
-        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = _work.File("nuget"), ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
-        await DotnetAsync(TestPaths.RepoRoot, env, "pack", TestPaths.InRepo("src", "Activities", "Platform.Activities.Abstractions"), "-o", feed, "-v", "q");
-
-        // A copy of the sample (its pack project only) whose nuget.config names the feed above.
-        var sample = TestPaths.InRepo("samples", "Acme.Weather");
-        var copy = _work.CreateSubdirectory("Acme.Weather");
-        foreach (var file in new[] { "pack.json", "Directory.Build.props", "Directory.Packages.props" }) File.Copy(Path.Combine(sample, file), Path.Combine(copy, file));
-        var project = Directory.CreateDirectory(Path.Combine(copy, "src", "Acme.Weather")).FullName;
-        foreach (var file in Directory.GetFiles(Path.Combine(sample, "src", "Acme.Weather"), "*.cs*")) File.Copy(file, Path.Combine(project, Path.GetFileName(file)));
-        await File.WriteAllTextAsync(Path.Combine(copy, "nuget.config"),
-            $"""<?xml version="1.0" encoding="utf-8"?><configuration><packageSources><add key="platform-sdk" value="{feed}" /></packageSources></configuration>""");
-
-        var output = _work.CreateSubdirectory("out");
-        await DotnetAsync(copy, env, "pack", Path.Combine("src", "Acme.Weather"), "-c", "Release", "-o", output, "-v", "q");
-        V1 = await File.ReadAllBytesAsync(Path.Combine(output, "Acme.Weather.1.0.0.nupkg"));
-
-        // Version 2: another reply, the version raised in the project and in pack.json.
-        var reply = Path.Combine(project, "Reply.cs");
-        await File.WriteAllTextAsync(reply, (await File.ReadAllTextAsync(reply)).Replace("\"The weather in {0}: {1}, {2} °C.\"", "\"{0} now: {1}, {2} °C.\"", StringComparison.Ordinal));
-        var manifest = Path.Combine(copy, "pack.json");
-        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace("\"version\": \"1.0.0\"", "\"version\": \"2.0.0\"", StringComparison.Ordinal));
-        await DotnetAsync(copy, env, "pack", Path.Combine("src", "Acme.Weather"), "-c", "Release", "-o", output, "-v", "q", "-p:Version=2.0.0");
-        V2 = await File.ReadAllBytesAsync(Path.Combine(output, "Acme.Weather.2.0.0.nupkg"));
-        BuildTime = watch.Elapsed;
+        Build = await PackBuilds.SampleWeatherAsync();
+        V1 = await File.ReadAllBytesAsync(Build.File("Acme.Weather.1.0.0.nupkg"));
+        V2 = await File.ReadAllBytesAsync(Build.File("Acme.Weather.2.0.0.nupkg"));
     }
 
-    private static async Task DotnetAsync(string directory, Dictionary<string, string> env, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        foreach (var (k, v) in env) start.Environment[k] = v;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed ({process.ExitCode}): {await stdout}{await stderr}");
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _work.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>
@@ -108,7 +66,8 @@ public sealed class SampleWeatherPackTests(PackServer server, SampleWeatherPackB
     public async Task Should_Answer_Over_The_Web_Chat_When_The_Sample_Pack_Is_Installed_Upgraded_And_Removed()
     {
         // Arrange: the fake weather service, a web chat channel, the pack and a workflow: message → Get Weather → reply.
-        TestContext.Current.TestOutputHelper?.WriteLine($"dotnet pack of the SDK and the sample v1 and v2: {build.BuildTime.TotalSeconds:F0} s");
+        TestContext.Current.TestOutputHelper?.WriteLine(build.Build.Built ? $"dotnet pack of the sample v1 and v2: {build.Build.Elapsed.TotalSeconds:F0} s"
+            : $"the sample v1 and v2 of an earlier run with the same sources: {build.Build.Directory}");
         await using var weather = await LoopbackReceiver.StartAsync(r => Task.FromResult(r.Path == "/v1/current" && r.Query.Contains("city=Oslo", StringComparison.Ordinal)
             ? new FakeResponse(200, """{"city":"Oslo","condition":"sunny","celsius":3}""")
             : new FakeResponse(404, """{"error":"unknown city"}""")));
