@@ -145,6 +145,7 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["POST /api/keys/{id}/rotate"] = "Admin",
         ["DELETE /api/keys/{id}"] = "Admin",
         ["GET /api/audit"] = "Admin",
+        ["POST /api/secrets/rotate"] = "Admin",
         ["GET /api/users"] = "Admin",
         ["POST /api/users"] = "Admin",
         ["DELETE /api/users/{id}"] = "Admin",
