@@ -117,7 +117,7 @@ public abstract partial class PersistenceContractTests
 
         // Act
         await migrator.MigrateAsync(cancellationToken: Ct);
-        var copied = await store.QueryAsync(new AuditQuery { From = T0, To = T0.AddTicks(1) }, Ct);
+        var copied = await store.QueryAsync(new AuditQuery { From = T0, To = T0.AddMilliseconds(1) }, Ct);
 
         // Assert: one audit_log entry per record, with the actor, target and outcome; the record as details.
         var device = Assert.Single(copied, e => e.Action == "device.command");
