@@ -260,20 +260,3 @@ public sealed class ConfigurationDocumentCache<T> : IDisposable where T : class
 
     private sealed record Entry(string Id, T? Item, long Revision, ExceptionDispatchInfo? Error);
 }
-
-/// <summary>
-/// Append-only audit records shared by every server node (the host keeps them in the platform database), for example the
-/// device command log. Each record is JSON text of a kind, with the time it happened.
-/// </summary>
-public interface IAuditRecords
-{
-    /// <summary>Appends a record.</summary>
-    /// <param name="kind">The kind of record, for example <c>device-commands</c> (at most 64 characters).</param>
-    /// <param name="at">When it happened.</param>
-    /// <param name="json">The record's JSON text.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    Task AppendAsync(string kind, DateTimeOffset at, string json, CancellationToken cancellationToken = default);
-
-    /// <summary>The JSON text of the latest <paramref name="take"/> records of a kind, newest first.</summary>
-    Task<IReadOnlyList<string>> ReadLatestAsync(string kind, int take, CancellationToken cancellationToken = default);
-}

@@ -114,39 +114,84 @@ public sealed class JsonLinesDeviceAuditLog : IDeviceAuditLog
 }
 
 /// <summary>
-/// The audit log of all nodes in one place: <see cref="IAuditRecords"/> of kind <see cref="Kind"/> (the host keeps them in the
-/// platform database), so <c>GET /api/devices/audit</c> shows the commands every node ran.
+/// Device commands in the platform's audit trail (<see cref="IAuditLogStore"/>, the <c>audit_log</c> table of all nodes): each
+/// command is one entry of action <see cref="DeviceCommandService.AuditAction"/> on target type <c>devices</c>, written at once
+/// (not queued), so <c>GET /api/devices/audit</c> shows it right after the command. The actor is who was really behind the
+/// command (the API caller or the channel user); the UserId input is kept only in the details (<c>userIdInput</c>).
 /// </summary>
-public sealed class SharedDeviceAuditLog : IDeviceAuditLog
+public sealed class TrailDeviceAuditLog : IDeviceAuditLog
 {
-    /// <summary>The audit record kind of device commands.</summary>
-    public const string Kind = "device-commands";
+    /// <summary>The target type of device commands in the audit trail.</summary>
+    public const string TargetType = "devices";
 
-    private readonly IAuditRecords _records;
+    /// <summary>The import marker of the old <c>audit/devices.jsonl</c> file (imported into the trail once).</summary>
+    public const string ImportKind = "device-commands";
 
-    /// <summary>Creates the log over the shared records.</summary>
-    public SharedDeviceAuditLog(IAuditRecords records) => _records = records ?? throw new ArgumentNullException(nameof(records));
+    private readonly IAuditLogStore _store;
+
+    /// <summary>Creates the log over the audit trail's store.</summary>
+    public TrailDeviceAuditLog(IAuditLogStore store) => _store = store ?? throw new ArgumentNullException(nameof(store));
 
     /// <inheritdoc />
     public Task AppendAsync(DeviceAuditEntry entry, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return _records.AppendAsync(Kind, entry.Timestamp, JsonSerializer.Serialize(entry, JsonLinesDeviceAuditLog.Json), ct);
+        return _store.AppendAsync([ToAuditEntry(entry)], ct);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<DeviceAuditEntry>> ReadLatestAsync(int take, CancellationToken ct = default)
     {
         if (take <= 0) return [];
-        var result = new List<DeviceAuditEntry>();
-        foreach (var json in await _records.ReadLatestAsync(Kind, take, ct).ConfigureAwait(false))
+        var rows = await _store.QueryAsync(new AuditQuery { Action = DeviceCommandService.AuditAction, TargetType = TargetType, Take = take }, ct)
+            .ConfigureAwait(false);
+        return rows.Where(r => r.Action == DeviceCommandService.AuditAction).Select(FromAuditEntry).ToList();
+    }
+
+    /// <summary>The audit trail entry of a device command: the actor, the device as target, the outcome, and the rest in the details.</summary>
+    public static AuditEntry ToAuditEntry(DeviceAuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return new AuditEntry
         {
-            try
+            Timestamp = entry.Timestamp, Action = DeviceCommandService.AuditAction, Actor = entry.Actor, ActorKind = entry.ActorKind ?? AuditActorKinds.System,
+            TargetType = TargetType, TargetId = entry.DeviceId ?? entry.Device,
+            Outcome = entry.Result switch
             {
-                if (JsonLinesDeviceAuditLog.Parse(json) is { } e) result.Add(e);
-            }
-            catch (JsonException) { } // not an entry this version can read: left out
+                nameof(DeviceCommandOutcome.Done) or nameof(DeviceCommandOutcome.ConfirmationRequired) => AuditOutcomes.Success,
+                nameof(DeviceCommandOutcome.Rejected) => AuditOutcomes.Denied,
+                _ => AuditOutcomes.Failed,
+            },
+            Details = JsonSerializer.Serialize(new
+            {
+                command = entry.Command, result = entry.Result, channel = entry.Channel, userIdInput = entry.UserId, confirmed = entry.Confirmed,
+                correlationId = entry.CorrelationId, workflowInstanceId = entry.WorkflowInstanceId, message = entry.Message,
+                deviceId = entry.DeviceId, device = entry.Device, value = entry.Value,
+            }, JsonLinesDeviceAuditLog.Json),
+        };
+    }
+
+    /// <summary>The device command an audit trail entry records (also entries copied from the old <c>audit_records</c> table,
+    /// whose details are the whole command with <c>userId</c>).</summary>
+    public static DeviceAuditEntry FromAuditEntry(AuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        System.Text.Json.Nodes.JsonObject? details = null;
+        try
+        {
+            details = entry.Details is null ? null : System.Text.Json.Nodes.JsonNode.Parse(entry.Details) as System.Text.Json.Nodes.JsonObject;
         }
-        return result;
+        catch (JsonException) { } // details this version cannot read: the columns still say who, what and when
+        string? Text(string name) => details?[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        return new DeviceAuditEntry
+        {
+            Timestamp = entry.Timestamp, UserId = Text("userIdInput") ?? Text("userId"), Channel = Text("channel"),
+            DeviceId = Text("deviceId"), Device = Text("device"),
+            Command = Text("command") ?? "", Value = DevicePayloads.ToPlain(details?["value"]?.DeepClone()),
+            Result = Text("result") ?? "", Message = Text("message"),
+            Confirmed = details?["confirmed"] is System.Text.Json.Nodes.JsonValue c && c.TryGetValue<bool>(out var confirmed) && confirmed,
+            CorrelationId = Text("correlationId"), WorkflowInstanceId = Text("workflowInstanceId"),
+            Actor = entry.Actor, ActorKind = entry.Actor is null ? null : entry.ActorKind,
+        };
     }
 }

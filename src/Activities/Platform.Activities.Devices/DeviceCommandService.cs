@@ -93,7 +93,9 @@ public sealed class DeviceCommandService
 
     /// <summary>
     /// Creates the service. MQTT and HTTP are optional: without them devices of that transport cannot be reached. With
-    /// <paramref name="trail"/>, every command is also written to the platform's audit trail (action <c>device.command</c>).
+    /// <paramref name="trail"/> and an <paramref name="audit"/> log other than <see cref="TrailDeviceAuditLog"/>, every command is
+    /// also written to the platform's audit trail (action <c>device.command</c>); with <see cref="TrailDeviceAuditLog"/> it is
+    /// written there once.
     /// </summary>
     public DeviceCommandService(IDeviceStore store, DeviceStateCache cache, IDeviceAuditLog audit, IMqttConnection? mqtt = null,
         IHttpClientFactory? http = null, TimeProvider? clock = null, ILogger<DeviceCommandService>? logger = null, IAuditLog? trail = null)
@@ -295,22 +297,8 @@ public sealed class DeviceCommandService
             CorrelationId = result.CorrelationId, WorkflowInstanceId = request.WorkflowInstanceId,
             Actor = request.Actor, ActorKind = request.Actor is null ? null : request.ActorKind ?? AuditActorKinds.System,
         };
-        _trail?.Record(new AuditEntry
-        {
-            Timestamp = entry.Timestamp, Action = AuditAction, Actor = entry.Actor, ActorKind = entry.ActorKind ?? AuditActorKinds.System,
-            TargetType = "devices", TargetId = entry.DeviceId ?? entry.Device,
-            Outcome = outcome switch
-            {
-                nameof(DeviceCommandOutcome.Done) or nameof(DeviceCommandOutcome.ConfirmationRequired) => AuditOutcomes.Success,
-                nameof(DeviceCommandOutcome.Rejected) => AuditOutcomes.Denied,
-                _ => AuditOutcomes.Failed,
-            },
-            Details = JsonSerializer.Serialize(new
-            {
-                command, result = outcome, channel = entry.Channel, userIdInput = entry.UserId, confirmed = entry.Confirmed,
-                correlationId = entry.CorrelationId, workflowInstanceId = entry.WorkflowInstanceId, message = entry.Message,
-            }, JsonLinesDeviceAuditLog.Json),
-        });
+        // Written once: the server's device audit log is the audit trail itself; any other log (a file) is copied to the trail.
+        if (_trail is not null && _audit is not TrailDeviceAuditLog) _trail.Record(TrailDeviceAuditLog.ToAuditEntry(entry));
         return _audit.AppendAsync(entry, CancellationToken.None);
     }
 

@@ -34,7 +34,8 @@ public sealed class DevicesOptions
 public static class DevicesServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the registry (<see cref="JsonFileDeviceStore"/>), the state cache and its MQTT listener, the audit log,
+    /// Registers the registry (<see cref="JsonFileDeviceStore"/>), the state cache and its MQTT listener, the audit log
+    /// (<see cref="TrailDeviceAuditLog"/> when an <see cref="IAuditLogStore"/> is registered, else <see cref="JsonLinesDeviceAuditLog"/>),
     /// <see cref="DeviceCommandService"/> and, when <see cref="DevicesOptions.Simulate"/> is set, the simulator. Register MQTT
     /// (<c>AddPlatformMqtt</c>) and the pack's activities (<c>AddActivitiesFrom&lt;DevicesPack&gt;()</c>) as well.
     /// </summary>
@@ -47,7 +48,9 @@ public static class DevicesServiceCollectionExtensions
         services.TryAddSingleton<IDeviceStore>(sp => new JsonFileDeviceStore(options.RegistryPath,
             options.SeedDemoDevices ? DemoDevices.Create(sp.GetRequiredService<TimeProvider>().GetUtcNow()) : null));
         services.TryAddSingleton<DeviceStateCache>();
-        services.TryAddSingleton<IDeviceAuditLog>(_ => new JsonLinesDeviceAuditLog(options.AuditPath));
+        // The host's audit trail when it keeps one (the platform database), else a JSON lines file in the data directory.
+        services.TryAddSingleton<IDeviceAuditLog>(sp => sp.GetService<IAuditLogStore>() is { } trail
+            ? new TrailDeviceAuditLog(trail) : new JsonLinesDeviceAuditLog(options.AuditPath));
         services.TryAddSingleton(sp => new DeviceCommandService(sp.GetRequiredService<IDeviceStore>(), sp.GetRequiredService<DeviceStateCache>(),
             sp.GetRequiredService<IDeviceAuditLog>(), sp.GetService<IMqttConnection>(), sp.GetService<IHttpClientFactory>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<DeviceCommandService>>(), sp.GetService<IAuditLog>()));

@@ -70,7 +70,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IReplayCache>(sp => new InMemoryReplayCache(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ITelegramOffsetStore, InMemoryTelegramOffsetStore>();
-        services.TryAddSingleton(sp => new SecretProtector(sp.GetRequiredService<IOptions<SecretProtectionOptions>>().Value.Key));
+        services.TryAddSingleton(sp => SecretProtector.FromOptions(sp.GetRequiredService<IOptions<SecretProtectionOptions>>().Value));
         services.TryAddSingleton<ChannelAdapterFactory>();
         return services;
     }

@@ -157,7 +157,10 @@ public sealed class EfChannelStore : IChannelStore
         return n > 0;
     }
 
-    private static string AssociatedData(string channel, string key) => $"channel:{channel}:{key}";
+    private static string AssociatedData(string channel, string key) => SecretAssociatedData(channel, key);
+
+    /// <summary>The associated data a channel's secret setting is encrypted with (binds the value to its channel and setting).</summary>
+    public static string SecretAssociatedData(string channel, string setting) => $"channel:{channel}:{setting}";
 
     private ChannelConfig ToModel(ChannelEntity row)
     {

@@ -21,7 +21,8 @@ public sealed class PackManager : IDisposable
 {
     private readonly ActivityRegistry _registry;
     private readonly IConfigurationDocuments _documents;
-    private readonly IAuditRecords? _audit;
+    private readonly IAuditLog? _audit;
+    private static readonly AsyncLocal<Action<PackChange>?> ChangeSink = new();
     private readonly PackOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -30,7 +31,7 @@ public sealed class PackManager : IDisposable
 
     /// <summary>Creates the manager; nothing is loaded until <see cref="RefreshAsync"/> or an install.</summary>
     public PackManager(ActivityRegistry registry, IConfigurationDocuments documents, IOptions<PackOptions> options, TimeProvider clock,
-        ILogger<PackManager>? logger = null, IAuditRecords? audit = null)
+        ILogger<PackManager>? logger = null, IAuditLog? audit = null)
     {
         _registry = registry;
         _documents = documents;
@@ -40,8 +41,27 @@ public sealed class PackManager : IDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
-    /// <summary>The audit record kind of pack changes.</summary>
-    public const string AuditKind = "packs";
+    /// <summary>The audit trail target type of pack changes (actions <c>pack.install</c>, <c>pack.upgrade</c>, <c>pack.enable</c>,
+    /// <c>pack.disable</c>, <c>pack.remove</c>).</summary>
+    public const string AuditTargetType = "packs";
+
+    /// <summary>
+    /// Within the returned scope (on this asynchronous flow), pack changes are handed to <paramref name="sink"/> instead of being
+    /// recorded in the audit trail. The API uses it to put a change into the audit entry it writes for the request, so that
+    /// each change is recorded once; changes without a request (the drop folder) are recorded by the manager.
+    /// </summary>
+    public static IDisposable RecordChangesTo(Action<PackChange> sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var previous = ChangeSink.Value;
+        ChangeSink.Value = sink;
+        return new SinkScope(previous);
+    }
+
+    private sealed class SinkScope(Action<PackChange>? previous) : IDisposable
+    {
+        public void Dispose() => ChangeSink.Value = previous;
+    }
 
     private sealed class LoadedPack
     {
@@ -364,22 +384,26 @@ public sealed class PackManager : IDisposable
         _options.TrustedCertificateFingerprints.Count == 0 ? null
             : await PackSignatures.VerifyAsync(bytes, _options.TrustedCertificateFingerprints, now, cancellationToken).ConfigureAwait(false);
 
-    private async Task AuditAsync(string action, PackRecord record, string? user, string? previousVersion, CancellationToken cancellationToken)
+    private Task AuditAsync(string action, PackRecord record, string? user, string? previousVersion, CancellationToken cancellationToken)
     {
-        if (_audit is null) return;
-        var json = JsonSerializer.Serialize(new
+        _ = cancellationToken;
+        var change = new PackChange(action, record.Id, record.Version, previousVersion, user, record.Sha512, record.Source, record.SignerFingerprint);
+        if (ChangeSink.Value is { } sink)
         {
-            action, id = record.Id, version = record.Version, previousVersion, by = user, sha512 = record.Sha512, source = record.Source,
-            signer = record.SignerFingerprint,
-        }, PackManifest.Json);
-        try
-        {
-            await _audit.AppendAsync(AuditKind, _clock.GetUtcNow(), json, cancellationToken).ConfigureAwait(false);
+            sink(change);
+            return Task.CompletedTask;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        _audit?.Record(new AuditEntry
         {
-            _logger.LogError(e, "The pack change {Action} of {Id} could not be written to the audit trail", action, record.Id);
-        }
+            Timestamp = _clock.GetUtcNow(), Action = "pack." + action, Actor = user, ActorKind = AuditActorKinds.System,
+            TargetType = AuditTargetType, TargetId = record.Id,
+            Details = JsonSerializer.Serialize(new
+            {
+                action, id = record.Id, version = record.Version, previousVersion, by = user, sha512 = record.Sha512, source = record.Source,
+                signer = record.SignerFingerprint,
+            }, PackManifest.Json),
+        });
+        return Task.CompletedTask;
     }
 
     private static PackException NotInstalled(string id) =>

@@ -71,3 +71,15 @@ public sealed record PackRecord
 public sealed record PackInfo(string Id, string Version, string State, string? DisplayName, string? Description, string? Author, string? Sdk,
     string Isolation, PackPermissions Permissions, IReadOnlyList<string> ActivityTypes, IReadOnlyList<string> Errors, string Sha512,
     DateTimeOffset InstalledAt, string? InstalledBy, string? Source, string? SignerFingerprint = null, string? SignerSubject = null);
+
+/// <summary>One change of the installed packs, as audited.</summary>
+/// <param name="Action"><c>install</c>, <c>upgrade</c>, <c>enable</c>, <c>disable</c> or <c>remove</c>.</param>
+/// <param name="Id">The pack id.</param>
+/// <param name="Version">The version installed (or enabled, disabled, removed).</param>
+/// <param name="PreviousVersion">The version an upgrade replaced, or null.</param>
+/// <param name="By">Who made the change (the principal's name, or <c>drop-folder</c>).</param>
+/// <param name="Sha512">The package's SHA-512.</param>
+/// <param name="Source">Where the package came from: <c>upload</c>, <c>feed:&lt;url&gt;</c> or <c>drop-folder</c>.</param>
+/// <param name="Signer">SHA-256 fingerprint of the verified signing certificate, or null when signatures are not required.</param>
+public sealed record PackChange(string Action, string Id, string Version, string? PreviousVersion, string? By, string? Sha512, string? Source,
+    string? Signer = null);

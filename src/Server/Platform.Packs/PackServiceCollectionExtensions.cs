@@ -23,7 +23,7 @@ public static class PackServiceCollectionExtensions
         if (configure is not null) builder.Configure(configure);
         services.TryAddSingleton(sp => new PackManager(sp.GetRequiredService<ActivityRegistry>(), sp.GetRequiredService<IConfigurationDocuments>(),
             sp.GetRequiredService<IOptions<PackOptions>>(), sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetService<ILogger<PackManager>>(), sp.GetService<IAuditRecords>()));
+            sp.GetService<ILogger<PackManager>>(), sp.GetService<IAuditLog>()));
         // Pack activities get only what their manifest permits (HttpClient, secrets, data sources, MQTT).
         services.TryAddSingleton<IActivityServiceGate, PackServiceGate>();
         // Pack activities run by their isolation: 'process' packs in a pack host process, 'shared' ones with the per-call limit.

@@ -3,7 +3,7 @@ using Platform.Server.Extensions;
 using Platform.Server.Observability;
 using Platform.Studio;
 
-if (await ServerCommands.TryRunAsync(args)) return; // backup, restore, eval-intents
+if (await ServerCommands.TryRunAsync(args)) return; // backup, restore, rotate-secrets, eval-intents
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -40,6 +40,7 @@ app.MapUsersApi();
 app.MapAuditApi();
 app.MapHandoffsApi(); // human hand-off: the agents' queue, replies and Return to bot (docs/channels.md)
 app.MapKnowledgeApi(); // knowledge bases and search (docs/ai.md)
+app.MapSecretsApi(); // secret key rotation (docs/security.md)
 
 app.Run();
 

@@ -1,5 +1,9 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Activities;
+using Platform.Persistence.EFCore;
 using static Platform.Persistence.Tests.TestData;
 
 namespace Platform.Persistence.Tests;
@@ -93,18 +97,34 @@ public abstract partial class PersistenceContractTests
     }
 
     [Fact]
-    public async Task Should_Read_The_Latest_Audit_Records_Newest_First_When_Several_Were_Appended()
+    public async Task Should_Copy_The_Old_Audit_Records_Into_The_Audit_Log_When_The_Database_Is_Migrated()
     {
-        // Arrange
-        var records = Services.GetRequiredService<IAuditRecords>();
-        for (var i = 0; i < 3; i++) await records.AppendAsync("device-commands", T0.AddSeconds(i), $$"""{"n":{{i}}}""", Ct);
-        await records.AppendAsync("other", T0.AddMinutes(1), """{"n":9}""", Ct);
+        // Arrange: the database as it was before the fold, with a device command and a pack change in audit_records (at the
+        // time of a seed entry, so that the timestamp is stored as the provider stores it).
+        var store = Services.GetRequiredService<IAuditLogStore>();
+        await store.AppendAsync([new AuditEntry { Timestamp = T0, Action = "test.seed" }], Ct);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync(Ct);
+        var migrations = db.Database.GetMigrations().ToList();
+        var fold = migrations.Single(m => m.EndsWith("_FoldAuditRecords", StringComparison.Ordinal));
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync(migrations[migrations.IndexOf(fold) - 1], Ct);
+        var json = db.Database.ProviderName!.Contains("Npgsql", StringComparison.Ordinal) ? "CAST({1} AS json)" : "{1}";
+        var insert = $"INSERT INTO audit_records (kind, at, json) SELECT {{0}}, timestamp, {json} FROM audit_log WHERE action = 'test.seed'";
+        await db.Database.ExecuteSqlRawAsync(insert, ["device-commands",
+            """{"timestamp":"2025-03-14T13:09:26Z","userId":"owner","channel":"web","deviceId":"front-door","device":"Front door","command":"unlock","result":"Rejected","confirmed":false,"actor":"tests-admin","actorKind":"key"}"""], Ct);
+        await db.Database.ExecuteSqlRawAsync(insert, ["packs",
+            """{"action":"upgrade","id":"Acme.Weather","version":"2.0.0","previousVersion":"1.0.0","by":"alice","sha512":"abc","source":"upload"}"""], Ct);
 
         // Act
-        var latest = await records.ReadLatestAsync("device-commands", 2, Ct);
+        await migrator.MigrateAsync(cancellationToken: Ct);
+        var copied = await store.QueryAsync(new AuditQuery { From = T0, To = T0.AddMilliseconds(1) }, Ct);
 
-        // Assert
-        Assert.Equal(["""{"n":2}""", """{"n":1}"""], latest);
-        Assert.Empty(await records.ReadLatestAsync("device-commands", 0, Ct));
+        // Assert: one audit_log entry per record, with the actor, target and outcome; the record as details.
+        var device = Assert.Single(copied, e => e.Action == "device.command");
+        Assert.Equal(("tests-admin", "key", "devices", "front-door", "denied", T0), (device.Actor, device.ActorKind, device.TargetType, device.TargetId, device.Outcome, device.Timestamp));
+        Assert.Contains("\"userId\":\"owner\"", device.Details!.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        var pack = Assert.Single(copied, e => e.Action == "pack.upgrade");
+        Assert.Equal(("alice", "packs", "Acme.Weather", "success"), (pack.Actor, pack.TargetType, pack.TargetId, pack.Outcome));
+        Assert.False(db.Database.HasPendingModelChanges());
     }
 }

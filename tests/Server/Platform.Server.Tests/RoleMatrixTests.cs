@@ -146,6 +146,7 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["POST /api/keys/{id}/rotate"] = "Viewer",
         ["DELETE /api/keys/{id}"] = "Viewer",
         ["GET /api/audit"] = "Admin",
+        ["POST /api/secrets/rotate"] = "Admin",
         ["GET /api/users"] = "Admin",
         ["POST /api/users"] = "Admin",
         ["DELETE /api/users/{id}"] = "Admin",

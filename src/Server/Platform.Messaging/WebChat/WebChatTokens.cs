@@ -6,8 +6,10 @@ namespace Platform.Messaging.WebChat;
 /// <summary>
 /// Conversation tokens of the web chat. A conversation's chat id is 128 random bits; its token is that id sealed with the
 /// platform's secret key (AES-256-GCM through <see cref="SecretProtector"/>, bound to the channel name), in base64url. A
-/// token cannot be forged or moved to another channel without the key, and every node with the same key accepts it.
-/// Nothing is stored; rotating <c>Platform:Secrets:Key</c> invalidates all tokens (clients start new conversations).
+/// token cannot be forged or moved to another channel without the key, and every node with the same keys accepts it.
+/// Nothing is stored. A token sealed under a key with an id (<c>Platform:Secrets:Keys:&lt;id&gt;</c>) starts with that id and a
+/// '.'; one under the key <c>default</c> has no prefix (as before key ids). So a token survives a key rotation: it is read
+/// with the key it names while that key is configured, and the resume issues a fresh one under the active key.
 /// A token carries the time it was issued and expires after the channel's <c>tokenLifetime</c> (default
 /// <see cref="DefaultLifetime"/>); each resume issues a fresh one, so a conversation in use never expires.
 /// </summary>
@@ -24,7 +26,10 @@ public sealed class WebChatTokens(SecretProtector protector, TimeProvider clock)
     {
         var issued = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var sealedValue = protector.Protect(chatId + "." + issued, AssociatedData(channel));
-        return Base64UrlEncode(Convert.FromBase64String(sealedValue[SecretProtector.Prefix.Length..]));
+        if (sealedValue.StartsWith(SecretProtector.Prefix, StringComparison.Ordinal))
+            return Base64UrlEncode(Convert.FromBase64String(sealedValue[SecretProtector.Prefix.Length..]));
+        var keyId = SecretProtector.KeyIdOf(sealedValue)!;
+        return keyId + "." + Base64UrlEncode(Convert.FromBase64String(sealedValue[(SecretProtector.KeyIdPrefix.Length + keyId.Length + 1)..]));
     }
 
     /// <summary>The chat id a token was issued for on <paramref name="channel"/>; false when it is not a valid token for it,
@@ -36,13 +41,22 @@ public sealed class WebChatTokens(SecretProtector protector, TimeProvider clock)
         if (string.IsNullOrWhiteSpace(token) || token.Length > 512) return false;
         try
         {
-            var bytes = Base64UrlDecode(token.Trim());
-            var sealedText = protector.Unprotect(SecretProtector.Prefix + Convert.ToBase64String(bytes), AssociatedData(channel));
+            var text = token.Trim();
+            var dot = text.IndexOf('.', StringComparison.Ordinal);
+            string sealedValue;
+            if (dot < 0) sealedValue = SecretProtector.Prefix + Convert.ToBase64String(Base64UrlDecode(text));
+            else
+            {
+                var keyId = text[..dot];
+                if (!SecretProtector.IsValidKeyId(keyId) || keyId == SecretProtector.DefaultKeyId || !protector.HasKey(keyId)) return false;
+                sealedValue = $"{SecretProtector.KeyIdPrefix}{keyId}:{Convert.ToBase64String(Base64UrlDecode(text[(dot + 1)..]))}";
+            }
+            var sealedText = protector.Unprotect(sealedValue, AssociatedData(channel));
             // chat id (32 lower-case hex digits), '.', unix seconds issued. Tokens of earlier versions had no time: expired.
-            var dot = sealedText.IndexOf('.', StringComparison.Ordinal);
-            var chat = dot < 0 ? sealedText : sealedText[..dot];
+            var at = sealedText.IndexOf('.', StringComparison.Ordinal);
+            var chat = at < 0 ? sealedText : sealedText[..at];
             if (chat.Length != 32 || !chat.All(char.IsAsciiHexDigitLower)) return false;
-            if (dot < 0 || !long.TryParse(sealedText.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var issued)
+            if (at < 0 || !long.TryParse(sealedText.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var issued)
                 || clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(Math.Min(issued, 253402300799)) > lifetime)
             {
                 expired = true;

@@ -92,18 +92,6 @@ internal sealed class ConfigurationDocumentConfiguration : IEntityTypeConfigurat
     }
 }
 
-internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecordEntity>
-{
-    public void Configure(EntityTypeBuilder<AuditRecordEntity> b)
-    {
-        b.ToTable("audit_records");
-        b.HasKey(x => x.Id);
-        b.Property(x => x.Id).ValueGeneratedOnAdd();
-        b.Property(x => x.Json).IsJsonText();
-        b.HasIndex(x => new { x.Kind, x.At });
-    }
-}
-
 internal sealed class AuditLogConfiguration : IEntityTypeConfiguration<AuditLogEntity>
 {
     public void Configure(EntityTypeBuilder<AuditLogEntity> b)

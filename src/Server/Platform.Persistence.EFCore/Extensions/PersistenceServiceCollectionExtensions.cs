@@ -88,7 +88,6 @@ public static class PersistenceServiceCollectionExtensions
         AddStore<IOutboxStore, EfOutboxStore>(services);
         AddStore<IConversationStore, EfConversationStore>(services);
         AddStore<Platform.Activities.IConfigurationDocuments, EfConfigurationDocuments>(services);
-        AddStore<Platform.Activities.IAuditRecords, EfAuditRecords>(services);
         AddStore<Platform.Activities.IConversationHandoffs, EfConversationHandoffs>(services);
         AddStore<IDataRetention, EfDataRetention>(services);
         ReplaceSingleton<IDatabaseBackup>(services, sp => new PlatformDatabaseBackup(sp.GetRequiredService<PlatformDatabaseSettings>()));

@@ -30,8 +30,8 @@ public static class PacksApi
         group.MapGet("/{id}", Get);
         group.MapPost("/", InstallAsync).RequireAuthorization(ApiPolicies.Admin);
         group.MapPost("/inspect", InspectAsync).RequireAuthorization(ApiPolicies.Admin);
-        group.MapPost("/{id}/enable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
-        group.MapPost("/{id}/disable", (string id, PackManager packs, ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, user, log, ct)).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/{id}/enable", (string id, PackManager packs, HttpContext context, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, true, packs, context, log, ct)).RequireAuthorization(ApiPolicies.Admin);
+        group.MapPost("/{id}/disable", (string id, PackManager packs, HttpContext context, ILogger<PackManager> log, CancellationToken ct) => SetEnabledAsync(id, false, packs, context, log, ct)).RequireAuthorization(ApiPolicies.Admin);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiPolicies.Admin);
         return app;
     }
@@ -50,6 +50,8 @@ public static class PacksApi
     public static async Task<Results<Created<PackInfo>, Ok<PackInfo>, ProblemHttpResult>> InstallAsync(HttpRequest request, PackManager packs,
         ClaimsPrincipal user, ILogger<PackManager> log, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        using var audit = PackManager.RecordChangesTo(change => Audit(request.HttpContext, change));
         try
         {
             (PackInfo Pack, bool Created) result;
@@ -148,12 +150,13 @@ public static class PacksApi
         }
     }
 
-    private static async Task<Results<Ok<PackInfo>, ProblemHttpResult>> SetEnabledAsync(string id, bool enabled, PackManager packs, ClaimsPrincipal user,
+    private static async Task<Results<Ok<PackInfo>, ProblemHttpResult>> SetEnabledAsync(string id, bool enabled, PackManager packs, HttpContext context,
         ILogger<PackManager> log, CancellationToken ct)
     {
+        using var audit = PackManager.RecordChangesTo(change => Audit(context, change));
         try
         {
-            return TypedResults.Ok(await packs.SetEnabledAsync(id, enabled, user.Identity?.Name, ct));
+            return TypedResults.Ok(await packs.SetEnabledAsync(id, enabled, context.User.Identity?.Name, ct));
         }
         catch (PackException e)
         {
@@ -163,8 +166,10 @@ public static class PacksApi
 
     /// <summary>DELETE /api/packs/{id}: 204; the pack's activities leave the palette and its code is unloaded.</summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, PackManager packs, ClaimsPrincipal user,
-        ILogger<PackManager> log, CancellationToken ct)
+        ILogger<PackManager> log, HttpContext context, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        using var audit = PackManager.RecordChangesTo(change => Audit(context, change));
         try
         {
             await packs.RemoveAsync(id, user.Identity?.Name, ct);
@@ -174,6 +179,18 @@ public static class PacksApi
         {
             return Problem(e, log);
         }
+    }
+
+    /// <summary>Puts a pack change into the request's audit entry (written once, by the audit middleware).</summary>
+    private static void Audit(HttpContext context, PackChange change)
+    {
+        AuditMiddleware.AddDetail(context, "pack", change.Action);
+        AuditMiddleware.AddDetail(context, "packId", change.Id);
+        AuditMiddleware.AddDetail(context, "version", change.Version);
+        if (change.PreviousVersion is not null) AuditMiddleware.AddDetail(context, "previousVersion", change.PreviousVersion);
+        AuditMiddleware.AddDetail(context, "sha512", change.Sha512);
+        AuditMiddleware.AddDetail(context, "source", change.Source);
+        if (change.Signer is not null) AuditMiddleware.AddDetail(context, "signer", change.Signer);
     }
 
     private static ProblemHttpResult Problem(PackException e, ILogger log)

@@ -28,8 +28,8 @@ public static class DataHostExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.TryAddSingleton(sp => new SecretProtector(LoadSecretsKey(configuration[SecretsKeySetting], dataDirectory,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Server.Secrets"))));
+        services.TryAddSingleton(sp => CreateSecretProtector(configuration, dataDirectory,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Server.Secrets")));
         var file = Path.Combine(dataDirectory, "data-sources.json");
         if (services.HasConfigurationDocuments() && !services.Any(d => d.ServiceType == typeof(IDataSourceStore)))
         {
@@ -52,6 +52,27 @@ public static class DataHostExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Platform.Activities.IAgentTool, QueryDatabaseTool>()); // the AI agent's read-only query tool
         services.TryAddSingleton<ITemplateRenderer, EngineLiquidRenderer>();
         return services;
+    }
+
+    /// <summary>
+    /// The protector of <c>Platform:Secrets</c>: the key of id <c>default</c> (<c>Platform:Secrets:Key</c>, or the one in
+    /// <c>secrets.key</c>, or, when no key at all is configured, a new one written there), the keys
+    /// <c>Platform:Secrets:Keys:&lt;id&gt;</c> and <c>Platform:Secrets:ActiveKeyId</c> (docs/security.md, "Secrets and key rotation").
+    /// </summary>
+    /// <exception cref="SecretKeyException">A key or the active key id is malformed; the message says how to fix it.</exception>
+    public static SecretProtector CreateSecretProtector(IConfiguration configuration, string dataDirectory, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new SecretProtectionOptions();
+        configuration.GetSection(SecretProtectionOptions.SectionName).Bind(options);
+        byte[]? defaultKey = null;
+        if (string.IsNullOrWhiteSpace(options.Key))
+        {
+            var named = options.Keys.Any(p => !string.IsNullOrWhiteSpace(p.Value));
+            // With named keys, an existing secrets.key still reads the values written under it; none is generated.
+            if (!named || File.Exists(Path.Combine(dataDirectory, SecretsKeyFile))) defaultKey = LoadSecretsKey(null, dataDirectory, logger);
+        }
+        return SecretProtector.FromOptions(options, defaultKey);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public static class DevicesHostExtensions
     /// default 1883, 0 = off), the device registry (in the platform database when <c>AddPlatformPersistence</c> came first,
     /// importing <c>{dataDirectory}/devices.json</c> once; else in that file; seeded with demo devices on first
     /// start of the embedded default unless <c>Platform:Devices:SeedDemoDevices=false</c>), the state cache, the audit log
-    /// (in the platform database with persistence, importing <c>{dataDirectory}/audit/devices.jsonl</c> once; else that file) and, with <c>--simulate-devices</c> or <c>Platform:Devices:Simulate=true</c>,
+    /// (the audit trail, table audit_log, with persistence, importing <c>{dataDirectory}/audit/devices.jsonl</c> once; else that file) and, with <c>--simulate-devices</c> or <c>Platform:Devices:Simulate=true</c>,
     /// the device simulator (which leaves the devices listed in <c>Platform:Devices:SimulateOffline</c> unanswered), and
     /// registers <see cref="ControlDevice"/> and <see cref="GetDeviceState"/> with the engine.
     /// Call it after <c>AddWorkflowEngine</c>.
@@ -50,12 +50,12 @@ public static class DevicesHostExtensions
                 return await SaveAllAsync(sp.GetRequiredService<IDeviceStore>(), devices, ct);
             }, seed ? (sp, ct) => SaveAllAsync(sp.GetRequiredService<IDeviceStore>(), DemoDevices.Create(sp.GetRequiredService<TimeProvider>().GetUtcNow()), ct) : null);
         }
-        if (services.Any(d => d.ServiceType == typeof(Platform.Activities.IAuditRecords)) && !services.Any(d => d.ServiceType == typeof(IDeviceAuditLog)))
+        if (services.Any(d => d.ServiceType == typeof(Platform.Activities.IAuditLogStore)) && !services.Any(d => d.ServiceType == typeof(IDeviceAuditLog)))
         {
-            // The audit log of all nodes in the platform database; the node's old audit/devices.jsonl is imported once.
+            // Device commands are entries of the audit trail (audit_log) of all nodes; the node's old audit/devices.jsonl is imported once.
             var auditFile = Path.Combine(dataDirectory, "audit", "devices.jsonl");
-            services.AddSingleton<IDeviceAuditLog>(sp => new SharedDeviceAuditLog(sp.GetRequiredService<Platform.Activities.IAuditRecords>()));
-            services.AddConfigurationFileImport(SharedDeviceAuditLog.Kind, auditFile, async (sp, ct) =>
+            services.AddSingleton<IDeviceAuditLog>(sp => new TrailDeviceAuditLog(sp.GetRequiredService<Platform.Activities.IAuditLogStore>()));
+            services.AddConfigurationFileImport(TrailDeviceAuditLog.ImportKind, auditFile, async (sp, ct) =>
             {
                 var entries = await new JsonLinesDeviceAuditLog(auditFile).ReadLatestAsync(int.MaxValue, ct);
                 var log = sp.GetRequiredService<IDeviceAuditLog>();

@@ -51,8 +51,11 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             "The request body is too large.", $"{e.Message} Send a smaller body, or raise Platform:Api:MaxRequestBodySize."),
         BadHttpRequestException e => Problem(e.StatusCode, BadRequestTitle(e), BadRequestDetail(e, context)),
         Platform.Activities.Security.SecretDecryptionException e => Problem(StatusCodes.Status409Conflict, "A stored secret cannot be decrypted.",
-            $"{e.Message} The key in Platform:Secrets:Key (or {{DataDirectory}}/secrets.key) differs from the one the secret was saved with. " +
-            "Restore the original key, or save the item again with its secret (for a data source: PUT /api/data-sources/{name} with its connection string)."),
+            e.MissingKeyId is { } missing
+                ? $"{e.Message} Restore the original key (Platform:Secrets:Keys:{missing}, or Platform:Secrets:Key for '{Platform.Activities.Security.SecretProtector.DefaultKeyId}'), " +
+                  "or save the item again with its secret (for a data source: PUT /api/data-sources/{name} with its connection string)."
+                : $"{e.Message} The key in Platform:Secrets:Key (or {{DataDirectory}}/secrets.key, or Platform:Secrets:Keys:<id>) differs from the one the secret was saved with. " +
+                  "Restore the original key, or save the item again with its secret (for a data source: PUT /api/data-sources/{name} with its connection string)."),
         JsonException e => Problem(StatusCodes.Status400BadRequest, "The request body is not valid JSON.",
             $"{e.Message} Send a JSON body with the header 'Content-Type: application/json'."),
         ArgumentException or FormatException => Problem(StatusCodes.Status400BadRequest, "The request is not valid.", exception.Message),

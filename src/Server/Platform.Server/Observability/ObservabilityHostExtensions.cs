@@ -23,6 +23,7 @@ public static class ObservabilityHostExtensions
         }
         else if (!string.IsNullOrWhiteSpace(format) && !string.Equals(format, "text", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Logging:Format is '{format}'; use 'json' (one JSON object per line) or 'text'.");
+        services.AddPersonalDataMasking(builder.Configuration); // e-mail addresses and phone numbers masked in every log (Platform:Logging:MaskPersonalData)
 
         // The API description of /api and /elsa/api: /openapi/v1.json, browsable at /scalar.
         services.AddOpenApi(OpenApiDocumentName, o =>

@@ -360,38 +360,6 @@ namespace Platform.Persistence.EFCore.Migrations.PostgreSql
                     b.ToTable("audit_log", (string)null);
                 });
 
-            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.AuditRecordEntity", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("at");
-
-                    b.Property<string>("Json")
-                        .IsRequired()
-                        .HasColumnType("json")
-                        .HasColumnName("json");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("kind");
-
-                    b.HasKey("Id")
-                        .HasName("pk_audit_records");
-
-                    b.HasIndex("Kind", "At")
-                        .HasDatabaseName("ix_audit_records_kind_at");
-
-                    b.ToTable("audit_records", (string)null);
-                });
-
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.BookmarkEntity", b =>
                 {
                     b.Property<string>("Id")

@@ -357,37 +357,6 @@ namespace Platform.Persistence.EFCore.Migrations.Sqlite
                     b.ToTable("audit_log", (string)null);
                 });
 
-            modelBuilder.Entity("Platform.Persistence.EFCore.Entities.AuditRecordEntity", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("id");
-
-                    b.Property<string>("At")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("at");
-
-                    b.Property<string>("Json")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("json");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("kind");
-
-                    b.HasKey("Id")
-                        .HasName("pk_audit_records");
-
-                    b.HasIndex("Kind", "At")
-                        .HasDatabaseName("ix_audit_records_kind_at");
-
-                    b.ToTable("audit_records", (string)null);
-                });
-
             modelBuilder.Entity("Platform.Persistence.EFCore.Entities.BookmarkEntity", b =>
                 {
                     b.Property<string>("Id")
