@@ -8,18 +8,43 @@ using Xunit;
 namespace Platform.Packs.Tests;
 
 /// <summary>
-/// Every install, upgrade, disable, enable and removal is written to the audit records of the platform database (kind
+/// Every install, upgrade, disable, enable and removal is written to the audit trail (<c>audit_log</c>, target type
 /// <c>packs</c>) with who did it: the API key's name over the API and from a feed, <c>drop-folder</c> for dropped packages.
 /// </summary>
 public sealed class PackAuditTests(PackServer server) : IClassFixture<PackServer>
 {
     private static string Id() => "Tests.Audit" + Guid.NewGuid().ToString("N")[..8];
 
-    /// <summary>The pack's audit records, oldest first.</summary>
-    private async Task<List<JsonObject>> AuditAsync(string id)
+    /// <summary>
+    /// The pack changes in the audit trail (<c>audit_log</c>, target type <c>packs</c>), oldest first, as one shape: a change over
+    /// the API is the request's own entry (the key as actor, the change in its details: <c>pack</c>, <c>packId</c>, ...); one from
+    /// the drop folder is a <c>pack.install</c>/<c>pack.upgrade</c> entry. Entries are written in the background: this waits
+    /// up to 10 s for at least <paramref name="atLeast"/>.
+    /// </summary>
+    private static async Task<List<JsonObject>> AuditAsync(PackServer on, string id, int atLeast = 1)
     {
-        var records = await server.Factory.Services.GetRequiredService<IAuditRecords>().ReadLatestAsync(PackManager.AuditKind, 1000, TestContext.Current.CancellationToken);
-        return records.Select(r => JsonNode.Parse(r)!.AsObject()).Where(r => r["id"]?.GetValue<string>() == id).Reverse().ToList();
+        var store = on.Factory.Services.GetRequiredService<IAuditLogStore>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var entries = await store.QueryAsync(new AuditQuery { TargetType = PackManager.AuditTargetType, Take = 1000 }, TestContext.Current.CancellationToken);
+            var changes = entries.OrderBy(e => e.Id).Select(ToChange).Where(c => c?["id"]?.GetValue<string>() == id).Select(c => c!).ToList();
+            if (changes.Count >= atLeast || DateTime.UtcNow > deadline) return changes;
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static JsonObject? ToChange(AuditEntry entry)
+    {
+        if (entry.Details is null || JsonNode.Parse(entry.Details) is not JsonObject details) return null;
+        if (details["pack"] is { } action) // the request's entry
+            return new JsonObject
+            {
+                ["action"] = action.GetValue<string>(), ["id"] = details["packId"]?.GetValue<string>(), ["version"] = details["version"]?.GetValue<string>(),
+                ["previousVersion"] = details["previousVersion"]?.GetValue<string>(), ["by"] = entry.Actor, ["sha512"] = details["sha512"]?.GetValue<string>(),
+                ["source"] = details["source"]?.GetValue<string>(),
+            };
+        return entry.Action.StartsWith("pack.", StringComparison.Ordinal) ? details : null;
     }
 
     private static string[] Actions(IEnumerable<JsonObject> records) =>
@@ -42,7 +67,7 @@ public sealed class PackAuditTests(PackServer server) : IClassFixture<PackServer
         // Assert
         Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-        var records = await AuditAsync(id);
+        var records = await AuditAsync(server, id, atLeast: 5);
         Assert.Equal(["install 1.0.0 by packs-admin", "upgrade 1.1.0 by packs-admin", "disable 1.1.0 by packs-admin", "enable 1.1.0 by packs-admin",
             "remove 1.1.0 by packs-admin"], Actions(records));
         Assert.Equal("1.0.0", records[1]["previousVersion"]!.GetValue<string>());
@@ -65,8 +90,7 @@ public sealed class PackAuditTests(PackServer server) : IClassFixture<PackServer
         await response.JsonAsync(HttpStatusCode.Created);
 
         // Assert
-        var records = await withFeed.Factory.Services.GetRequiredService<IAuditRecords>().ReadLatestAsync(PackManager.AuditKind, 10, TestContext.Current.CancellationToken);
-        var record = JsonNode.Parse(Assert.Single(records))!.AsObject();
+        var record = Assert.Single(await AuditAsync(withFeed, id));
         Assert.Equal(["install 1.0.0 by packs-admin"], Actions([record]));
         Assert.Equal($"feed:{feed.Path}", record["source"]!.GetValue<string>());
     }
@@ -83,9 +107,7 @@ public sealed class PackAuditTests(PackServer server) : IClassFixture<PackServer
         await DropAsync(folder, id, "2.0.0");
 
         // Assert: the listing shows a version just before its audit record is written, so wait for the second record.
-        var records = await AuditAsync(id);
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); records.Count < 2 && DateTime.UtcNow < deadline; records = await AuditAsync(id))
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+        var records = await AuditAsync(server, id, atLeast: 2);
         Assert.Equal(["install 1.0.0 by drop-folder", "upgrade 2.0.0 by drop-folder"], Actions(records));
         Assert.All(records, r => Assert.Equal("drop-folder", r["source"]!.GetValue<string>()));
     }
