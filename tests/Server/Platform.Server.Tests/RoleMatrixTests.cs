@@ -140,6 +140,7 @@ public sealed partial class RoleMatrixTests(RolesServerFixture server) : IClassF
         ["DELETE /api/knowledge/{name}"] = "Designer",
         ["GET /api/knowledge/{name}/search"] = "Viewer",
         ["PUT /api/knowledge/{name}/documents/{document}"] = "Designer",
+        ["POST /api/knowledge/{name}/documents"] = "Designer",
         ["DELETE /api/knowledge/{name}/documents/{document}"] = "Designer",
         ["GET /api/keys"] = "Viewer", // users manage their own keys, an Admin all (ApiKeyOwnerTests)
         ["POST /api/keys"] = "Viewer",
