@@ -61,7 +61,7 @@ public sealed class BackgroundCrashTests(PostgresFixture postgres) : IAsyncLifet
         _nodes.Add(a);
         var b = await ServerNode.StartAsync("node-b", _temp.CreateSubdirectory("b"), db);
         _nodes.Add(b);
-        var http = Api.Activity("http1", "Elsa.SendHttpRequest", ("url", Api.Literal("String", $"http://127.0.0.1:{port}/slow")),
+        var http = Api.Activity("http1", "Platform.SendHttpRequest", ("url", Api.Literal("String", $"http://127.0.0.1:{port}/slow")),
             ("timeout", Api.Literal("TimeSpan", "00:02:00")));
         http["customProperties"] = new JsonObject { ["runInBackground"] = true };
         var definitionId = await a.Admin.PublishAsync(Api.Sequence($"background {Guid.NewGuid():N}",

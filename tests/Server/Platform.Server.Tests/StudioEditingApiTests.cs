@@ -82,4 +82,41 @@ public sealed class StudioEditingApiTests(SqliteServerFixture server) : IClassFi
         Assert.True(DesignerSizes.HeightFor(8) / 9 >= 20);
         Assert.Null(activities.Single(a => a.Str("id") == "write")!["metadata"]?["designer"]?["size"]);
     }
+
+    [Fact]
+    public async Task Should_RunTheHttpRequestAndShowItUnderTheNewName_When_AWorkflowStillUsesElsaSendHttpRequest()
+    {
+        // Arrange: a workflow saved before the type was renamed (Elsa.SendHttpRequest → Platform.SendHttpRequest).
+        await using var receiver = await Platform.Testing.Fakes.LoopbackReceiver.StartAsync(
+            _ => Task.FromResult(new Platform.Testing.Fakes.FakeResponse(200, "{\"ok\":true}")));
+        var model = Sequence(UniqueName("old http"), null,
+            Activity("call", "Elsa.SendHttpRequest", ("url", Literal("String", receiver.Url("/old-name").ToString()))),
+            Activity("write", "Elsa.WriteLine", ("text", Literal("String", "after the call"))));
+
+        // Act
+        var saved = await server.Admin.SaveAsync(model, publish: true);
+        var (_, state) = await server.Admin.ExecuteAsync(saved.Str("definitionId"), "Published");
+        var reloaded = await server.Admin.GetJsonAsync($"{Api}/workflow-definitions/by-definition-id/{saved.Str("definitionId")}?versionOptions=Latest");
+
+        // Assert: the old name validates, publishes and runs (Done leads on); the Studio gets the new name.
+        Assert.Equal("Finished", state.Str("subStatus"));
+        Assert.Equal("/old-name", Assert.Single(receiver.Requests).Path);
+        Assert.Equal("Platform.SendHttpRequest", reloaded["root"]!["activities"]!.AsArray().Single(a => a.Str("id") == "call")!.Str("type"));
+    }
+
+    [Fact]
+    public async Task Should_ListHttpRequestUnderPlatformSendHttpRequestOnly_When_TheStudioLoadsTheDescriptors()
+    {
+        // Arrange: a stored workflow that still names the old type (so it must not come back as a "not installed" placeholder).
+        await server.Admin.SaveAsync(Sequence(UniqueName("old http descriptor"), null, Activity("call", "Elsa.SendHttpRequest")), publish: false);
+
+        // Act
+        var descriptors = (await server.Admin.GetJsonAsync($"{Api}/descriptors/activities"))["items"]!.AsArray();
+
+        // Assert: the Studio special-cases Elsa.SendHttpRequest (three embedded drop slots); ours has just Done and Failed.
+        var http = Assert.Single(descriptors, d => d.Str("typeName") == "Platform.SendHttpRequest")!;
+        Assert.Equal("HTTP Request", http.Str("displayName"));
+        Assert.Equal("HTTP", http.Str("category"));
+        Assert.DoesNotContain(descriptors, d => d.Str("typeName") == "Elsa.SendHttpRequest");
+    }
 }

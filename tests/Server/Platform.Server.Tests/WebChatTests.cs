@@ -109,7 +109,7 @@ public abstract class WebChatTests(ServerFixture server)
         var channel = await CreateChannelAsync(echo: false);
         await server.Admin.SaveAsync(Sequence(UniqueName("slow chat"), null,
             Activity("received", "Platform.MessageReceived", ("channel", Literal("String", channel))),
-            Activity("call", "Elsa.SendHttpRequest", ("url", Literal("String", slow.Url("/slow").ToString()))),
+            Activity("call", "Platform.SendHttpRequest", ("url", Literal("String", slow.Url("/slow").ToString()))),
             Activity("reply", "Platform.SendReply", ("text", Literal("String", "done")))), publish: true);
         await using var chat = await ConnectAsync(channel);
         await chat.NextAsync("welcome");

@@ -17,14 +17,17 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
     private const int Columns = 2;
 
     /// <summary>
-    /// The grid's column spacing: wider than the widest node. The Studio draws <c>Elsa.SendHttpRequest</c> with its own port
-    /// provider (three embedded slots, "Unmatched status code", "Failed to connect", "Timeout"), about 410 px wide; at 280 px it
-    /// covered the node to its right (Set Variable), so a click on that node's icon selected HTTP Request and its panel stayed.
+    /// The grid's column spacing: wider than the widest node. (When HTTP Request was served as <c>Elsa.SendHttpRequest</c>,
+    /// the Studio drew it with its own port provider, three embedded slots, about 410 px wide, and at 280 px it covered the
+    /// node to its right.)
     /// </summary>
     private const int ColumnSpacing = 480;
 
     /// <summary>The editors of the Input tab: its children, less style blocks and the hidden option list a drop-down (e.g. the variable picker) puts beside its field.</summary>
     private const string EditorChildren = ":scope > :not(style):not(script):not([style*='display: none']):not([style*='display:none'])";
+
+    /// <summary>Our HTTP Request; the Studio special-cases the name <c>Elsa.SendHttpRequest</c> (embedded drop slots).</summary>
+    private const string HttpRequestType = "Platform.SendHttpRequest";
 
     private ServerProcess? _server;
 
@@ -81,6 +84,7 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
             .OrderBy(t => t.TypeName, StringComparer.Ordinal)
             .ToList();
         Assert.Contains(types, t => t.TypeName == "Platform.RecognizeIntent.panels");
+        Assert.Contains(types, t => t.TypeName == HttpRequestType);
 
         var groups = types.Chunk(NodesPerWorkflow).ToList();
         for (var g = 0; g < groups.Count; g++)
@@ -122,6 +126,7 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
                     current = $"{type.TypeName} (\"{type.DisplayName}\")";
                     var node = canvas.Locator($"g.x6-node[data-cell-id='n{i}']");
                     var box = await node.BoundingBoxAsync() ?? throw new InvalidOperationException($"{current}: its node is not on the canvas");
+                    if (type.TypeName == HttpRequestType) await CheckHttpRequestNodeAsync(node, problems);
                     // Click the node's icon: its centre can hold the designer's activity menu button.
                     await page.Mouse.ClickAsync(box.X + Math.Min(30, box.Width / 4), box.Y + box.Height / 2);
 
@@ -189,6 +194,22 @@ public sealed partial class PropertyPanelStudioTests : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(directory, "failure.txt"), failure.ToString());
             throw new Xunit.Sdk.XunitException($"While checking {current}: {failure.Message}\n(artifacts: {directory})", failure);
         }
+    }
+
+    /// <summary>HTTP Request's node: exactly the Done and Failed outbound ports and none of Elsa's embedded drop slots.</summary>
+    private static async Task CheckHttpRequestNodeAsync(ILocator node, List<string> problems)
+    {
+        var outPorts = node.Locator("[port-group='out'].x6-port-body");
+        await outPorts.First.WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        var names = new List<string>();
+        for (var i = 0; i < await outPorts.CountAsync(); i++) names.Add(await outPorts.Nth(i).GetAttributeAsync("port") ?? "?");
+        if (!names.Order(StringComparer.Ordinal).SequenceEqual(["Done", "Failed"]))
+            problems.Add($"{HttpRequestType}: outbound ports {string.Join(", ", names)}, expected Done and Failed");
+        var text = await node.TextContentAsync() ?? "";
+        foreach (var slot in (string[])["Unmatched status code", "Failed to connect", "Timeout"])
+            if (text.Contains(slot, StringComparison.OrdinalIgnoreCase)) problems.Add($"{HttpRequestType}: its node shows the embedded slot \"{slot}\"");
+        var box = await node.BoundingBoxAsync();
+        if (box is { Width: > 380 }) problems.Add($"{HttpRequestType}: its node is {box.Width:0} px wide (embedded slots?)");
     }
 
     [GeneratedRegex("^\\s*Input\\s*$", RegexOptions.IgnoreCase)]

@@ -60,6 +60,69 @@ public sealed class StudioPagesBrowserTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Whether the link is inside the window and its centre hits it (nothing covers it).</summary>
+    private static async Task<string?> NavigationLinkProblemAsync(ILocator link, int width, int height)
+    {
+        var box = await link.BoundingBoxAsync();
+        if (box is null) return "not shown";
+        if (box.X < 0 || box.Y < 0 || box.X + box.Width > width || box.Y + box.Height > height)
+            return $"outside the {width}×{height} window (x {box.X:0}–{box.X + box.Width:0}, y {box.Y:0}–{box.Y + box.Height:0})";
+        var hit = await link.EvaluateAsync<bool>(
+            "a => { const r = a.getBoundingClientRect(); const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); return a === e || a.contains(e); }");
+        return hit ? null : "covered by another element";
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Should_ShowEveryNavigationLinkInsideTheWindow_When_TheWindowIs1280To1440PixelsWide()
+    {
+        await RunAsync(nameof(Should_ShowEveryNavigationLinkInsideTheWindow_When_TheWindowIs1280To1440PixelsWide), async page =>
+        {
+            var key = Uri.EscapeDataString(_server!.ApiKey);
+            foreach (var path in (string[])["/intents", "/workflows/definitions"])
+            {
+                await page.SetViewportSizeAsync(1280, 760);
+                await page.GotoAsync(new Uri(Site, $"{path}?key={key}").ToString());
+                await page.GetByTestId("sign-out").WaitForAsync();
+                if (path == "/workflows/definitions") await page.Locator("elsa-workflow-definition-list h5").First.WaitForAsync();
+
+                foreach (var width in (int[])[1280, 1366, 1440])
+                {
+                    await page.SetViewportSizeAsync(width, 760);
+                    var links = page.Locator(".ps-nav a");
+                    var count = await links.CountAsync();
+                    Assert.True(count >= 15, $"{path}: {count} navigation links");
+                    var problems = new List<string>();
+                    for (var i = 0; i < count; i++)
+                    {
+                        var link = links.Nth(i);
+                        if (await NavigationLinkProblemAsync(link, width, 760) is { } problem)
+                            problems.Add($"{await link.TextContentAsync()}: {problem}");
+                    }
+                    foreach (var id in (string[])["sign-out", "nav-keys", "nav-users", "nav-audit"])
+                        if (await NavigationLinkProblemAsync(page.GetByTestId(id), width, 760) is { } problem) problems.Add($"{id}: {problem}");
+                    var scrolls = await page.EvaluateAsync<bool>(
+                        "() => document.documentElement.scrollWidth > innerWidth || [...document.querySelectorAll('.ps-bar, .ps-nav')].some(e => e.scrollWidth > e.clientWidth)");
+                    if (scrolls) problems.Add("the page or the bar scrolls sideways");
+                    Assert.True(problems.Count == 0, $"{path} at {width} px: " + string.Join("; ", problems));
+                }
+            }
+
+            // A link of the second row works with the mouse (on the Elsa page, the last one visited).
+            await page.SetViewportSizeAsync(1280, 760);
+            await page.GetByTestId("nav-audit").ClickAsync();
+            await page.WaitForURLAsync(new Uri(Site, "/audit").ToString());
+            Assert.Equal("page", await page.GetByTestId("nav-audit").GetAttributeAsync("aria-current"));
+
+            // 320 px: the page does not scroll sideways; the bar's links scroll within it and stay clickable.
+            await page.SetViewportSizeAsync(320, 640);
+            Assert.False(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > innerWidth"), "The page scrolls sideways at 320 px.");
+            Assert.Null(await NavigationLinkProblemAsync(page.GetByTestId("sign-out"), 320, 640));
+            await page.GetByTestId("nav-keys").ClickAsync();
+            await page.WaitForURLAsync(new Uri(Site, "/keys").ToString());
+            Assert.Equal("page", await page.GetByTestId("nav-keys").GetAttributeAsync("aria-current"));
+        });
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task Should_ManageDevicesAndDataSourcesFromOneNavigation_When_AnAnalystUsesOurPages()
     {

@@ -102,8 +102,12 @@ public sealed class WriteHttpResponse : Activity
     }
 }
 
-/// <summary>Sends an HTTP request. Done on 2xx; Failed on other status codes, timeouts and connection errors.</summary>
-[Activity("Elsa", "HTTP", "Sends an HTTP request.", DisplayName = "HTTP Request", Kind = ActivityKind.Task)]
+/// <summary>
+/// Sends an HTTP request. Done on 2xx; Failed on other status codes, timeouts and connection errors. Its type name is
+/// <c>Platform.SendHttpRequest</c>: Elsa Studio draws <c>Elsa.SendHttpRequest</c> with embedded drop slots this activity does
+/// not run; workflows saved with that old name still resolve to this activity.
+/// </summary>
+[Activity("Platform", "HTTP", "Sends an HTTP request.", DisplayName = "HTTP Request", Kind = ActivityKind.Task)]
 [FlowNode("Done", "Failed")]
 public sealed class SendHttpRequest : Activity
 {

@@ -14,6 +14,20 @@ public sealed partial class ActivityRegistry
     /// <summary>The type name of the flowchart container.</summary>
     public const string FlowchartTypeName = "Elsa.Flowchart";
 
+    /// <summary>
+    /// Type names that workflows saved earlier may still use, mapped to the type that replaced them. <see cref="Find"/> resolves
+    /// them, so old workflows load, validate, publish and run; the Studio receives the new name (see <see cref="CurrentTypeName"/>).
+    /// <c>Elsa.SendHttpRequest</c> became <c>Platform.SendHttpRequest</c> because Elsa Studio draws its own node (three embedded
+    /// drop slots that never run) for that type name.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> FormerTypeNames = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["Elsa.SendHttpRequest"] = "Platform.SendHttpRequest",
+    };
+
+    /// <summary>The current type name for <paramref name="typeName"/>: itself, or its replacement when it is a former name.</summary>
+    public static string CurrentTypeName(string typeName) => FormerTypeNames.GetValueOrDefault(typeName) ?? typeName;
+
     private readonly ConcurrentDictionary<string, ActivityDescriptor> _descriptors = new(StringComparer.Ordinal);
 
     public ActivityRegistry()
@@ -30,7 +44,9 @@ public sealed partial class ActivityRegistry
 
     public IReadOnlyCollection<ActivityDescriptor> All => (IReadOnlyCollection<ActivityDescriptor>)_descriptors.Values;
 
-    public ActivityDescriptor? Find(string typeName) => _descriptors.GetValueOrDefault(typeName);
+    /// <summary>The descriptor of <paramref name="typeName"/>, also when it is a former name (<see cref="FormerTypeNames"/>).</summary>
+    public ActivityDescriptor? Find(string typeName) =>
+        _descriptors.GetValueOrDefault(typeName) ?? (FormerTypeNames.TryGetValue(typeName, out var current) ? _descriptors.GetValueOrDefault(current) : null);
 
     public void Register(ActivityDescriptor descriptor)
     {

@@ -30,7 +30,7 @@ public static class DefinitionMapper
     {
         ArgumentNullException.ThrowIfNull(d);
         // Copies: the Studio must always see node ids and non-null containers, even for definitions stored by other means.
-        var root = DefinitionNormalizer.NormalizeRoot((JsonObject)d.Root.DeepClone());
+        var root = DefinitionNormalizer.RenameFormerTypes(DefinitionNormalizer.NormalizeRoot((JsonObject)d.Root.DeepClone()));
         return new WorkflowDefinitionModel
         {
             Id = d.Id,

@@ -49,6 +49,19 @@ public static class DefinitionNormalizer
         return root;
     }
 
+    /// <summary>
+    /// Gives nodes saved under a former type name (<see cref="ActivityRegistry.FormerTypeNames"/>) the current one, so the
+    /// Studio draws them as the current type and saving from the Studio converts them. The engine reads either name.
+    /// </summary>
+    public static JsonObject RenameFormerTypes(JsonObject root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        foreach (var a in Activities(root).ToList())
+            if (a["type"] is JsonValue t && t.TryGetValue<string>(out var type) && ActivityRegistry.CurrentTypeName(type) is var current && current != type)
+                a["type"] = current;
+        return root;
+    }
+
     /// <summary>Fills the workflow options with Elsa's defaults where they are missing.</summary>
     public static JsonObject NormalizeOptions(JsonObject? options)
     {
