@@ -57,17 +57,8 @@ public static class PacksApi
             (PackInfo Pack, bool Created) result;
             if (request.HasFormContentType)
             {
-                var form = await request.ReadFormAsync(ct);
-                var file = form.Files.GetFile("file");
-                if (file is null)
-                    return Problems.BadRequest("The form has no field 'file'.", "Send the .nupkg as the multipart form field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
-                if (file.Length > PackPackage.MaxSize)
-                    return Problems.BadRequest("The package is larger than 50 MB.", "Leave large data out of the pack.");
-                using var ms = new MemoryStream();
-                await file.CopyToAsync(ms, ct);
-                var bytes = ms.ToArray();
-                if (!PackPackage.LooksLikeZip(bytes))
-                    return Problems.BadRequest($"'{file.FileName}' is not a NuGet package (not a zip file).", "Upload the .nupkg that dotnet pack wrote for the pack project.");
+                var (bytes, refused) = await ReadUploadAsync(request, log, ct);
+                if (bytes is null) return refused!;
                 result = await packs.InstallAsync(bytes, user.Identity?.Name, "upload", ct);
             }
             else if (request.HasJsonContentType())
@@ -120,20 +111,8 @@ public static class PacksApi
             return Problems.BadRequest("Send the .nupkg as a multipart form.", "Use multipart/form-data with the .nupkg as field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
         try
         {
-            var form = await request.ReadFormAsync(ct);
-            var file = form.Files.GetFile("file");
-            if (file is null)
-                return Problems.BadRequest("The form has no field 'file'.", "Send the .nupkg as the multipart form field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg.");
-            if (file.Length > PackPackage.MaxSize)
-                return Problems.BadRequest("The package is larger than 50 MB.", "Leave large data out of the pack.");
-            using var ms = new MemoryStream();
-            await file.CopyToAsync(ms, ct);
-            var bytes = ms.ToArray();
-            if (!PackPackage.LooksLikeZip(bytes))
-            {
-                log.LogWarning("Pack inspection refused: {File} is not a zip file", file.FileName);
-                return Problems.BadRequest($"'{file.FileName}' is not a NuGet package (not a zip file).", "Choose the .nupkg that dotnet pack wrote for the pack project.");
-            }
+            var (bytes, refused) = await ReadUploadAsync(request, log, ct);
+            if (bytes is null) return refused!;
             var inspection = await PackInspector.InspectAsync(bytes, options.Value.TrustedCertificateFingerprints, ct);
             var installed = packs.Find(inspection.Manifest.Id);
             return TypedResults.Ok(new InspectResponse(inspection.Manifest, inspection.Sha512, inspection.Assemblies, inspection.Signature,
@@ -182,6 +161,23 @@ public static class PacksApi
     }
 
     /// <summary>Puts a pack change into the request's audit entry (written once, by the audit middleware).</summary>
+    /// <summary>The .nupkg of a multipart form's field <c>file</c>, or the 400 that says what to send instead.</summary>
+    private static async Task<(byte[]? Bytes, ProblemHttpResult? Refused)> ReadUploadAsync(HttpRequest request, ILogger log, CancellationToken ct)
+    {
+        var form = await request.ReadFormAsync(ct);
+        var file = form.Files.GetFile("file");
+        if (file is null)
+            return (null, Problems.BadRequest("The form has no field 'file'.", "Send the .nupkg as the multipart form field 'file', e.g. curl -F file=@Acme.Weather.1.0.0.nupkg."));
+        if (file.Length > PackPackage.MaxSize)
+            return (null, Problems.BadRequest("The package is larger than 50 MB.", "Leave large data out of the pack."));
+        using var ms = new MemoryStream();
+        await file.CopyToAsync(ms, ct);
+        var bytes = ms.ToArray();
+        if (PackPackage.LooksLikeZip(bytes)) return (bytes, null);
+        log.LogWarning("Pack upload refused: {File} is not a zip file", file.FileName);
+        return (null, Problems.BadRequest($"'{file.FileName}' is not a NuGet package (not a zip file).", "Choose the .nupkg that dotnet pack wrote for the pack project."));
+    }
+
     private static void Audit(HttpContext context, PackChange change)
     {
         AuditMiddleware.AddDetail(context, "pack", change.Action);
