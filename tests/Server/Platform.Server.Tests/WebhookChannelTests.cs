@@ -245,6 +245,23 @@ public abstract class WebhookChannelTests(ServerFixture server)
         var size = await tooLarge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("2000", size.Str("detail"));
     }
+
+    [Fact]
+    public async Task Should_Read_A_Small_Body_And_Answer_4xx_When_The_Channel_Allows_Fewer_Bytes_Than_A_Read_Buffer()
+    {
+        // Arrange: a limit below the smallest read buffer (256 bytes).
+        var channel = await CreateChannelAsync(extra: new JsonObject { ["maxBodyBytes"] = "10" }, echo: false);
+        const string small = "{}";
+        var large = Body("evt-over-10", "hello");
+
+        // Act
+        using var read = await PostAsync(channel, small, Sign(small));
+        using var tooLarge = await PostAsync(channel, large, Sign(large));
+
+        // Assert
+        await read.AssertProblemAsync(HttpStatusCode.BadRequest);
+        await tooLarge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+    }
 }
 
 /// <summary>The webhook channel on SQLite.</summary>

@@ -139,7 +139,7 @@ public static class WebhookChannelApi
         if (sizeFeature is { IsReadOnly: false } && (sizeFeature.MaxRequestBodySize is null || sizeFeature.MaxRequestBodySize > maxBytes + 1L))
             sizeFeature.MaxRequestBodySize = maxBytes + 1L;
         // A pooled buffer of the announced size (or 4 KB), grown by doubling up to maxBytes + 1: most deliveries are small.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 4096, 256, maxBytes + 1L));
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(request.ContentLength ?? 4096, 256), maxBytes + 1L));
         var length = 0;
         try
         {
