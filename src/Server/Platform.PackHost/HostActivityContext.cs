@@ -214,9 +214,36 @@ internal static class HostHttp
     private static HttpMessageHandler Handler(string packId, IReadOnlyList<string> network) =>
         _handler ??= new Checker(packId, network) { InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) } };
 
-    /// <summary>True when host:port is declared (<c>host</c>, <c>*.domain</c>, optionally <c>:port</c>), as the server checks it.</summary>
+    private sealed class ClientFactory(string packId, IReadOnlyList<string> network) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => Client(packId, network);
+    }
+
+    private sealed class Checker(string packId, IReadOnlyList<string> network) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var uri = request.RequestUri;
+            if (uri is null || !uri.IsAbsoluteUri)
+                throw new ActivityFaultException(FaultCodes.Http, $"The pack '{packId}' sent a request without an absolute URL. Give the full URL, e.g. https://api.example.com/.", nonRetryable: true);
+            if (!NetworkPermission.Allows(network, uri.IdnHost, uri.Port))
+                throw new PackPermissionException(packId, "network", uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}", $"connect to {uri.IdnHost}:{uri.Port}");
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// The rule of a pack's <c>network</c> permission, one for the server (<c>PackManifest.AllowsHost</c>) and the pack host:
+/// an entry is a host name (<c>api.example.com</c>) or a domain wildcard (<c>*.example.com</c>), optionally with <c>:port</c>.
+/// </summary>
+public static class NetworkPermission
+{
+    /// <summary>True when <paramref name="host"/> on <paramref name="port"/> is declared in <paramref name="network"/>.</summary>
     public static bool Allows(IReadOnlyList<string> network, string host, int port)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(host);
         foreach (var entry in network)
         {
             var e = entry.Trim().ToLowerInvariant();
@@ -230,23 +257,5 @@ internal static class HostHttp
             if (e == h || (e.StartsWith("*.", StringComparison.Ordinal) && h.EndsWith(e[1..], StringComparison.Ordinal))) return true;
         }
         return false;
-    }
-
-    private sealed class ClientFactory(string packId, IReadOnlyList<string> network) : IHttpClientFactory
-    {
-        public HttpClient CreateClient(string name) => Client(packId, network);
-    }
-
-    private sealed class Checker(string packId, IReadOnlyList<string> network) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var uri = request.RequestUri;
-            if (uri is null || !uri.IsAbsoluteUri)
-                throw new ActivityFaultException(FaultCodes.Http, $"The pack '{packId}' sent a request without an absolute URL. Give the full URL, e.g. https://api.example.com/.", nonRetryable: true);
-            if (!Allows(network, uri.IdnHost, uri.Port))
-                throw new PackPermissionException(packId, "network", uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}", $"connect to {uri.IdnHost}:{uri.Port}");
-            return base.SendAsync(request, cancellationToken);
-        }
     }
 }

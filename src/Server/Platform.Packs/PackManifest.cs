@@ -117,22 +117,7 @@ public sealed record PackPermissions
     }
 
     /// <summary>True when <paramref name="host"/> (with or without port) is listed in <see cref="Network"/>.</summary>
-    public bool AllowsHost(string host, int port)
-    {
-        foreach (var entry in Network)
-        {
-            var e = entry.Trim().ToLowerInvariant();
-            var colon = e.LastIndexOf(':');
-            if (colon > 0 && int.TryParse(e[(colon + 1)..], out var p))
-            {
-                if (p != port) continue;
-                e = e[..colon];
-            }
-            var h = host.ToLowerInvariant();
-            if (e == h || (e.StartsWith("*.", StringComparison.Ordinal) && h.EndsWith(e[1..], StringComparison.Ordinal))) return true;
-        }
-        return false;
-    }
+    public bool AllowsHost(string host, int port) => Platform.PackHost.NetworkPermission.Allows(Network, host, port);
 }
 
 /// <summary>A pack that cannot be installed or loaded; <see cref="Fix"/> says what to do.</summary>
